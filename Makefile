@@ -1,0 +1,72 @@
+# PortLedger tasks. `make` alone lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BROWNIE_VENV := .venv-brownie
+PY := $(VENV)/bin/python
+ANVIL_DIR := $(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin
+export SOLCX_BINARY_PATH := $(CURDIR)/build/solcx
+PYTEST_ARGS ?=
+
+.PHONY: help install build test gas lint format check brownie brownie-smoke clean
+
+help: ## list the tasks
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: install it and run make again")'
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.lock -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	@command -v node >/dev/null || { echo "Node.js 20+ is needed (for solc-js and anvil): install it and run make again"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+build/solcx/solc-v0.8.37: node_modules/.installed scripts/solc/install.sh scripts/solc/solc-cli.cjs
+	scripts/solc/install.sh >/dev/null
+
+install: $(VENV)/.installed node_modules/.installed build/solcx/solc-v0.8.37 ## python venv from the lock file, npm ci, solc executable
+
+build: install ## compile contracts into build/artifacts (no compiler download)
+	$(PY) scripts/build_contracts.py
+
+test: build brownie ## run the whole test suite (what .ci/run calls)
+	PATH="$(ANVIL_DIR):$$PATH" $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+gas: build ## gas per operation: a table, then one JSON line
+	$(PY) bench/gas.py
+
+lint: install ## ruff, mypy --strict, import-linter, solhint, prettier-solidity
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+	npx --no-install solhint 'contracts/**/*.sol'
+	npx --no-install prettier --check 'contracts/**/*.sol'
+
+format: install ## apply ruff format and prettier-solidity
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+	npx --no-install prettier --write 'contracts/**/*.sol'
+
+check: lint test ## lint, types and tests
+
+$(BROWNIE_VENV)/.installed: requirements-brownie.lock
+	$(PYTHON) -m venv $(BROWNIE_VENV)
+	$(BROWNIE_VENV)/bin/pip install -q --disable-pip-version-check -r requirements-brownie.lock
+	PATH="$(ANVIL_DIR):$$PATH" $(BROWNIE_VENV)/bin/brownie networks delete portledger-dev >/dev/null 2>&1 || true
+	PATH="$(ANVIL_DIR):$$PATH" $(BROWNIE_VENV)/bin/brownie networks add Development portledger-dev \
+		cmd=anvil host=http://127.0.0.1 port=18545 accounts=20 chain_id=31337 base_fee=0 gas_price=0 >/dev/null
+	touch $@
+
+brownie: install $(BROWNIE_VENV)/.installed ## brownie in its own venv (compile/deploy tool), with the anvil network
+
+brownie-smoke: brownie ## compile and deploy with brownie on anvil
+	PATH="$(ANVIL_DIR):$$PATH" $(BROWNIE_VENV)/bin/brownie run scripts/brownie_smoke.py --network portledger-dev
+
+clean: ## remove build outputs (not the virtual environments)
+	rm -rf build reports .pytest_cache .mypy_cache .ruff_cache
