@@ -45,7 +45,7 @@ lint: install ## ruff, mypy --strict, import-linter, solhint, prettier-solidity
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
-	npx --no-install solhint 'contracts/**/*.sol'
+	npx --no-install solhint --max-warnings 0 --disc 'contracts/**/*.sol'
 	npx --no-install prettier --check 'contracts/**/*.sol'
 
 format: install ## apply ruff format and prettier-solidity

@@ -92,7 +92,10 @@ def build(force: bool = False) -> int:
                 "abi": data["abi"],
                 "bytecode": "0x" + bytecode,
                 "deployedBytecode": "0x" + data["evm"]["deployedBytecode"]["object"],
-                "compiler": {"solc": SOLC_VERSION, "settings": {k: v for k, v in SETTINGS.items() if k != "outputSelection"}},
+                "compiler": {
+                    "solc": SOLC_VERSION,
+                    "settings": {k: v for k, v in SETTINGS.items() if k != "outputSelection"},
+                },
                 "devdoc": data.get("devdoc", {}),
                 "userdoc": data.get("userdoc", {}),
             }
@@ -106,7 +109,8 @@ def build(force: bool = False) -> int:
             stale.unlink()
     stamp_file.write_text(stamp)
     elapsed = time.monotonic() - started
-    print(f"compiled {len(sources)} sources into {written} artifacts in {elapsed:.1f}s ({OUT.relative_to(ROOT)})")
+    where = OUT.relative_to(ROOT)
+    print(f"compiled {len(sources)} sources into {written} artifacts in {elapsed:.1f}s ({where})")
     return 0
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from eth_abi import decode as abi_decode
-from eth_abi import encode as abi_encode
-from eth_utils import keccak, to_checksum_address
+from eth_abi.abi import decode as abi_decode
+from eth_abi.abi import encode as abi_encode
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 
 AbiItem = dict[str, Any]
 
@@ -43,7 +44,10 @@ def _normalise(param: AbiItem, value: Any) -> Any:
         inner = dict(param, type=typ[: typ.rindex("[")])
         return [_normalise(inner, v) for v in value]
     if typ == "tuple":
-        return {c["name"] or str(i): _normalise(c, v) for i, (c, v) in enumerate(zip(param["components"], value, strict=True))}
+        return {
+            c["name"] or str(i): _normalise(c, v)
+            for i, (c, v) in enumerate(zip(param["components"], value, strict=True))
+        }
     if typ == "address":
         return to_checksum_address(value)
     return value

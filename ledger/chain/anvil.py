@@ -80,14 +80,22 @@ class Anvil:
     def command(self) -> list[str]:
         cmd = [
             str(anvil_binary()),
-            "--host", self.host,
-            "--port", str(self.port),
-            "--chain-id", str(self.chain_id),
-            "--accounts", str(self.accounts),
-            "--balance", str(self.balance_eth),
-            "--mnemonic", DEV_MNEMONIC,
-            "--gas-price", "0",
-            "--block-base-fee-per-gas", "0",
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--chain-id",
+            str(self.chain_id),
+            "--accounts",
+            str(self.accounts),
+            "--balance",
+            str(self.balance_eth),
+            "--mnemonic",
+            DEV_MNEMONIC,
+            "--gas-price",
+            "0",
+            "--block-base-fee-per-gas",
+            "0",
         ]
         if self.block_time:
             cmd += ["--block-time", str(self.block_time)]
@@ -105,17 +113,29 @@ class Anvil:
         if self.port == 0:
             self.port = free_port()
         elif port_in_use(self.port, self.host):
-            raise AnvilError(f"port {self.port} on {self.host} is already in use: stop what holds it or pick another")
+            raise AnvilError(
+                f"port {self.port} on {self.host} is already in use: stop what holds it or pick another"
+            )
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
-        self.process = subprocess.Popen(self.command(), stdout=out, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL, start_new_session=True)
+        self.process = subprocess.Popen(
+            self.command(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise AnvilError(f"anvil exited with {self.process.returncode} at start-up: {' '.join(self.command())}")
+                raise AnvilError(
+                    f"anvil exited with {self.process.returncode} at start-up: {' '.join(self.command())}"
+                )
             try:
-                r = requests.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
-                                  timeout=1)
+                r = requests.post(
+                    self.url,
+                    json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
+                    timeout=1,
+                )
                 if r.ok:
                     return self
             except requests.RequestException:

@@ -17,10 +17,18 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import requests
-from eth_utils import to_checksum_address
+from eth_utils.address import to_checksum_address
 from web3 import HTTPProvider
 
-from ledger.chain.abi import AbiItem, DecodedEvent, decode_log, decode_named, decode_values, encode_args, selector
+from ledger.chain.abi import (
+    AbiItem,
+    DecodedEvent,
+    decode_log,
+    decode_named,
+    decode_values,
+    encode_args,
+    selector,
+)
 from ledger.chain.artifacts import Artifact, Artifacts
 from ledger.domain.errors import ChainUnavailable, ContractRevert, TransactionTimeout
 
@@ -64,7 +72,9 @@ class Receipt:
         """The single event called ``name`` in this receipt."""
         found = [e for e in self.events if e.name == name]
         if len(found) != 1:
-            raise LookupError(f"expected one {name} event, found {len(found)}: {[e.name for e in self.events]}")
+            raise LookupError(
+                f"expected one {name} event, found {len(found)}: {[e.name for e in self.events]}"
+            )
         return found[0]
 
 
@@ -106,7 +116,7 @@ class ChainClient:
     # -- transport ---------------------------------------------------------------------------
     def rpc(self, method: str, params: list[Any] | None = None) -> Any:
         try:
-            answer = self._provider.make_request(method, params or [])  # type: ignore[arg-type]
+            answer = self._provider.make_request(method, params or [])  # type: ignore[arg-type,unused-ignore]
         except (requests.ConnectionError, requests.Timeout, OSError) as exc:
             raise ChainUnavailable(f"{self.rpc_url} did not answer {method}: {exc}") from exc
         if "error" in answer:
@@ -123,9 +133,8 @@ class ChainClient:
             raise ChainUnavailable(f"{self.rpc_url} did not answer a batch: {exc}") from exc
         if isinstance(answers, dict):  # a batch-level error
             raise RpcError("batch", dict(answers.get("error", answers)))
-        by_id = {a["id"]: a for a in answers}
-        ordered = sorted(by_id)
-        return [dict(by_id[i]) for i in ordered]
+        by_id = {int(str(a["id"])): dict(a) for a in answers}
+        return [by_id[i] for i in sorted(by_id)]
 
     @property
     def chain_id(self) -> int:
@@ -181,9 +190,13 @@ class ChainClient:
             return ContractRevert("EmptyRevert", {}, data, tx_hash)
         sel, body = data[:4], data[4:]
         if sel == _ERROR_STRING:
-            return ContractRevert("Error", {"message": decode_values([{"type": "string"}], body)[0]}, data, tx_hash)
+            return ContractRevert(
+                "Error", {"message": decode_values([{"type": "string"}], body)[0]}, data, tx_hash
+            )
         if sel == _PANIC:
-            return ContractRevert("Panic", {"code": decode_values([{"type": "uint256"}], body)[0]}, data, tx_hash)
+            return ContractRevert(
+                "Panic", {"code": decode_values([{"type": "uint256"}], body)[0]}, data, tx_hash
+            )
         item = self.artifacts.errors_by_selector.get(sel)
         if item is None:
             return ContractRevert("UnknownRevert", {"data": data}, data, tx_hash)
@@ -240,8 +253,13 @@ class ChainClient:
         raw = sender.sign_transaction(full)
         return str(self.rpc("eth_sendRawTransaction", ["0x" + raw.hex()]))
 
-    def wait(self, tx_hash: str, tx: dict[str, Any] | None = None, sender: Sender | None = None,
-             timeout: float | None = None) -> Receipt:
+    def wait(
+        self,
+        tx_hash: str,
+        tx: dict[str, Any] | None = None,
+        sender: Sender | None = None,
+        timeout: float | None = None,
+    ) -> Receipt:
         """Poll for the receipt; a reverted receipt raises the decoded error (replayed with eth_call)."""
         deadline = time.monotonic() + (timeout or self.receipt_timeout)
         interval = self.poll_interval
@@ -288,8 +306,9 @@ class ChainClient:
                 out.append(decode_log(item, log))
         return out
 
-    def get_logs(self, address: str | list[str], from_block: int, to_block: int,
-                 topics: list[Any] | None = None) -> list[DecodedEvent]:
+    def get_logs(
+        self, address: str | list[str], from_block: int, to_block: int, topics: list[Any] | None = None
+    ) -> list[DecodedEvent]:
         params: dict[str, Any] = {"address": address, "fromBlock": hex(from_block), "toBlock": hex(to_block)}
         if topics:
             params["topics"] = topics
@@ -323,7 +342,10 @@ class Contract:
 
     def call(self, name: str, *args: Any, sender: str | None = None, block: int | str = "latest") -> Any:
         item = self._function(name, args)
-        tx: dict[str, Any] = {"to": self.address, "data": "0x" + (selector(item) + encode_args(item["inputs"], args)).hex()}
+        tx: dict[str, Any] = {
+            "to": self.address,
+            "data": "0x" + (selector(item) + encode_args(item["inputs"], args)).hex(),
+        }
         if sender:
             tx["from"] = sender
         out = decode_values(item["outputs"], self.chain.eth_call(tx, block))
@@ -332,9 +354,13 @@ class Contract:
     def precheck(self, name: str, *args: Any, sender: Sender) -> None:
         """Raise the decoded revert if ``name(args)`` from ``sender`` would revert now; send nothing."""
         address = sender if isinstance(sender, str) else sender.address
-        self.chain.eth_call({"from": address, "to": self.address, "data": "0x" + self.encode(name, *args).hex()})
+        self.chain.eth_call(
+            {"from": address, "to": self.address, "data": "0x" + self.encode(name, *args).hex()}
+        )
 
-    def transact(self, name: str, *args: Any, sender: Sender, gas: int | None = None, value: int = 0) -> Receipt:
+    def transact(
+        self, name: str, *args: Any, sender: Sender, gas: int | None = None, value: int = 0
+    ) -> Receipt:
         tx = {"to": self.address, "data": "0x" + self.encode(name, *args).hex()}
         if value:
             tx["value"] = hex(value)

@@ -42,8 +42,8 @@ class ContractRevert(LedgerError):
         detail = ", ".join(f"{k}={_short(v)}" for k, v in args.items())
         super().__init__(f"{name}({detail})")
 
-    @property  # type: ignore[override]
-    def args(self) -> dict[str, Any]:  # the error's named arguments, not Exception's message tuple
+    @property
+    def args(self) -> dict[str, Any]:  # type: ignore[override]  # the error's named arguments, not Exception's message tuple
         return self._arguments
 
     def __reduce__(self) -> tuple[Any, ...]:
