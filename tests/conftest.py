@@ -23,8 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="session")
 def artifacts_built() -> Path:
     """Compile contracts (skipped when unchanged) so tests always run against the current sources."""
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "build_contracts.py")], check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "build_contracts.py")], check=True, stdout=subprocess.DEVNULL
+    )
     return ROOT / "build" / "artifacts"
 
 
