@@ -1,0 +1,34 @@
+"""brownie (its own virtual environment) compiles the contracts with the solc-js executable and
+deploys on anvil: the build/deploy toolchain the service does not import."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BROWNIE = ROOT / ".venv-brownie" / "bin" / "brownie"
+
+
+@pytest.mark.slow
+def test_brownie_compiles_and_deploys_on_anvil() -> None:
+    if not BROWNIE.exists():
+        pytest.fail("brownie is not installed: run 'make brownie' (make test does it)")
+    env = dict(os.environ)
+    env["SOLCX_BINARY_PATH"] = str(ROOT / "build" / "solcx")
+    env["PATH"] = f"{ROOT / 'node_modules/@foundry-rs/anvil-linux-amd64/bin'}:{env['PATH']}"
+    done = subprocess.run(
+        [str(BROWNIE), "run", "scripts/brownie_smoke.py", "--network", "portledger-dev"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "brownie toolchain ok" in done.stdout
+    compiled = ROOT / "build" / "brownie" / "contracts" / "Probe.json"
+    assert compiled.exists()
