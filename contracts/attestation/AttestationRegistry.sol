@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+
+import {IAttestationRegistry} from "../interfaces/IAttestationRegistry.sol";
+import {MemberCache} from "../consortium/MemberCache.sol";
+import {Role, RoleSet} from "../types/Roles.sol";
+import {SchemaRecord, AttestationRequest, Attestation, Report} from "../types/AttestationTypes.sol";
+import {IConsortiumGovernors} from "./IConsortiumGovernors.sol";
+
+/// @title Attestation registry (see {IAttestationRegistry})
+/// @notice Schemas, attestations, recognitions and k-of-n agency reports. Membership and roles come from the
+///         local {MemberCache}; an attestation stays effective only while its attester organisation holds one
+///         of the schema's roles (suspension alone does not void an agency's past facts or holds).
+contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
+    /// @inheritdoc IAttestationRegistry
+    bytes32 public constant REPORT_TYPEHASH = keccak256(
+        "Report(bytes32 schema,bytes32 subject,bytes32 sourceId,uint64 sequence,bytes32 payloadHash,uint64 deadline)"
+    );
+
+    /// @dev First slot packs every flag a check needs; the strings follow and are read only by {schema}.
+    struct SchemaState {
+        bool exists;
+        bool active;
+        bool revocable;
+        bool expiring;
+        uint16 attesterRoles;
+        uint8 requiredRecognitions;
+        string name;
+        string definition;
+    }
+
+    /// @dev Four fixed slots (schema, subject, reference, packed facts) and the data.
+    struct StoredAttestation {
+        bytes32 schemaId;
+        bytes32 subject;
+        bytes32 refUID;
+        uint32 attester;
+        uint64 time;
+        uint64 expirationTime;
+        uint64 revocationTime;
+        uint16 recognitions;
+        bytes data;
+    }
+
+    /// @dev A signer is registered for (agency, schema) when its recorded epoch equals the set's epoch, so
+    ///      replacing a set needs no loop to clear the old signers.
+    struct SignerSet {
+        uint8 threshold;
+        uint32 epoch;
+        address[] signers;
+    }
+
+    mapping(bytes32 schemaId => SchemaState) private _schemas;
+    mapping(bytes32 uid => StoredAttestation) private _attestations;
+    mapping(bytes32 subject => mapping(bytes32 schemaId => bytes32[] uids)) private _history;
+    mapping(bytes32 uid => mapping(uint32 org => bool)) private _recognisedBy;
+    mapping(bytes32 setKey => SignerSet) private _signerSets;
+    mapping(bytes32 setKey => mapping(address signer => uint32 epoch)) private _signerEpoch;
+    mapping(bytes32 sourceKey => bytes32 uid) private _reportUids;
+    mapping(bytes32 sequenceKey => uint64 sequence) private _lastSequence;
+    uint256 private _nonce;
+
+    /// @param consortium_ The Consortium that owns membership (it pushes members into this cache) and answers
+    ///        `isGovernor` for schema administration.
+    constructor(address consortium_) MemberCache(consortium_) EIP712("PortLedger AttestationRegistry", "1") {}
+
+    // ------------------------------------------------------------------ schemas
+
+    /// @inheritdoc IAttestationRegistry
+    function registerSchema(SchemaRecord calldata record) external returns (bytes32 schemaId) {
+        _checkSchemaAdmin();
+        schemaId = _schemaId(record);
+        if (_schemas[schemaId].exists) revert AttestationSchemaExists(schemaId);
+        if (record.attesterRoles == 0 || bytes(record.definition).length == 0) {
+            revert AttestationSchemaInvalid(schemaId);
+        }
+        _schemas[schemaId] = SchemaState({
+            exists: true,
+            active: true,
+            revocable: record.revocable,
+            expiring: record.expiring,
+            attesterRoles: record.attesterRoles,
+            requiredRecognitions: record.requiredRecognitions,
+            name: record.name,
+            definition: record.definition
+        });
+        emit SchemaRegistered(
+            schemaId,
+            record.name,
+            record.definition,
+            record.revocable,
+            record.expiring,
+            record.attesterRoles,
+            record.requiredRecognitions,
+            msg.sender
+        );
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function setSchemaActive(bytes32 schemaId, bool active) external {
+        _checkSchemaAdmin();
+        SchemaState storage s = _schemas[schemaId];
+        if (!s.exists) revert AttestationSchemaInactive(schemaId);
+        s.active = active;
+        emit SchemaActiveChanged(schemaId, active, msg.sender);
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function schema(bytes32 schemaId) external view returns (SchemaRecord memory record, bool active) {
+        SchemaState storage s = _schemas[schemaId];
+        record = SchemaRecord(s.name, s.definition, s.revocable, s.expiring, s.attesterRoles, s.requiredRecognitions);
+        active = s.exists && s.active;
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function schemaIdOf(SchemaRecord calldata record) external pure returns (bytes32) {
+        return _schemaId(record);
+    }
+
+    // ------------------------------------------------------------------ attestations
+
+    /// @inheritdoc IAttestationRegistry
+    function attest(AttestationRequest calldata request) external returns (bytes32 uid) {
+        SchemaState storage s = _activeSchema(request.schemaId);
+        uint32 org = _accreditedCaller(request.schemaId, s.attesterRoles);
+        uid = _attest(s, request.schemaId, request.subject, request.refUID, request.data, org);
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function revoke(bytes32 uid) external {
+        _revokeOwn(uid);
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function replace(bytes32 uid, AttestationRequest calldata request) external returns (bytes32 newUid) {
+        StoredAttestation storage old = _attestations[uid];
+        if (old.schemaId != request.schemaId || old.subject != request.subject) {
+            if (old.time == 0) revert AttestationUnknown(uid);
+            revert AttestationReplacementMismatch(uid);
+        }
+        uint32 org = _revokeOwn(uid);
+        SchemaState storage s = _activeSchema(request.schemaId);
+        newUid = _attest(s, request.schemaId, request.subject, uid, request.data, org);
+        emit Replaced(uid, newUid);
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function recognise(bytes32 uid) external {
+        StoredAttestation storage a = _attestations[uid];
+        if (a.time == 0) revert AttestationUnknown(uid);
+        (uint32 org, uint16 roles) = _activeMember(msg.sender);
+        SchemaState storage s = _schemas[a.schemaId];
+        if (org == 0 || org == a.attester || roles & s.attesterRoles == 0 || _recognisedBy[uid][org]) {
+            revert AttestationCannotRecognise(uid, org);
+        }
+        _recognisedBy[uid][org] = true;
+        uint16 count = a.recognitions + 1;
+        a.recognitions = count;
+        emit Recognised(uid, org, count);
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function attestation(bytes32 uid) external view returns (Attestation memory) {
+        StoredAttestation storage a = _attestations[uid];
+        if (a.time == 0) return Attestation(0, 0, 0, 0, 0, 0, 0, 0, 0, "");
+        return Attestation({
+            uid: uid,
+            schemaId: a.schemaId,
+            subject: a.subject,
+            refUID: a.refUID,
+            attester: a.attester,
+            time: a.time,
+            expirationTime: a.expirationTime,
+            revocationTime: a.revocationTime,
+            recognitions: a.recognitions,
+            data: a.data
+        });
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function isEffective(bytes32 uid) public view returns (bool) {
+        StoredAttestation storage a = _attestations[uid];
+        if (a.time == 0 || a.revocationTime != 0) return false;
+        if (a.expirationTime != 0 && a.expirationTime <= block.timestamp) return false;
+        SchemaState storage s = _schemas[a.schemaId];
+        if (!s.active) return false;
+        if (_orgs[a.attester].roles & s.attesterRoles == 0) return false;
+        return a.recognitions >= s.requiredRecognitions;
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function latestEffective(bytes32 subject, bytes32 schemaId) external view returns (bytes32) {
+        bytes32[] storage uids = _history[subject][schemaId];
+        for (uint256 i = uids.length; i > 0;) {
+            // i > 0 is checked by the loop condition, so i - 1 cannot underflow.
+            unchecked {
+                --i;
+            }
+            bytes32 uid = uids[i];
+            if (isEffective(uid)) return uid;
+        }
+        return bytes32(0);
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function attestationCount(bytes32 subject, bytes32 schemaId) external view returns (uint256) {
+        return _history[subject][schemaId].length;
+    }
+
+    // ------------------------------------------------------------------ k-of-n reports
+
+    /// @inheritdoc IAttestationRegistry
+    function setReportSigners(bytes32 schemaId, address[] calldata signers, uint8 threshold) external {
+        SchemaState storage s = _activeSchema(schemaId);
+        uint32 org = _accreditedCaller(schemaId, s.attesterRoles);
+        if (threshold == 0 || threshold > signers.length) {
+            revert AttestationInvalidSignerSet(schemaId, signers.length, threshold);
+        }
+        bytes32 key = _setKey(org, schemaId);
+        SignerSet storage set = _signerSets[key];
+        uint32 epoch = set.epoch + 1;
+        address previous = address(0);
+        for (uint256 i = 0; i < signers.length; ++i) {
+            address signer = signers[i];
+            // Ascending order rejects zero (not above address(0)) and duplicates in one comparison.
+            if (signer <= previous) revert AttestationInvalidSignerSet(schemaId, signers.length, threshold);
+            _signerEpoch[key][signer] = epoch;
+            previous = signer;
+        }
+        set.threshold = threshold;
+        set.epoch = epoch;
+        set.signers = signers;
+        emit ReportSignersSet(org, schemaId, signers, threshold, epoch);
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function reportSigners(uint32 agency, bytes32 schemaId)
+        external
+        view
+        returns (address[] memory signers, uint8 threshold)
+    {
+        SignerSet storage set = _signerSets[_setKey(agency, schemaId)];
+        return (set.signers, set.threshold);
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function submitReport(uint32 agency, Report calldata report, bytes calldata data, bytes[] calldata signatures)
+        external
+        returns (bytes32 uid)
+    {
+        SchemaState storage s = _activeSchema(report.schema);
+        if (report.deadline < block.timestamp) revert AttestationReportExpired(report.deadline, block.timestamp);
+        _checkFresh(agency, report);
+        address[] memory signers = _checkSignatures(agency, report, _reportDigest(report, data), signatures);
+        if (_orgs[agency].roles & s.attesterRoles == 0) revert AttestationNotAttester(report.schema, msg.sender);
+        uid = _attest(s, report.schema, report.subject, bytes32(0), data, agency);
+        _reportUids[_sourceKey(agency, report.schema, report.sourceId)] = uid;
+        _lastSequence[_sequenceKey(agency, report.schema, report.subject)] = report.sequence;
+        emit ReportAccepted(uid, agency, report.sourceId, report.sequence, signers);
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function reportDigest(Report calldata report, bytes calldata data) external view returns (bytes32) {
+        return _reportDigest(report, data);
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function reportAttestation(uint32 agency, bytes32 schemaId, bytes32 sourceId) external view returns (bytes32) {
+        return _reportUids[_sourceKey(agency, schemaId, sourceId)];
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function lastReportSequence(uint32 agency, bytes32 schemaId, bytes32 subject) external view returns (uint64) {
+        return _lastSequence[_sequenceKey(agency, schemaId, subject)];
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _schemaId(SchemaRecord calldata r) private pure returns (bytes32) {
+        return keccak256(
+            abi.encode(r.name, r.definition, r.revocable, r.expiring, r.attesterRoles, r.requiredRecognitions)
+        );
+    }
+
+    function _sourceKey(uint32 agency, bytes32 schemaId, bytes32 sourceId) private pure returns (bytes32) {
+        return keccak256(abi.encode("source", agency, schemaId, sourceId));
+    }
+
+    function _sequenceKey(uint32 agency, bytes32 schemaId, bytes32 subject) private pure returns (bytes32) {
+        return keccak256(abi.encode("sequence", agency, schemaId, subject));
+    }
+
+    /// @dev Rejects a source id already accepted (a replay or a duplicate) and an out-of-order sequence.
+    function _checkFresh(uint32 agency, Report calldata report) private view {
+        bytes32 accepted = _reportUids[_sourceKey(agency, report.schema, report.sourceId)];
+        if (accepted != bytes32(0)) {
+            revert AttestationSourceAlreadyAccepted(agency, report.schema, report.sourceId, accepted);
+        }
+        uint64 last = _lastSequence[_sequenceKey(agency, report.schema, report.subject)];
+        if (report.sequence <= last) revert AttestationReportStale(report.sequence, last);
+    }
+
+    function _setKey(uint32 agency, bytes32 schemaId) private pure returns (bytes32) {
+        return keccak256(abi.encode(agency, schemaId));
+    }
+
+    /// @dev The organisation an account acts for and its roles; (0, 0) when not an active member.
+    function _activeMember(address account) private view returns (uint32 org, uint16 roles) {
+        Member storage m = _members[account];
+        if (m.org == 0 || m.suspended) return (0, 0);
+        return (m.org, m.roles);
+    }
+
+    function _checkSchemaAdmin() private view {
+        (uint32 org, uint16 roles) = _activeMember(msg.sender);
+        if (org != 0 && RoleSet.has(roles, Role.PORT_AUTHORITY)) return;
+        if (IConsortiumGovernors(consortium).isGovernor(msg.sender)) return;
+        revert AttestationNotSchemaAdmin(msg.sender);
+    }
+
+    function _activeSchema(bytes32 schemaId) private view returns (SchemaState storage s) {
+        s = _schemas[schemaId];
+        if (!s.active) revert AttestationSchemaInactive(schemaId);
+    }
+
+    function _accreditedCaller(bytes32 schemaId, uint16 attesterRoles) private view returns (uint32 org) {
+        uint16 roles;
+        (org, roles) = _activeMember(msg.sender);
+        if (org == 0 || roles & attesterRoles == 0) revert AttestationNotAttester(schemaId, msg.sender);
+    }
+
+    function _attest(
+        SchemaState storage s,
+        bytes32 schemaId,
+        bytes32 subject,
+        bytes32 refUID,
+        bytes calldata data,
+        uint32 org
+    ) private returns (bytes32 uid) {
+        if (refUID != bytes32(0) && _attestations[refUID].time == 0) revert AttestationUnknownReference(refUID);
+        uint64 expirationTime = 0;
+        if (s.expiring) {
+            uint256 validUntil = data.length >= 32 ? uint256(bytes32(data[0:32])) : 0;
+            if (validUntil <= block.timestamp || validUntil > type(uint64).max) {
+                revert AttestationInvalidExpiry(schemaId, validUntil);
+            }
+            expirationTime = uint64(validUntil);
+        }
+        uint256 nonce = ++_nonce;
+        uid = keccak256(abi.encode(schemaId, subject, org, refUID, block.timestamp, keccak256(data), nonce));
+        StoredAttestation storage a = _attestations[uid];
+        a.schemaId = schemaId;
+        a.subject = subject;
+        a.refUID = refUID;
+        a.attester = org;
+        a.time = uint64(block.timestamp);
+        a.expirationTime = expirationTime;
+        a.data = data;
+        _history[subject][schemaId].push(uid);
+        emit Attested(uid, schemaId, subject, org, refUID, expirationTime, data, msg.sender);
+    }
+
+    /// @dev Revokes `uid` if the caller acts for its attester and its schema is revocable; returns the org.
+    function _revokeOwn(bytes32 uid) private returns (uint32 org) {
+        StoredAttestation storage a = _attestations[uid];
+        if (a.time == 0) revert AttestationUnknown(uid);
+        (org,) = _activeMember(msg.sender);
+        if (org == 0 || org != a.attester) revert AttestationNotOwnAttestation(uid, msg.sender);
+        if (!_schemas[a.schemaId].revocable) revert AttestationIrrevocable(uid, a.schemaId);
+        if (a.revocationTime != 0) revert AttestationAlreadyRevoked(uid, a.revocationTime);
+        a.revocationTime = uint64(block.timestamp);
+        emit Revoked(uid, a.schemaId, a.subject, msg.sender);
+    }
+
+    function _reportDigest(Report calldata report, bytes calldata data) private view returns (bytes32) {
+        return _hashTypedDataV4(
+            keccak256(
+                abi.encode(
+                    REPORT_TYPEHASH,
+                    report.schema,
+                    report.subject,
+                    report.sourceId,
+                    report.sequence,
+                    keccak256(data),
+                    report.deadline
+                )
+            )
+        );
+    }
+
+    /// @dev Recovers every signature and checks it against the agency's current set. Requiring ascending
+    ///      signer addresses makes the duplicate check one comparison per signature instead of a nested loop.
+    function _checkSignatures(uint32 agency, Report calldata report, bytes32 digest, bytes[] calldata signatures)
+        private
+        view
+        returns (address[] memory signers)
+    {
+        bytes32 key = _setKey(agency, report.schema);
+        SignerSet storage set = _signerSets[key];
+        uint8 threshold = set.threshold;
+        if (threshold == 0) revert AttestationNoSignerSet(agency, report.schema);
+        if (signatures.length < threshold) {
+            revert AttestationReportBelowThreshold(agency, report.schema, signatures.length, threshold);
+        }
+        uint32 epoch = set.epoch;
+        signers = new address[](signatures.length);
+        address previous = address(0);
+        for (uint256 i = 0; i < signatures.length; ++i) {
+            (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, signatures[i]);
+            if (err != ECDSA.RecoverError.NoError) revert AttestationReportInvalidSignature(i);
+            if (_signerEpoch[key][signer] != epoch) revert AttestationReportUnknownSigner(agency, report.schema, signer);
+            if (signer == previous) revert AttestationReportDuplicateSigner(signer);
+            if (signer < previous) revert AttestationReportSignersUnordered(previous, signer);
+            signers[i] = signer;
+            previous = signer;
+        }
+    }
+}

@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {SchemaRecord, AttestationRequest, Attestation, Report} from "../types/AttestationTypes.sol";
+
+/// @title Attestation registry (DESIGN §1.4, §1.5)
+/// @notice EAS-shaped schemas and attestations about titles, containers and organisations, with
+///         `isEffective`, one-step replacement, mutual recognition and k-of-n signed agency reports.
+interface IAttestationRegistry {
+    // ------------------------------------------------------------------ errors
+
+    /// @notice The caller may not register or (de)activate schemas: it is neither a consortium governor
+    ///         nor an active member of a `PORT_AUTHORITY` organisation.
+    /// @param caller The calling account.
+    error AttestationNotSchemaAdmin(address caller);
+
+    /// @notice A schema with this id is already registered.
+    /// @param schemaId The schema id.
+    error AttestationSchemaExists(bytes32 schemaId);
+
+    /// @notice The schema record is malformed (no attester roles, or empty definition).
+    /// @param schemaId The id the record would have.
+    error AttestationSchemaInvalid(bytes32 schemaId);
+
+    /// @notice No schema with this id, or the schema is deactivated.
+    /// @param schemaId The schema id.
+    error AttestationSchemaInactive(bytes32 schemaId);
+
+    /// @notice The caller is not an active member of an organisation accredited for the schema.
+    /// @param schemaId The schema id.
+    /// @param caller The calling account.
+    error AttestationNotAttester(bytes32 schemaId, address caller);
+
+    /// @notice The data of an expiring schema does not start with a `validUntil` in the future.
+    /// @param schemaId The schema id.
+    /// @param validUntil The decoded `validUntil` (0 when the data is shorter than one word).
+    error AttestationInvalidExpiry(bytes32 schemaId, uint256 validUntil);
+
+    /// @notice The referenced attestation does not exist.
+    /// @param refUID The referenced uid.
+    error AttestationUnknownReference(bytes32 refUID);
+
+    /// @notice No attestation with this uid.
+    /// @param uid The uid.
+    error AttestationUnknown(bytes32 uid);
+
+    /// @notice The schema of the attestation is not revocable.
+    /// @param uid The uid.
+    /// @param schemaId Its schema.
+    error AttestationIrrevocable(bytes32 uid, bytes32 schemaId);
+
+    /// @notice The attestation is already revoked.
+    /// @param uid The uid.
+    /// @param revocationTime When it was revoked.
+    error AttestationAlreadyRevoked(bytes32 uid, uint64 revocationTime);
+
+    /// @notice The caller does not act for the organisation that made the attestation.
+    /// @param uid The uid.
+    /// @param caller The calling account.
+    error AttestationNotOwnAttestation(bytes32 uid, address caller);
+
+    /// @notice A replacement must keep the schema and subject of the attestation it replaces.
+    /// @param uid The replaced uid.
+    error AttestationReplacementMismatch(bytes32 uid);
+
+    /// @notice The caller's organisation may not recognise this attestation (it made it, or is not
+    ///         accredited for the schema, or already recognised it).
+    /// @param uid The uid.
+    /// @param org The caller's organisation (0 when the caller is no active member).
+    error AttestationCannotRecognise(bytes32 uid, uint32 org);
+
+    /// @notice A signer set is malformed: empty, a zero or unordered/duplicate address, or a threshold of
+    ///         0 or above the number of signers.
+    /// @param schemaId The schema id.
+    /// @param signers The number of signers given.
+    /// @param threshold The threshold given.
+    error AttestationInvalidSignerSet(bytes32 schemaId, uint256 signers, uint8 threshold);
+
+    /// @notice The agency has no signer set for the schema.
+    /// @param agency The agency organisation.
+    /// @param schemaId The schema id.
+    error AttestationNoSignerSet(uint32 agency, bytes32 schemaId);
+
+    /// @notice The report's deadline has passed.
+    /// @param deadline The signed deadline.
+    /// @param timestamp The current block time.
+    error AttestationReportExpired(uint64 deadline, uint256 timestamp);
+
+    /// @notice Fewer valid signatures than the agency's threshold.
+    /// @param agency The agency organisation.
+    /// @param schemaId The schema id.
+    /// @param signatures The number of signatures given.
+    /// @param threshold The required number.
+    error AttestationReportBelowThreshold(uint32 agency, bytes32 schemaId, uint256 signatures, uint8 threshold);
+
+    /// @notice A signature could not be parsed or recovered.
+    /// @param index Its position in the list.
+    error AttestationReportInvalidSignature(uint256 index);
+
+    /// @notice A signature was made by an address that is not in the agency's signer set for the schema
+    ///         (also the outcome of a signature over another chain's or contract's EIP-712 domain).
+    /// @param agency The agency organisation.
+    /// @param schemaId The schema id.
+    /// @param signer The recovered address.
+    error AttestationReportUnknownSigner(uint32 agency, bytes32 schemaId, address signer);
+
+    /// @notice The same signer signed twice.
+    /// @param signer The repeated signer.
+    error AttestationReportDuplicateSigner(address signer);
+
+    /// @notice Signatures must be ordered by ascending signer address (duplicate detection in O(k)).
+    /// @param previous The previous signer.
+    /// @param signer The signer that is not above it.
+    error AttestationReportSignersUnordered(address previous, address signer);
+
+    /// @notice A report with this source id was already accepted: the relayer may treat this as done.
+    /// @param agency The agency organisation.
+    /// @param schemaId The schema id.
+    /// @param sourceId The source record id.
+    /// @param uid The attestation made from the accepted report.
+    error AttestationSourceAlreadyAccepted(uint32 agency, bytes32 schemaId, bytes32 sourceId, bytes32 uid);
+
+    /// @notice The report's sequence is not above the last accepted one for (agency, schema, subject).
+    /// @param sequence The report's sequence.
+    /// @param lastSequence The last accepted sequence.
+    error AttestationReportStale(uint64 sequence, uint64 lastSequence);
+
+    // ------------------------------------------------------------------ events
+
+    /// @notice A schema was registered.
+    /// @param schemaId The schema id.
+    /// @param name Well-known name.
+    /// @param definition ABI field list of the data.
+    /// @param revocable Whether attestations can be revoked.
+    /// @param expiring Whether the data starts with `uint64 validUntil`.
+    /// @param attesterRoles Role bitmask of accredited organisations.
+    /// @param requiredRecognitions Recognitions needed for an attestation to be effective.
+    /// @param registrar The account that registered it.
+    event SchemaRegistered(
+        bytes32 indexed schemaId,
+        string name,
+        string definition,
+        bool revocable,
+        bool expiring,
+        uint16 attesterRoles,
+        uint8 requiredRecognitions,
+        address registrar
+    );
+
+    /// @notice A schema was activated or deactivated; attestations of an inactive schema are not effective.
+    /// @param schemaId The schema id.
+    /// @param active The new state.
+    /// @param by The account that changed it.
+    event SchemaActiveChanged(bytes32 indexed schemaId, bool active, address by);
+
+    /// @notice An attestation was made (directly or from a report).
+    /// @param uid The new uid.
+    /// @param schemaId The schema.
+    /// @param subject The subject.
+    /// @param attester The attesting organisation.
+    /// @param refUID The referenced attestation, or 0.
+    /// @param expirationTime Expiry, 0 = never.
+    /// @param data The attested data.
+    /// @param by The account that sent the transaction (a member, or any relayer for reports).
+    event Attested(
+        bytes32 indexed uid,
+        bytes32 indexed schemaId,
+        bytes32 indexed subject,
+        uint32 attester,
+        bytes32 refUID,
+        uint64 expirationTime,
+        bytes data,
+        address by
+    );
+
+    /// @notice An attestation was revoked.
+    /// @param uid The uid.
+    /// @param schemaId Its schema.
+    /// @param subject Its subject.
+    /// @param by The revoking account.
+    event Revoked(bytes32 indexed uid, bytes32 indexed schemaId, bytes32 indexed subject, address by);
+
+    /// @notice An attestation was replaced by a new one in one step (the old one is revoked; the new one
+    ///         refers to it through `refUID`).
+    /// @param oldUid The replaced uid.
+    /// @param newUid The replacement.
+    event Replaced(bytes32 indexed oldUid, bytes32 indexed newUid);
+
+    /// @notice Another organisation recognised an attestation.
+    /// @param uid The uid.
+    /// @param org The recognising organisation.
+    /// @param recognitions The new number of recognitions.
+    event Recognised(bytes32 indexed uid, uint32 indexed org, uint16 recognitions);
+
+    /// @notice An agency set its oracle signers and threshold for a schema (replacing any earlier set).
+    /// @param agency The agency organisation.
+    /// @param schemaId The schema.
+    /// @param signers The signer addresses, ascending.
+    /// @param threshold Signatures required per report.
+    /// @param epoch Counter of signer sets of this (agency, schema), from 1.
+    event ReportSignersSet(
+        uint32 indexed agency, bytes32 indexed schemaId, address[] signers, uint8 threshold, uint32 epoch
+    );
+
+    /// @notice A k-of-n report was accepted (followed by the {Attested} event of the attestation it made).
+    /// @param uid The attestation made.
+    /// @param agency The agency organisation.
+    /// @param sourceId The source record id.
+    /// @param sequence The report's sequence.
+    /// @param signers The signers whose signatures were checked, ascending.
+    event ReportAccepted(
+        bytes32 indexed uid, uint32 indexed agency, bytes32 indexed sourceId, uint64 sequence, address[] signers
+    );
+
+    // ------------------------------------------------------------------ schemas
+
+    /// @notice Registers a schema. Allowed to consortium governors (deployment registers the well-known
+    ///         schemas) and to active members of a `PORT_AUTHORITY` organisation.
+    /// @param schema The schema record.
+    /// @return schemaId The schema id (see {SchemaRecord}).
+    function registerSchema(SchemaRecord calldata schema) external returns (bytes32 schemaId);
+
+    /// @notice Activates or deactivates a schema (same callers as {registerSchema}).
+    /// @param schemaId The schema id.
+    /// @param active The new state.
+    function setSchemaActive(bytes32 schemaId, bool active) external;
+
+    /// @notice The schema record.
+    /// @param schemaId The schema id.
+    /// @return record The record (empty if unknown).
+    /// @return active Whether it is registered and active.
+    function schema(bytes32 schemaId) external view returns (SchemaRecord memory record, bool active);
+
+    /// @notice The id a schema record has (pure function of the record).
+    /// @param schema The schema record.
+    /// @return The schema id.
+    function schemaIdOf(SchemaRecord calldata schema) external pure returns (bytes32);
+
+    // ------------------------------------------------------------------ attestations
+
+    /// @notice Attests as the caller's organisation, which must be active and hold one of the schema's roles.
+    /// @param request Schema, subject, reference and data.
+    /// @return uid The new attestation's uid.
+    function attest(AttestationRequest calldata request) external returns (bytes32 uid);
+
+    /// @notice Revokes an attestation of a revocable schema made by the caller's organisation.
+    /// @param uid The uid.
+    function revoke(bytes32 uid) external;
+
+    /// @notice Revokes `uid` and attests `request` (same schema and subject) in one step; the new attestation
+    ///         refers to the old one (its `refUID` is forced to `uid`).
+    /// @param uid The attestation to replace.
+    /// @param request The replacement (its `refUID` is ignored).
+    /// @return newUid The replacement's uid.
+    function replace(bytes32 uid, AttestationRequest calldata request) external returns (bytes32 newUid);
+
+    /// @notice Recognises another organisation's attestation; the caller's organisation must be active and
+    ///         accredited for the schema, and may recognise each attestation once.
+    /// @param uid The uid.
+    function recognise(bytes32 uid) external;
+
+    /// @notice The stored attestation (all zero if unknown).
+    /// @param uid The uid.
+    /// @return The attestation.
+    function attestation(bytes32 uid) external view returns (Attestation memory);
+
+    /// @notice Whether an attestation exists, is not revoked, not expired, its attester organisation still holds
+    ///         one of the schema's roles, the schema is active and it has the recognitions the schema requires.
+    /// @param uid The uid.
+    /// @return Whether it is effective now.
+    function isEffective(bytes32 uid) external view returns (bool);
+
+    /// @notice The most recent effective attestation about `subject` under `schemaId`, or 0 if none.
+    /// @dev Walks the subject's attestations of that schema from the newest, skipping those no longer
+    ///      effective; the walk is as long as the number of newer ineffective ones.
+    /// @param subject The subject.
+    /// @param schemaId The schema id.
+    /// @return uid The uid, or 0.
+    function latestEffective(bytes32 subject, bytes32 schemaId) external view returns (bytes32 uid);
+
+    /// @notice How many attestations were made about `subject` under `schemaId`.
+    /// @param subject The subject.
+    /// @param schemaId The schema id.
+    /// @return The count.
+    function attestationCount(bytes32 subject, bytes32 schemaId) external view returns (uint256);
+
+    // ------------------------------------------------------------------ k-of-n reports
+
+    /// @notice Sets the caller organisation's oracle signers and threshold for a schema, replacing any earlier
+    ///         set. The organisation must be active and accredited for the schema.
+    /// @param schemaId The schema id.
+    /// @param signers Signer addresses, strictly ascending, non-zero.
+    /// @param threshold Signatures required per report (1 ≤ threshold ≤ signers).
+    function setReportSigners(bytes32 schemaId, address[] calldata signers, uint8 threshold) external;
+
+    /// @notice The current signer set of an agency for a schema.
+    /// @param agency The agency organisation.
+    /// @param schemaId The schema id.
+    /// @return signers The signers, ascending.
+    /// @return threshold The threshold (0 = none set).
+    function reportSigners(uint32 agency, bytes32 schemaId)
+        external
+        view
+        returns (address[] memory signers, uint8 threshold);
+
+    /// @notice Accepts a k-of-n signed agency report and attests it as the agency. Anyone may relay.
+    /// @dev Each signature is a 65-byte (r, s, v) ECDSA signature of the EIP-712 digest of
+    ///      `Report(bytes32 schema,bytes32 subject,bytes32 sourceId,uint64 sequence,bytes32 payloadHash,uint64 deadline)`
+    ///      with `payloadHash = keccak256(data)`, domain name "PortLedger AttestationRegistry", version "1",
+    ///      this chain and this contract. Signatures must be ordered by ascending signer address, which
+    ///      makes the duplicate check a comparison with the previous signer (O(k)). The agency must still be
+    ///      accredited for the schema; it need not be the sender.
+    /// @param agency The agency whose signer set applies.
+    /// @param report The signed fields.
+    /// @param data The attestation data (ABI encoding of the schema's fields).
+    /// @param signatures At least `threshold` signatures by distinct registered signers, ascending.
+    /// @return uid The attestation made.
+    function submitReport(uint32 agency, Report calldata report, bytes calldata data, bytes[] calldata signatures)
+        external
+        returns (bytes32 uid);
+
+    /// @notice The EIP-712 digest signers sign for a report with this data.
+    /// @param report The signed fields.
+    /// @param data The attestation data.
+    /// @return The digest.
+    function reportDigest(Report calldata report, bytes calldata data) external view returns (bytes32);
+
+    /// @notice The EIP-712 type hash of `Report`.
+    /// @return The type hash.
+    function REPORT_TYPEHASH() external view returns (bytes32);
+
+    /// @notice The attestation made from an accepted report, or 0.
+    /// @param agency The agency organisation.
+    /// @param schemaId The schema id.
+    /// @param sourceId The source record id.
+    /// @return uid The uid, or 0 if no report with this source id was accepted.
+    function reportAttestation(uint32 agency, bytes32 schemaId, bytes32 sourceId) external view returns (bytes32 uid);
+
+    /// @notice The last accepted report sequence for (agency, schema, subject), 0 if none.
+    /// @param agency The agency organisation.
+    /// @param schemaId The schema id.
+    /// @param subject The subject.
+    /// @return The sequence.
+    function lastReportSequence(uint32 agency, bytes32 schemaId, bytes32 subject) external view returns (uint64);
+}

@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {IContainerRelease} from "../interfaces/IContainerRelease.sol";
+import {IAttestationRegistry} from "../interfaces/IAttestationRegistry.sol";
+import {MemberCache} from "../consortium/MemberCache.sol";
+import {Bill, BillKind, BillStatus} from "../types/BillTypes.sol";
+import {Ids} from "../types/Ids.sol";
+import {ReleaseRight, ReleaseStatus, EquipmentInterchange} from "../types/ReleaseTypes.sol";
+import {Role, RoleSet} from "../types/Roles.sol";
+import {ContainerNumbers} from "./ContainerNumbers.sol";
+import {IBillView} from "./IBillView.sol";
+
+/// @title Container release rights and EIRs (see {IContainerRelease})
+/// @notice Title rules stay in the bill registry and agency facts in the attestation registry; this contract
+///         reads both at grant and gate-out and stores only the right itself (one slot, plus a code hash when a
+///         release code is set).
+contract ContainerRelease is IContainerRelease, MemberCache {
+    /// @notice The bill of lading registry.
+    IBillView public immutable bills;
+    /// @notice The attestation registry holding customs releases and holds.
+    IAttestationRegistry public immutable attestations;
+    /// @notice Schema id of `CUSTOMS_RELEASE`.
+    bytes32 public immutable customsReleaseSchema;
+    /// @notice Schema id of `CUSTOMS_HOLD`.
+    bytes32 public immutable customsHoldSchema;
+
+    uint256 private constant _MIN_CODE_BYTES = 12; // 96 bits
+
+    mapping(bytes32 rightId => ReleaseRight) private _rights;
+    mapping(bytes32 rightId => bytes32 codeHash) private _codeHashes;
+
+    /// @param consortium_ The Consortium that owns membership (it pushes members into this cache).
+    /// @param bills_ The BillOfLadingRegistry.
+    /// @param attestations_ The AttestationRegistry.
+    /// @param customsReleaseSchema_ The registered `CUSTOMS_RELEASE` schema id.
+    /// @param customsHoldSchema_ The registered `CUSTOMS_HOLD` schema id.
+    constructor(
+        address consortium_,
+        address bills_,
+        address attestations_,
+        bytes32 customsReleaseSchema_,
+        bytes32 customsHoldSchema_
+    ) MemberCache(consortium_) {
+        bills = IBillView(bills_);
+        attestations = IAttestationRegistry(attestations_);
+        customsReleaseSchema = customsReleaseSchema_;
+        customsHoldSchema = customsHoldSchema_;
+    }
+
+    // ------------------------------------------------------------------ writes
+
+    /// @inheritdoc IContainerRelease
+    function grant(
+        uint256 billId,
+        string[] calldata containerNumbers,
+        uint32 terminal,
+        uint64 validFrom,
+        uint64 validUntil
+    ) external returns (bytes32[] memory rightIds) {
+        Bill memory b = bills.bill(billId);
+        uint32 org = _activeOrg(msg.sender);
+        if (org == 0 || org != b.carrier) revert ReleaseNotCarrier(billId, msg.sender);
+        uint32 grantee = _grantee(billId, b);
+        OrgState storage t = _orgs[terminal];
+        if (!t.exists || t.suspended || !RoleSet.has(t.roles, Role.TERMINAL)) revert ReleaseInvalidTerminal(terminal);
+        if (validUntil <= validFrom || validUntil <= block.timestamp) revert ReleaseInvalidWindow(validFrom, validUntil);
+
+        ReleaseRight memory template =
+            ReleaseRight(org, grantee, terminal, validFrom, validUntil, ReleaseStatus.GRANTED, 0);
+        rightIds = new bytes32[](containerNumbers.length);
+        for (uint256 i = 0; i < containerNumbers.length; ++i) {
+            rightIds[i] = _grantOne(billId, containerNumbers[i], template);
+        }
+    }
+
+    /// @inheritdoc IContainerRelease
+    function nominate(bytes32 rightId, uint32 nominee) external {
+        ReleaseRight storage r = _granted(rightId);
+        uint32 holder = r.holder;
+        uint32 org = _activeOrg(msg.sender);
+        if (org == 0 || org != holder) revert ReleaseNotHolder(rightId, msg.sender);
+        OrgState storage n = _orgs[nominee];
+        if (nominee == holder || !n.exists || n.suspended) revert ReleaseInvalidNominee(rightId, nominee);
+        (bytes32 recordId, bytes32 previous) = _advance(r, rightId);
+        r.holder = nominee;
+        // A code chosen by the previous holder must not outlive its hold; the read avoids a needless write.
+        if (_codeHashes[rightId] != bytes32(0)) delete _codeHashes[rightId];
+        emit ReleaseNominated(rightId, recordId, previous, holder, nominee, msg.sender);
+    }
+
+    /// @inheritdoc IContainerRelease
+    function setReleaseCode(bytes32 rightId, bytes32 codeHash) external {
+        ReleaseRight storage r = _granted(rightId);
+        uint32 org = _activeOrg(msg.sender);
+        if (org == 0 || org != r.holder) revert ReleaseNotHolder(rightId, msg.sender);
+        (bytes32 recordId, bytes32 previous) = _advance(r, rightId);
+        _codeHashes[rightId] = codeHash;
+        emit ReleaseCodeSet(rightId, recordId, previous, org, codeHash, msg.sender);
+    }
+
+    /// @inheritdoc IContainerRelease
+    function revoke(bytes32 rightId) external {
+        ReleaseRight storage r = _granted(rightId);
+        uint32 org = _activeOrg(msg.sender);
+        if (org == 0 || org != r.carrier) revert ReleaseNotRightCarrier(rightId, msg.sender);
+        (bytes32 recordId, bytes32 previous) = _advance(r, rightId);
+        r.status = ReleaseStatus.REVOKED;
+        if (_codeHashes[rightId] != bytes32(0)) delete _codeHashes[rightId];
+        emit ReleaseRevoked(rightId, recordId, previous, org, msg.sender);
+    }
+
+    /// @inheritdoc IContainerRelease
+    function gateOut(
+        uint256 billId,
+        string calldata containerNumber,
+        uint32 haulier,
+        bytes calldata releaseCode,
+        EquipmentInterchange calldata eir
+    ) external {
+        bytes32 rightId = _rightId(billId, containerNumber);
+        (bytes32 customsRelease, bool byCode) = _checkReleaseReady(rightId, billId, containerNumber, haulier, releaseCode);
+        _recordGateOut(rightId, billId, containerNumber, haulier, byCode, customsRelease, eir);
+    }
+
+    /// @inheritdoc IContainerRelease
+    function gateIn(uint256 billId, string calldata containerNumber, EquipmentInterchange calldata eir) external {
+        bytes32 rightId = _rightId(billId, containerNumber);
+        ReleaseRight storage r = _rights[rightId];
+        if (r.status != ReleaseStatus.GATED_OUT) revert ReleaseNotGatedOut(rightId, r.status);
+        Member storage m = _members[msg.sender];
+        if (m.org == 0 || m.suspended || !RoleSet.has(m.roles, Role.TERMINAL)) {
+            revert ReleaseNotTerminal(rightId, msg.sender);
+        }
+        (bytes32 recordId, bytes32 previous) = _advance(r, rightId);
+        r.status = ReleaseStatus.GATED_IN;
+        emit GatedIn(rightId, billId, recordId, previous, containerNumber, m.org, eir, msg.sender);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @inheritdoc IContainerRelease
+    function releaseRight(bytes32 rightId) external view returns (ReleaseRight memory) {
+        return _rights[rightId];
+    }
+
+    /// @inheritdoc IContainerRelease
+    function releaseCodeOf(bytes32 rightId) external view returns (bytes32) {
+        return _codeHashes[rightId];
+    }
+
+    /// @inheritdoc IContainerRelease
+    function rightIdOf(uint256 billId, string calldata containerNumber) external pure returns (bytes32) {
+        return _rightId(billId, containerNumber);
+    }
+
+    /// @inheritdoc IContainerRelease
+    function releaseCodeHash(bytes32 rightId, bytes calldata code) public view returns (bytes32) {
+        return keccak256(abi.encode(address(this), rightId, code));
+    }
+
+    /// @inheritdoc IContainerRelease
+    function lastRecord(bytes32 rightId) external view returns (bytes32) {
+        uint16 step = _rights[rightId].step;
+        return step == 0 ? bytes32(0) : _recordId(rightId, step);
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _rightId(uint256 billId, string calldata containerNumber) private pure returns (bytes32) {
+        return keccak256(abi.encode(billId, Ids.containerSubject(containerNumber)));
+    }
+
+    function _recordId(bytes32 rightId, uint16 step) private pure returns (bytes32) {
+        return keccak256(abi.encode(rightId, step));
+    }
+
+    /// @dev The organisation an account acts for; 0 when it is no member or its organisation is suspended.
+    function _activeOrg(address account) private view returns (uint32) {
+        Member storage m = _members[account];
+        return m.suspended ? 0 : m.org;
+    }
+
+    /// @dev The organisation entitled to the cargo, or a revert when the bill is not releasable.
+    function _grantee(uint256 billId, Bill memory b) private pure returns (uint32) {
+        if (b.kind == BillKind.SWB) {
+            if (b.status == BillStatus.ISSUED || b.status == BillStatus.ACCOMPLISHED) return b.holder;
+        } else if (b.status == BillStatus.ACCOMPLISHED) {
+            return b.prevPossessor;
+        }
+        revert ReleaseBillNotReleasable(billId, b.status);
+    }
+
+    function _grantOne(uint256 billId, string calldata number, ReleaseRight memory template)
+        private
+        returns (bytes32 rightId)
+    {
+        if (!ContainerNumbers.isValid(number)) revert ReleaseInvalidContainerNumber(number);
+        rightId = _rightId(billId, number);
+        ReleaseRight storage r = _rights[rightId];
+        ReleaseStatus status = r.status;
+        if (status != ReleaseStatus.NONE && status != ReleaseStatus.REVOKED) revert ReleaseRightExists(rightId, status);
+        // Steps continue across a revocation so that a re-grant gets a fresh record id.
+        uint16 step = r.step + 1;
+        template.step = step;
+        _rights[rightId] = template;
+        emit ReleaseGranted(
+            rightId,
+            billId,
+            _recordId(rightId, step),
+            step == 1 ? bytes32(billId) : _recordId(rightId, step - 1),
+            number,
+            template.carrier,
+            template.holder,
+            template.terminal,
+            template.validFrom,
+            template.validUntil
+        );
+    }
+
+    function _granted(bytes32 rightId) private view returns (ReleaseRight storage r) {
+        r = _rights[rightId];
+        if (r.status != ReleaseStatus.GRANTED) revert ReleaseRightNotActive(rightId, r.status);
+    }
+
+    /// @dev Appends a record to the right's causal chain and returns (new record, previous record).
+    function _advance(ReleaseRight storage r, bytes32 rightId) private returns (bytes32, bytes32) {
+        uint16 step = r.step;
+        r.step = step + 1;
+        return (_recordId(rightId, step + 1), _recordId(rightId, step));
+    }
+
+    /// @dev Release-ready (DESIGN §1.3), checked in the order of the interface's errors.
+    function _checkReleaseReady(
+        bytes32 rightId,
+        uint256 billId,
+        string calldata containerNumber,
+        uint32 haulier,
+        bytes calldata releaseCode
+    ) private view returns (bytes32 customsRelease, bool byCode) {
+        ReleaseRight storage r = _granted(rightId);
+        if (_activeOrg(msg.sender) != r.terminal) revert ReleaseNotTerminal(rightId, msg.sender);
+        if (block.timestamp < r.validFrom || block.timestamp > r.validUntil) {
+            revert ReleaseRightNotValid(rightId, r.validFrom, r.validUntil, block.timestamp);
+        }
+        _grantee(billId, bills.bill(billId)); // the title must still be releasable
+        customsRelease = _checkCustoms(billId, Ids.containerSubject(containerNumber));
+        byCode = _checkPickUp(rightId, r.holder, haulier, releaseCode);
+    }
+
+    function _recordGateOut(
+        bytes32 rightId,
+        uint256 billId,
+        string calldata containerNumber,
+        uint32 haulier,
+        bool byCode,
+        bytes32 customsRelease,
+        EquipmentInterchange calldata eir
+    ) private {
+        ReleaseRight storage r = _rights[rightId];
+        (bytes32 recordId, bytes32 previous) = _advance(r, rightId);
+        r.status = ReleaseStatus.GATED_OUT;
+        emit GatedOut(
+            rightId, billId, recordId, previous, containerNumber, r.terminal, haulier, byCode, customsRelease, eir, msg.sender
+        );
+    }
+
+    /// @dev Returns the customs release found; reverts without one or with an effective hold.
+    function _checkCustoms(uint256 billId, bytes32 container) private view returns (bytes32 release) {
+        bytes32 billSubject = bytes32(billId);
+        release = attestations.latestEffective(billSubject, customsReleaseSchema);
+        if (release == bytes32(0)) release = attestations.latestEffective(container, customsReleaseSchema);
+        if (release == bytes32(0)) revert ReleaseNoCustomsRelease(billId, container);
+        bytes32 hold = attestations.latestEffective(billSubject, customsHoldSchema);
+        if (hold != bytes32(0)) revert ReleaseCustomsHold(billSubject, hold);
+        hold = attestations.latestEffective(container, customsHoldSchema);
+        if (hold != bytes32(0)) revert ReleaseCustomsHold(container, hold);
+    }
+
+    /// @dev Identity-based pick-up first; otherwise the one-time code. Returns whether the code was used.
+    function _checkPickUp(bytes32 rightId, uint32 holder, uint32 haulier, bytes calldata code)
+        private
+        view
+        returns (bool)
+    {
+        if (haulier != 0 && haulier == holder) return false;
+        if (code.length == 0) revert ReleaseHaulierNotHolder(rightId, haulier, holder);
+        if (code.length < _MIN_CODE_BYTES) revert ReleaseCodeTooShort(code.length);
+        bytes32 expected = _codeHashes[rightId];
+        if (expected == bytes32(0) || releaseCodeHash(rightId, code) != expected) revert ReleaseCodeMismatch(rightId);
+        return true;
+    }
+}
