@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {Bill, BillAction, BillKind, BillStatus, PledgeStatus, SurrenderReason} from "../types/BillTypes.sol";
+
+/// @title Electronic bill of lading registry (DESIGN §1.2)
+/// @notice One title per (carrier, transportDocumentReference), held by organisations. Only the actions
+///         below change a title; each is allowed exactly where the DESIGN state machine and pledge overlay
+///         allow it and refused with a named error everywhere else. ENDORSE and ENDORSE_TO_ORDER deliver
+///         the title to the endorsee (as in DCSA, where every transaction goes to its recipient): the
+///         endorsee becomes title holder and possessor. Every action emits {BillActed}; issue and re-issue
+///         also emit {BillIssued}; every possession change emits the ERC-721 `Transfer`.
+interface IBillOfLadingRegistry {
+    /// @notice Details of a pledge, written only by PLEDGE.
+    struct Pledge {
+        /// @notice Pledge state; a request past its expiry reads as `NONE`.
+        PledgeStatus status;
+        /// @notice The bank.
+        uint32 pledgee;
+        /// @notice Last moment the bank may accept the request (unix seconds).
+        uint64 expiry;
+        /// @notice ISO 4217 currency code.
+        bytes3 currency;
+        /// @notice Secured amount in minor units of `currency`.
+        uint128 amount;
+        /// @notice External registration reference (e.g. the movable-property registry filing number).
+        bytes32 registrationRef;
+    }
+
+    // ----------------------------------------------------------------------------------------------
+    // Errors
+    // ----------------------------------------------------------------------------------------------
+
+    /// @notice The caller is not a member account of any organisation.
+    /// @param account The caller.
+    error BillCallerNotMember(address account);
+    /// @notice The caller's organisation is suspended and the action is not a discharge.
+    /// @param org The caller's organisation.
+    error BillCallerSuspended(uint32 org);
+    /// @notice The caller's organisation lacks the role the action needs (ISSUE needs CARRIER).
+    /// @param org The caller's organisation.
+    /// @param role The role needed.
+    error BillCallerLacksRole(uint32 org, uint8 role);
+    /// @notice No such title.
+    /// @param billId The title id.
+    error BillUnknown(uint256 billId);
+    /// @notice The carrier already issued a title with this transport document reference.
+    /// @param billId The title id.
+    error BillAlreadyIssued(uint256 billId);
+    /// @notice The action is not allowed in the title's status.
+    /// @param billId The title id.
+    /// @param status The current status.
+    error BillWrongStatus(uint256 billId, BillStatus status);
+    /// @notice The caller's organisation is not the possessor.
+    /// @param billId The title id.
+    /// @param org The caller's organisation.
+    error BillNotPossessor(uint256 billId, uint32 org);
+    /// @notice The caller's organisation is not the title holder (and the title is not blank-endorsed).
+    /// @param billId The title id.
+    /// @param org The caller's organisation.
+    error BillNotTitleHolder(uint256 billId, uint32 org);
+    /// @notice The caller's organisation is not the issuing carrier of the title.
+    /// @param billId The title id.
+    /// @param org The caller's organisation.
+    error BillNotCarrier(uint256 billId, uint32 org);
+    /// @notice Endorsements and pledges are for negotiable B/Ls only.
+    /// @param billId The title id.
+    error BillNotNegotiable(uint256 billId);
+    /// @notice A sea waybill is never transferred or surrendered.
+    /// @param billId The title id.
+    error BillSeaWaybill(uint256 billId);
+    /// @notice A straight B/L goes only to its named consignee.
+    /// @param billId The title id.
+    /// @param recipient The recipient given.
+    error BillStraightRecipientMismatch(uint256 billId, uint32 recipient);
+    /// @notice The holder became title holder by a plain ENDORSE and cannot endorse further.
+    /// @param billId The title id.
+    error BillEndorsementClosed(uint256 billId);
+    /// @notice The recipient is already the possessor.
+    /// @param billId The title id.
+    /// @param org The organisation.
+    error BillSelfTransfer(uint256 billId, uint32 org);
+    /// @notice REJECT needs the caller to be the recipient of the last transfer or endorsement, as its first action.
+    /// @param billId The title id.
+    error BillNotRejectable(uint256 billId);
+    /// @notice A pledge is requested or active on the title.
+    /// @param billId The title id.
+    /// @param pledgee The bank.
+    error BillPledged(uint256 billId, uint32 pledgee);
+    /// @notice The pledge action needs another pledge state.
+    /// @param billId The title id.
+    /// @param status The current (effective) pledge state.
+    error BillPledgeWrongStatus(uint256 billId, PledgeStatus status);
+    /// @notice The caller's organisation is not the pledgee.
+    /// @param billId The title id.
+    /// @param org The caller's organisation.
+    error BillNotPledgee(uint256 billId, uint32 org);
+    /// @notice The pledge request expired (or the expiry given is not in the future).
+    /// @param billId The title id.
+    /// @param expiry The expiry.
+    error BillPledgeExpired(uint256 billId, uint64 expiry);
+    /// @notice The recipient is not an organisation of the consortium.
+    /// @param org The recipient.
+    error BillRecipientUnknown(uint32 org);
+    /// @notice The recipient organisation is suspended.
+    /// @param org The recipient.
+    error BillRecipientSuspended(uint32 org);
+    /// @notice The recipient lacks the role needed (TRADER or BANK for a title party, BANK for a pledgee).
+    /// @param org The recipient.
+    error BillRecipientNotEligible(uint32 org);
+    /// @notice Negotiable B/Ls name no consignee; straight B/Ls and sea waybills must.
+    /// @param consignee The consignee given.
+    error BillConsigneeInvalid(uint32 consignee);
+    /// @notice The checksum is zero, or a re-issue does not change it.
+    /// @param checksum The checksum given.
+    error BillChecksumInvalid(bytes32 checksum);
+    /// @notice A surrender for amendment needs reason SWTP, COD or SWI.
+    /// @param reason The reason given.
+    error BillInvalidReason(uint8 reason);
+    /// @notice Switch to paper needs a surrender for amendment with reason SWTP.
+    /// @param billId The title id.
+    error BillSwitchNotRequested(uint256 billId);
+    /// @notice Titles move only through the registry's own actions (ERC-721 transfer/approval refused).
+    error BillTransferViaRegistryOnly();
+    /// @notice ERC-721 `balanceOf(address(0))`.
+    /// @param owner The address given.
+    error BillInvalidOwner(address owner);
+
+    // ----------------------------------------------------------------------------------------------
+    // Events
+    // ----------------------------------------------------------------------------------------------
+
+    /// @notice Any action on a title (including issue, re-issue and the pledge actions).
+    /// @param billId The title id.
+    /// @param actor The acting organisation.
+    /// @param recipient The organisation the action addresses (new possessor / endorsee / carrier /
+    ///        pledgee; the possessor the title returns to for REJECT and SREJ; 0 for SIGN and BLANK_ENDORSE).
+    /// @param action The action code.
+    /// @param reason Surrender-for-amendment reason (NONE otherwise).
+    /// @param remarkHash Hash of an off-chain remark (0 if none).
+    event BillActed(
+        uint256 indexed billId,
+        uint32 indexed actor,
+        uint32 indexed recipient,
+        BillAction action,
+        SurrenderReason reason,
+        bytes32 remarkHash
+    );
+
+    /// @notice A title was issued, or its amended version re-issued.
+    /// @param billId The title id.
+    /// @param carrier The issuing carrier.
+    /// @param kind Negotiable, straight or SWB.
+    /// @param consignee Named consignee (0 for a negotiable B/L).
+    /// @param version Document version (1 at issue).
+    /// @param checksum SHA-256 of the canonical transport document.
+    /// @param transportDocumentReference The carrier's reference.
+    /// @param cid Where the encrypted document is stored.
+    event BillIssued(
+        uint256 indexed billId,
+        uint32 indexed carrier,
+        BillKind kind,
+        uint32 consignee,
+        uint16 version,
+        bytes32 checksum,
+        string transportDocumentReference,
+        string cid
+    );
+
+    /// @notice A pledge was requested (details of {Pledge}).
+    /// @param billId The title id.
+    /// @param pledgee The bank.
+    /// @param amount Secured amount (minor units).
+    /// @param currency ISO 4217 code.
+    /// @param registrationRef External registration reference.
+    /// @param expiry Last moment the bank may accept.
+    event BillPledgeRequested(
+        uint256 indexed billId,
+        uint32 indexed pledgee,
+        uint128 amount,
+        bytes3 currency,
+        bytes32 registrationRef,
+        uint64 expiry
+    );
+
+    // ----------------------------------------------------------------------------------------------
+    // Actions
+    // ----------------------------------------------------------------------------------------------
+
+    /// @notice ISSUE (carrier): creates the title; possessor = `issueTo`; title holder = `issueTo` for a
+    ///         negotiable B/L, the consignee otherwise.
+    /// @param transportDocumentReference The carrier's reference (unique per carrier).
+    /// @param kind Negotiable, straight or SWB.
+    /// @param issueTo The first possessor (shipper).
+    /// @param consignee The named consignee (straight B/L, SWB); 0 for a negotiable B/L.
+    /// @param checksum SHA-256 of the canonical transport document.
+    /// @param cid Where the encrypted document is stored (event only).
+    /// @param remarkHash Remark hash.
+    /// @return billId The title id (Ids.titleId).
+    function issue(
+        string calldata transportDocumentReference,
+        BillKind kind,
+        uint32 issueTo,
+        uint32 consignee,
+        bytes32 checksum,
+        string calldata cid,
+        bytes32 remarkHash
+    ) external returns (uint256 billId);
+
+    /// @notice TRANSFER of possession (possessor; straight: only to the consignee; never an SWB).
+    function transfer(uint256 billId, uint32 to, bytes32 remarkHash) external;
+
+    /// @notice ENDORSE to a named endorsee who cannot endorse further (possessor who is title holder, or
+    ///         any possessor when blank; negotiable only). The endorsee becomes holder and possessor.
+    function endorse(uint256 billId, uint32 to, bytes32 remarkHash) external;
+
+    /// @notice ENDORSE_TO_ORDER of a named endorsee, who may endorse further. Same parties as {endorse}.
+    function endorseToOrder(uint256 billId, uint32 to, bytes32 remarkHash) external;
+
+    /// @notice BLANK_ENDORSE (possessor and title holder): no title holder from now on.
+    function blankEndorse(uint256 billId, bytes32 remarkHash) external;
+
+    /// @notice SIGN (possessor): event only.
+    function sign(uint256 billId, bytes32 remarkHash) external;
+
+    /// @notice REJECT (recipient of the last transfer or endorsement, as its first action): possession
+    ///         and title holder return to what they were before it.
+    function reject(uint256 billId, bytes32 remarkHash) external;
+
+    /// @notice SURRENDER_FOR_DELIVERY to the issuing carrier (negotiable: possessor who is holder or any
+    ///         possessor when blank; straight: the possessor).
+    function surrenderForDelivery(uint256 billId, bytes32 remarkHash) external;
+
+    /// @notice SURRENDER_FOR_AMENDMENT to the issuing carrier, same parties, reason SWTP / COD / SWI.
+    function surrenderForAmendment(uint256 billId, SurrenderReason reason, bytes32 remarkHash) external;
+
+    /// @notice SACC (carrier; allowed while suspended): delivery → ACCOMPLISHED, amendment →
+    ///         SURRENDERED_FOR_AMENDMENT.
+    function acceptSurrender(uint256 billId, bytes32 remarkHash) external;
+
+    /// @notice SREJ (carrier; allowed while suspended): back to ISSUED, possession to the requester.
+    function rejectSurrender(uint256 billId, bytes32 remarkHash) external;
+
+    /// @notice Re-issue of the amended version (carrier): version + 1, new checksum, possession back to
+    ///         the organisation that surrendered.
+    function reissue(uint256 billId, bytes32 checksum, string calldata cid, bytes32 remarkHash) external;
+
+    /// @notice SWITCH_TO_PAPER (carrier; the surrender reason was SWTP): final.
+    function switchToPaper(uint256 billId, bytes32 remarkHash) external;
+
+    /// @notice VOID (carrier, after SACC of a surrender for amendment): final.
+    function voidTitle(uint256 billId, bytes32 remarkHash) external;
+
+    /// @notice PLEDGE request (possessor of a negotiable, issued title; no other pledge).
+    function requestPledge(
+        uint256 billId,
+        uint32 bank,
+        uint128 amount,
+        bytes3 currency,
+        bytes32 registrationRef,
+        uint64 expiry,
+        bytes32 remarkHash
+    ) external;
+
+    /// @notice ACCEPT_PLEDGE (the named bank, before expiry).
+    function acceptPledge(uint256 billId, bytes32 remarkHash) external;
+
+    /// @notice RELEASE_PLEDGE (the bank; declines a request or ends an active pledge; allowed while suspended).
+    function releasePledge(uint256 billId, bytes32 remarkHash) external;
+
+    /// @notice ENFORCE_PLEDGE (the bank, active pledge): the bank becomes possessor and title holder.
+    function enforcePledge(uint256 billId, bytes32 remarkHash) external;
+
+    // ----------------------------------------------------------------------------------------------
+    // Views
+    // ----------------------------------------------------------------------------------------------
+
+    /// @notice The packed state of a title (status NONE for an unknown id).
+    function bill(uint256 billId) external view returns (Bill memory);
+
+    /// @notice SHA-256 of the current version of the transport document (0 for an unknown id).
+    function documentChecksum(uint256 billId) external view returns (bytes32);
+
+    /// @notice The status of a title (NONE for an unknown id).
+    function statusOf(uint256 billId) external view returns (BillStatus);
+
+    /// @notice The pledge on a title with its effective status (an expired request reads as NONE).
+    function pledgeOf(uint256 billId) external view returns (Pledge memory);
+
+    /// @notice Number of titles an organisation possesses.
+    function balanceOfOrg(uint32 org) external view returns (uint256);
+
+    /// @notice The title id of a carrier's transport document reference (Ids.titleId).
+    function titleIdOf(uint32 carrier, string calldata transportDocumentReference) external pure returns (uint256);
+}
