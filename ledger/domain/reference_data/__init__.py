@@ -1,0 +1,1 @@
+"""Package data for ``ledger.domain.reference``: CSV code tables (see README.md for sources)."""
