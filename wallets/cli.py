@@ -24,7 +24,7 @@ from wallets.directory import (
     WalletDirectory,
 )
 from wallets.errors import OrganisationWalletNotFound, PrivateKeyInvalid, WalletError, WalletLocked
-from wallets.keystore import ScryptCost, parse_private_key_text
+from wallets.keystore import ScryptCost, decrypt_keystore, parse_private_key_text
 from wallets.passphrase import PASSPHRASE_ENV, PASSPHRASE_FILE_ENV, Passphrase, passphrase_from_env
 
 IMPORT_KEY_ENV = "PORTLEDGER_WALLET_IMPORT_KEY"
@@ -156,8 +156,6 @@ def import_(
         if keystore_file is not None:
             if key_file is not None:
                 raise WalletLocked("give either --keystore or --key-file, not both")
-            from wallets.keystore import decrypt_keystore
-
             try:
                 keystore = json.loads(keystore_file.read_text(encoding="utf-8"))
             except (OSError, ValueError):

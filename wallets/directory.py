@@ -437,20 +437,19 @@ class OrganisationWallet:
         The new account is ``pending`` and the old one ``retiring``: the old one keeps signing
         (it must sign the Consortium change) until ``complete_rotation``.
         """
-        underway = self.rotation()
-        if underway is not None:
-            raise RotationInProgress(self.slug, underway.old_address, underway.new_address)
-        old = self.account(address if address is not None else self.primary_address)
-        if old.status is not AccountStatus.ACTIVE:
-            raise WalletAccountNotUsable(self.slug, old.address, old.status.value, "rotate")
         self.check_passphrase(passphrase)
         key = bytes(Account.create().key)
         with self.locked():
+            underway = self.rotation()
+            if underway is not None:
+                raise RotationInProgress(self.slug, underway.old_address, underway.new_address)
             metadata = self.metadata()
+            old = self.account(address if address is not None else metadata.primary)
+            if old.status is not AccountStatus.ACTIVE:
+                raise WalletAccountNotUsable(self.slug, old.address, old.status.value, "rotate")
             new = self._write_account(key, passphrase, AccountStatus.PENDING, label, replaces=old.address)
-            now = _now()
             retiring = replace(
-                old, status=AccountStatus.RETIRING, status_changed_at=now, replaced_by=new.address
+                old, status=AccountStatus.RETIRING, status_changed_at=_now(), replaced_by=new.address
             )
             self._save(metadata.with_account(retiring).with_account(new))
         _log.info("rotation of %s prepared for %s: new account %s", old.address, self.slug, new.address)

@@ -7,6 +7,7 @@ print or store the passphrase.
 
 from __future__ import annotations
 
+import hmac
 import logging
 import os
 import stat
@@ -45,7 +46,9 @@ class Passphrase:
         return repr(self)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Passphrase) and other._text == self._text
+        return isinstance(other, Passphrase) and hmac.compare_digest(
+            other._text.encode(), self._text.encode()
+        )
 
     def __hash__(self) -> int:
         return hash((Passphrase, self._text))

@@ -333,3 +333,14 @@ def test_wallet_directory_from_env_reads_root_and_cost(tmp_path: Path) -> None:
     assert directory.root == tmp_path / "w"
     assert directory.cost.n == 32
     assert WalletDirectory.from_env(environ={}).root == Path("data/wallets")
+
+
+def test_rotating_a_retired_account_raises_wallet_account_not_usable(
+    acme: OrganisationWallet, passphrase: Passphrase
+) -> None:
+    plan = acme.rotate(passphrase)
+    acme.complete_rotation(plan)
+
+    with pytest.raises(WalletAccountNotUsable) as caught:
+        acme.rotate(passphrase, plan.old_address)
+    assert (caught.value.status, caught.value.operation) == ("retired", "rotate")
