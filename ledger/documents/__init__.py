@@ -1,0 +1,95 @@
+"""DCSA transport documents: validation, RFC 8785 checksum, encryption and content-addressed storage.
+
+Pure document handling for the ledger: no chain, SQL or HTTP here. The public surface is re-exported
+below; see docs/documents.md for formats and behaviour.
+"""
+
+from ledger.documents.checksum import canonical_json, document_checksum
+from ledger.documents.cid import Layout, compute_cid
+from ledger.documents.envelope import (
+    EncryptedDocument,
+    KeyWrap,
+    add_recipient,
+    decrypt_document,
+    encrypt_document,
+    generate_content_key,
+    open_envelope,
+    seal,
+    unwrap_content_key,
+    wrap_content_key,
+)
+from ledger.documents.errors import (
+    DocumentError,
+    DocumentInvalid,
+    EnvelopeError,
+    EnvelopeMalformed,
+    EnvelopeTampered,
+    InvalidCid,
+    KeyWrapTampered,
+    NotCanonicalisable,
+    NotEntitled,
+    ObjectCorrupted,
+    ObjectNotFound,
+    StoreError,
+    StoreUnavailable,
+)
+from ledger.documents.store import DocumentStore, KuboDocumentStore, LocalDocumentStore
+from ledger.documents.validation import (
+    DocumentFacts,
+    DocumentKind,
+    IdentifyingCode,
+    Problem,
+    Rule,
+    Severity,
+    UnknownProperties,
+    ValidationReport,
+    ValidationSettings,
+    require_valid_transport_document,
+    transport_document_facts,
+    validate_transport_document,
+)
+
+__all__ = [
+    "DocumentError",
+    "DocumentFacts",
+    "DocumentInvalid",
+    "DocumentKind",
+    "DocumentStore",
+    "EncryptedDocument",
+    "EnvelopeError",
+    "EnvelopeMalformed",
+    "EnvelopeTampered",
+    "IdentifyingCode",
+    "InvalidCid",
+    "KeyWrap",
+    "KeyWrapTampered",
+    "KuboDocumentStore",
+    "Layout",
+    "LocalDocumentStore",
+    "NotCanonicalisable",
+    "NotEntitled",
+    "ObjectCorrupted",
+    "ObjectNotFound",
+    "Problem",
+    "Rule",
+    "Severity",
+    "StoreError",
+    "StoreUnavailable",
+    "UnknownProperties",
+    "ValidationReport",
+    "ValidationSettings",
+    "add_recipient",
+    "canonical_json",
+    "compute_cid",
+    "decrypt_document",
+    "document_checksum",
+    "encrypt_document",
+    "generate_content_key",
+    "open_envelope",
+    "require_valid_transport_document",
+    "seal",
+    "transport_document_facts",
+    "unwrap_content_key",
+    "validate_transport_document",
+    "wrap_content_key",
+]

@@ -1,0 +1,112 @@
+"""Errors raised by ``ledger.documents``: one root, one class per failure a caller handles differently.
+
+Each class has a stable ``code`` (SCREAMING_SNAKE_CASE) for the API's error catalogue. Messages never
+contain key material or document content.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ledger.documents.validation import ValidationReport
+
+
+class DocumentError(Exception):
+    """Root of every error this package raises on purpose."""
+
+    code: str = "DOCUMENT_ERROR"
+
+
+class DocumentInvalid(DocumentError):
+    """A transport document failed validation; ``report`` lists every problem with its JSON path."""
+
+    code = "VALIDATION_FAILED"
+
+    def __init__(self, report: ValidationReport) -> None:
+        self.report = report
+        paths = ", ".join(f"{p.path} ({p.rule})" for p in report.errors[:5])
+        more = f" and {len(report.errors) - 5} more" if len(report.errors) > 5 else ""
+        super().__init__(f"transport document has {len(report.errors)} error(s): {paths}{more}")
+
+
+class NotCanonicalisable(DocumentError):
+    """The document cannot be written as RFC 8785 JSON (e.g. an integer beyond ±2**53, NaN)."""
+
+    code = "DOCUMENT_NOT_CANONICALISABLE"
+
+
+# --- encryption ---------------------------------------------------------------------------------
+
+
+class EnvelopeError(DocumentError):
+    """Root of the encryption errors."""
+
+    code = "DOCUMENT_ENVELOPE_ERROR"
+
+
+class EnvelopeMalformed(EnvelopeError):
+    """The bytes are not an envelope or key wrap of a version this code reads (magic, version, length)."""
+
+    code = "DOCUMENT_ENVELOPE_MALFORMED"
+
+
+class EnvelopeTampered(EnvelopeError):
+    """Authentication failed: the ciphertext, its header or the associated data were changed, or the
+    content key does not belong to this ciphertext."""
+
+    code = "DOCUMENT_ENVELOPE_TAMPERED"
+
+
+class KeyWrapTampered(EnvelopeError):
+    """A key wrap addressed to this organisation does not unwrap: it was altered or is not ours."""
+
+    code = "DOCUMENT_KEY_WRAP_TAMPERED"
+
+
+class NotEntitled(EnvelopeError):
+    """No key wrap is addressed to this organisation's key: it is not entitled to read the document."""
+
+    code = "DOCUMENT_NOT_ENTITLED"
+
+
+# --- storage ------------------------------------------------------------------------------------
+
+
+class StoreError(DocumentError):
+    """Root of the document store errors."""
+
+    code = "DOCUMENT_STORE_ERROR"
+
+
+class ObjectNotFound(StoreError):
+    """The store holds no object under this CID."""
+
+    code = "DOCUMENT_NOT_FOUND"
+
+    def __init__(self, cid: str) -> None:
+        self.cid = cid
+        super().__init__(f"no stored object {cid}")
+
+
+class ObjectCorrupted(StoreError):
+    """The stored bytes no longer hash to their CID."""
+
+    code = "DOCUMENT_CORRUPTED"
+
+    def __init__(self, cid: str, actual: str) -> None:
+        self.cid = cid
+        self.actual = actual
+        super().__init__(f"stored object {cid} is corrupted: its bytes hash to {actual}")
+
+
+class InvalidCid(StoreError):
+    """The text is not a CID this store issues (CIDv1, base32, sha2-256, raw or dag-pb)."""
+
+    code = "DOCUMENT_INVALID_CID"
+
+
+class StoreUnavailable(StoreError):
+    """The IPFS node cannot be reached or answered with an error."""
+
+    code = "DOCUMENT_STORE_UNAVAILABLE"
