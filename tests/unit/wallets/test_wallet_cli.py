@@ -260,3 +260,12 @@ def test_export_public_of_an_unknown_organisation_fails_cleanly(runner: CliRunne
     result = _run(runner, ["export-public", "nobody"], _env(root), code=1)
 
     assert "no wallet for organisation 'nobody'" in result.stderr
+
+
+def test_the_portledger_command_mounts_the_wallet_sub_app(runner: CliRunner, root: Path) -> None:
+    from ledger.cli import app as portledger
+
+    result = runner.invoke(portledger, ["wallet", "new", "acme-lines"], env=_env(root))
+
+    assert result.exit_code == 0, result.output
+    assert _wallet(root).primary_address in result.output

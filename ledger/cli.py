@@ -1,0 +1,21 @@
+"""``portledger``: the command-line entry point; each package contributes its commands as a sub-app.
+
+Tracebacks never show local variables (they could hold key material or passphrases).
+"""
+
+from __future__ import annotations
+
+import typer
+
+from wallets.cli import app as wallet_app
+
+app = typer.Typer(
+    name="portledger",
+    help="PortLedger: a permissioned ledger for port trade documents.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(wallet_app, name="wallet")
+
+if __name__ == "__main__":
+    app()
