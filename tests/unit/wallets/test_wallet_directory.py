@@ -344,3 +344,15 @@ def test_rotating_a_retired_account_raises_wallet_account_not_usable(
     with pytest.raises(WalletAccountNotUsable) as caught:
         acme.rotate(passphrase, plan.old_address)
     assert (caught.value.status, caught.value.operation) == ("retired", "rotate")
+
+
+@pytest.mark.slow
+def test_production_scrypt_cost_writes_files_that_unlock(tmp_path: Path, passphrase: Passphrase) -> None:
+    # About 3 s: one keystore and the X25519 file at n=2**18 (256 MiB of scrypt memory each).
+    wallet = WalletDirectory(tmp_path / "prod").create_organisation("acme-lines", passphrase)
+
+    keystore = wallet.keystore(wallet.primary_address)
+    document = json.loads(wallet.document_key_path.read_text())
+    assert keystore["crypto"]["kdfparams"]["n"] == document["crypto"]["kdfparams"]["n"] == 2**18
+    assert wallet.signer(passphrase).address == wallet.primary_address
+    assert wallet.document_key(passphrase).public_key_hex == wallet.document_public_key_hex()
