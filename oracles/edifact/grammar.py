@@ -74,13 +74,7 @@ def _match_entries(
                 node.segments.append(body[i])
                 i += 1
             if count == 0 and entry.mandatory:
-                at = body[i] if i < len(body) else None
-                raise MessageRejected(
-                    entry.tag,
-                    at.position if at else None,
-                    f"mandatory segment {entry.tag} missing in {where}",
-                    RejectionCode.STRUCTURE_ERROR,
-                )
+                raise _missing(entry.tag, f"mandatory segment {entry.tag}", body, i, where)
         else:
             while i < len(body) and body[i].tag == entry.trigger and count < entry.max:
                 count += 1
@@ -88,14 +82,23 @@ def _match_entries(
                 i = _match_entries(entry.entries, body, i, child, f"segment group {entry.name}")
                 node.groups.append(child)
             if count == 0 and entry.mandatory:
-                at = body[i] if i < len(body) else None
-                raise MessageRejected(
-                    entry.trigger,
-                    at.position if at else None,
-                    f"mandatory segment group {entry.name} ({entry.trigger}) missing in {where}",
-                    RejectionCode.STRUCTURE_ERROR,
+                raise _missing(
+                    entry.trigger, f"mandatory segment group {entry.name} ({entry.trigger})", body, i, where
                 )
     return i
+
+
+def _missing(tag: str, what: str, body: tuple[Segment, ...], i: int, where: str) -> MessageRejected:
+    """A mandatory entry did not come: name the segment standing in its place, if any."""
+    if i < len(body):
+        seg = body[i]
+        return MessageRejected(
+            seg.tag,
+            seg.position,
+            f"segment {seg.tag} is out of place: {what} expected in {where}",
+            RejectionCode.STRUCTURE_ERROR,
+        )
+    return MessageRejected(tag, None, f"{what} missing in {where}", RejectionCode.STRUCTURE_ERROR)
 
 
 def match(table: tuple[S | G, ...], body: tuple[Segment, ...], message_label: str) -> Node:

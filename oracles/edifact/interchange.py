@@ -255,9 +255,6 @@ def decode(raw: bytes, log: WarningLog) -> tuple[str, str, str]:
                     )
                     break
     elif codec == "iso-8859-1":
-        for offset, byte in enumerate(body):
-            if 0x80 <= byte <= 0x9F:
-                raise mismatch(offset, f"byte 0x{byte:02X} is a C1 control code, not ISO 8859-1 text (UNOC)")
         if any(byte > 0x7F for byte in body):
             try:
                 body.decode("utf-8")
@@ -266,6 +263,9 @@ def decode(raw: bytes, log: WarningLog) -> tuple[str, str, str]:
             else:
                 offset = next(i for i, byte in enumerate(body) if byte > 0x7F)
                 raise mismatch(offset, "the bytes are UTF-8 encoded but UNB declares UNOC (ISO 8859-1)")
+        for offset, byte in enumerate(body):
+            if 0x80 <= byte <= 0x9F:
+                raise mismatch(offset, f"byte 0x{byte:02X} is a C1 control code, not ISO 8859-1 text (UNOC)")
         text = latin
     else:
         try:
@@ -296,7 +296,7 @@ def _tokenize(text: str, seps: _Separators) -> list[Segment]:
                     continue
                 elements = tuple(e if isinstance(e, str) else list(e) for e in raw_segment.elements)
                 segments.append(Segment(raw_segment.tag, elements, len(segments) + 1))
-        except EDISyntaxError as exc:
+        except (EDISyntaxError, ValueError) as exc:
             raise _reject(None, len(segments) + 1, str(exc), RejectionCode.SYNTAX_ERROR) from None
     return segments
 
