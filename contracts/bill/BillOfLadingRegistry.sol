@@ -136,7 +136,7 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, IERC721Metadata, MemberC
         b.possessor = to;
         _bills[billId] = b.pack();
         _moveBalance(from, to);
-        emit Transfer(Ids.orgAddress(from), Ids.orgAddress(to), billId);
+        emit Transfer(BillPacking.orgAddress(from), BillPacking.orgAddress(to), billId);
     }
 
     // ----------------------------------------------------------------------------------------------
@@ -194,7 +194,7 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, IERC721Metadata, MemberC
         unchecked {
             _balanceWords[issueTo >> 3] += uint256(1) << ((issueTo & 7) << 5);
         }
-        emit Transfer(address(0), Ids.orgAddress(issueTo), billId);
+        emit Transfer(address(0), BillPacking.orgAddress(issueTo), billId);
     }
 
     function _emitIssued(
@@ -596,7 +596,7 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, IERC721Metadata, MemberC
     function ownerOf(uint256 tokenId) external view returns (address) {
         uint256 word = _bills[tokenId];
         if (word == 0) revert BillUnknown(tokenId);
-        return Ids.orgAddress(word.unpack().possessor);
+        return BillPacking.orgAddress(word.unpack().possessor);
     }
 
     /// @inheritdoc IERC721
