@@ -53,7 +53,9 @@ OPERATIONS = (
 )
 
 # Role bits (contracts/types/Roles.sol).
-CARRIER, TRADER, BANK, TERMINAL, HAULIER, CUSTOMS, MARITIME, BORDER, PORT_AUTHORITY = (1 << i for i in range(9))
+CARRIER, TRADER, BANK, TERMINAL, HAULIER, CUSTOMS, MARITIME, BORDER, PORT_AUTHORITY = (
+    1 << i for i in range(9)
+)
 NEGOTIABLE, STRAIGHT, SWB = 0, 1, 2
 ZERO32 = b"\x00" * 32
 # A CIDv1 (raw, sha2-256) as the document store produces; its length is what matters for gas.
@@ -155,35 +157,82 @@ def measure_bills(b: Bench) -> list[Measurement]:
     out.append(Measurement("issue", gas, "to-order B/L, SHA-256 checksum in storage, CID in the event"))
     bills = [b.issue("shipper")[0] for _ in range(6)]
 
-    out.append(Measurement("transfer", b.act("shipper", "transfer", bill, b.orgs["consignee"], ZERO32),
-                           "to an org that already holds titles"))
-    out.append(Measurement("transfer_to_empty_org",
-                           b.act("shipper", "transfer", bills[0], b.orgs["newcomer"], ZERO32),
-                           "to an org that holds none (its counter shares a non-zero word)"))
-    out.append(Measurement("transfer_to_empty_word",
-                           b.act("shipper", "transfer", bills[1], b.orgs["far"], ZERO32),
-                           "to an org that holds none, alone in its balance word (zero -> non-zero)"))
-    out.append(Measurement("transfer_back", b.act("consignee", "transfer", bill, b.orgs["shipper"], ZERO32),
-                           "straight back (the recipient's previous-possessor fields are rewritten)"))
+    out.append(
+        Measurement(
+            "transfer",
+            b.act("shipper", "transfer", bill, b.orgs["consignee"], ZERO32),
+            "to an org that already holds titles",
+        )
+    )
+    out.append(
+        Measurement(
+            "transfer_to_empty_org",
+            b.act("shipper", "transfer", bills[0], b.orgs["newcomer"], ZERO32),
+            "to an org that holds none (its counter shares a non-zero word)",
+        )
+    )
+    out.append(
+        Measurement(
+            "transfer_to_empty_word",
+            b.act("shipper", "transfer", bills[1], b.orgs["far"], ZERO32),
+            "to an org that holds none, alone in its balance word (zero -> non-zero)",
+        )
+    )
+    out.append(
+        Measurement(
+            "transfer_back",
+            b.act("consignee", "transfer", bill, b.orgs["shipper"], ZERO32),
+            "straight back (the recipient's previous-possessor fields are rewritten)",
+        )
+    )
 
-    out.append(Measurement("endorse", b.act("shipper", "endorse", bills[2], b.orgs["consignee"], ZERO32),
-                           "ENDORSE: endorsee becomes holder and possessor"))
-    out.append(Measurement("endorse_to_order",
-                           b.act("shipper", "endorseToOrder", bills[3], b.orgs["consignee"], ZERO32)))
+    out.append(
+        Measurement(
+            "endorse",
+            b.act("shipper", "endorse", bills[2], b.orgs["consignee"], ZERO32),
+            "ENDORSE: endorsee becomes holder and possessor",
+        )
+    )
+    out.append(
+        Measurement(
+            "endorse_to_order", b.act("shipper", "endorseToOrder", bills[3], b.orgs["consignee"], ZERO32)
+        )
+    )
     out.append(Measurement("blank_endorse", b.act("shipper", "blankEndorse", bills[4], ZERO32)))
-    out.append(Measurement("sign", b.act("consignee", "sign", bills[3], ZERO32), "clears the rejectable flag"))
+    out.append(
+        Measurement("sign", b.act("consignee", "sign", bills[3], ZERO32), "clears the rejectable flag")
+    )
     out.append(Measurement("reject", b.act("consignee", "reject", bills[2], ZERO32)))
 
-    out.append(Measurement("surrender", b.act("consignee", "surrenderForDelivery", bills[3], ZERO32),
-                           "SURRENDER_FOR_DELIVERY by the holder in possession"))
+    out.append(
+        Measurement(
+            "surrender",
+            b.act("consignee", "surrenderForDelivery", bills[3], ZERO32),
+            "SURRENDER_FOR_DELIVERY by the holder in possession",
+        )
+    )
     out.append(Measurement("surrender_accept", b.act("carrier", "acceptSurrender", bills[3], ZERO32), "SACC"))
     b.act("shipper", "surrenderForAmendment", bills[4], 2, ZERO32)
     out.append(Measurement("surrender_reject", b.act("carrier", "rejectSurrender", bills[4], ZERO32), "SREJ"))
 
     expiry = b.chain.latest_timestamp() + 86_400
     ref = hashlib.sha256(b"MPR-2026-000123").digest()
-    out.append(Measurement("pledge_request", b.act("shipper", "requestPledge", bills[5], b.orgs["bank"],
-                                                   1_250_000_00, b"USD", ref, expiry, ZERO32)))
+    out.append(
+        Measurement(
+            "pledge_request",
+            b.act(
+                "shipper",
+                "requestPledge",
+                bills[5],
+                b.orgs["bank"],
+                1_250_000_00,
+                b"USD",
+                ref,
+                expiry,
+                ZERO32,
+            ),
+        )
+    )
     out.append(Measurement("pledge_accept", b.act("bank", "acceptPledge", bills[5], ZERO32)))
     out.append(Measurement("pledge_release", b.act("bank", "releasePledge", bills[5], ZERO32)))
     b.act("shipper", "requestPledge", bills[5], b.orgs["bank"], 1_000, b"USD", ref, expiry, ZERO32)

@@ -1,0 +1,324 @@
+"""Role-matrix rows for the BillOfLadingRegistry (see roles.py for the table and the row shape).
+
+Each setup issues what the call needs (as the CARRIER organisation of the shared world) and returns
+the call's arguments; ``refusal`` names the error, with its arguments, that every caller kind outside
+``allowed`` must get.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from tests.contracts.model import Kind, Reason
+from tests.contracts.roles_attestation import World
+
+ZERO32 = b"\x00" * 32
+CID = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
+NOT_MEMBERS = ("OUTSIDER", "GOVERNOR")
+
+Args = tuple[Any, ...]
+Refusal = Callable[[World, str, Args], tuple[str, dict[str, Any]]]
+
+
+def issue(
+    world: World, to: str = "TRADER", kind: Kind = Kind.NEGOTIABLE, consignee: str | None = None
+) -> int:
+    """Issues a title from the CARRIER organisation to ``to``; returns its id."""
+    assert world.bills is not None
+    ref = f"PLTEST{world.unique():08d}"
+    receipt = world.bills.transact(
+        "issue",
+        ref,
+        int(kind),
+        world.org[to],
+        world.org[consignee] if consignee else 0,
+        hashlib.sha256(ref.encode()).digest(),
+        CID,
+        ZERO32,
+        sender=world.caller("CARRIER"),
+    )
+    return int(receipt.event("BillIssued").args["billId"])
+
+
+def act(world: World, kind: str, fn: str, *args: Any) -> None:
+    assert world.bills is not None
+    world.bills.transact(fn, *args, sender=world.caller(kind))
+
+
+def member_gate(discharge: bool, specific: Refusal) -> Refusal:
+    """Outsiders and governors are not members; a suspended organisation is refused unless the action is
+    a discharge; every other kind gets ``specific``."""
+
+    def refusal(world: World, kind: str, args: Args) -> tuple[str, dict[str, Any]]:
+        if kind in NOT_MEMBERS:
+            return "BillCallerNotMember", {"account": world.caller(kind)}
+        if kind == "SUSPENDED" and not discharge:
+            return "BillCallerSuspended", {"org": world.org[kind]}
+        return specific(world, kind, args)
+
+    return refusal
+
+
+def _by_org(error: str) -> Refusal:
+    return lambda world, kind, args: (error, {"billId": args[0], "org": world.org[kind]})
+
+
+def _lacks_carrier(world: World, kind: str, args: Args) -> tuple[str, dict[str, Any]]:
+    return "BillCallerLacksRole", {"org": world.org[kind], "role": 0}
+
+
+def _transfer_via_registry(world: World, kind: str, args: Args) -> tuple[str, dict[str, Any]]:
+    return "BillTransferViaRegistryOnly", {}
+
+
+def _cache_unauthorized(world: World, kind: str, args: Args) -> tuple[str, dict[str, Any]]:
+    return "MemberCacheUnauthorized", {"caller": world.caller(kind)}
+
+
+# -- setups ------------------------------------------------------------------------------------------
+
+
+def _issue_args(world: World) -> Args:
+    ref = f"PLROW{world.unique():08d}"
+    return (ref, 0, world.org["TRADER"], 0, hashlib.sha256(ref.encode()).digest(), CID, ZERO32)
+
+
+def _held_to_bank(world: World) -> Args:
+    return (issue(world), world.org["BANK"], ZERO32)
+
+
+def _held(world: World) -> Args:
+    return (issue(world), ZERO32)
+
+
+def _held_for_amendment(world: World) -> Args:
+    return (issue(world), int(Reason.SWTP), ZERO32)
+
+
+def _delivered_to_bank(world: World) -> Args:
+    bill = issue(world)
+    act(world, "TRADER", "transfer", bill, world.org["BANK"], ZERO32)
+    return (bill, ZERO32)
+
+
+def _surrendered(world: World) -> Args:
+    bill = issue(world)
+    act(world, "TRADER", "surrenderForDelivery", bill, ZERO32)
+    return (bill, ZERO32)
+
+
+def _amendable(world: World) -> int:
+    bill = issue(world)
+    act(world, "TRADER", "surrenderForAmendment", bill, int(Reason.SWTP), ZERO32)
+    act(world, "CARRIER", "acceptSurrender", bill, ZERO32)
+    return bill
+
+
+def _reissue_args(world: World) -> Args:
+    return (_amendable(world), hashlib.sha256(b"amended").digest(), CID, ZERO32)
+
+
+def _amendable_args(world: World) -> Args:
+    return (_amendable(world), ZERO32)
+
+
+def _pledge_args(world: World) -> Args:
+    expiry = world.chain.latest_timestamp() + 86_400
+    return (
+        issue(world),
+        world.org["BANK"],
+        10_000_00,
+        b"USD",
+        hashlib.sha256(b"MPR-1").digest(),
+        expiry,
+        ZERO32,
+    )
+
+
+def _pledge_requested(world: World) -> Args:
+    args = _pledge_args(world)
+    act(world, "TRADER", "requestPledge", *args)
+    return (args[0], ZERO32)
+
+
+def _pledge_active(world: World) -> Args:
+    bill, remark = _pledge_requested(world)
+    act(world, "BANK", "acceptPledge", bill, ZERO32)
+    return (bill, remark)
+
+
+def _erc721_transfer(world: World) -> Args:
+    bill = issue(world)
+    from tests.contracts.model import org_address
+
+    return (org_address(world.org["TRADER"]), org_address(world.org["BANK"]), bill)
+
+
+def _erc721_safe_transfer_data(world: World) -> Args:
+    return (*_erc721_transfer(world), b"")
+
+
+def _erc721_approve(world: World) -> Args:
+    return (world.caller("BANK"), issue(world))
+
+
+def _sync_member(world: World) -> Args:
+    return (world.caller("OUTSIDER"), world.org["BANK"], 1 << 2, False)
+
+
+def _sync_org(world: World) -> Args:
+    return (world.org["BANK"], 0, True)
+
+
+B = "BillOfLadingRegistry"
+TRADER = frozenset({"TRADER"})
+CARRIER = frozenset({"CARRIER"})
+BANK = frozenset({"BANK"})
+NOBODY: frozenset[str] = frozenset()
+
+# (contract, function, allowed, error, setup, refusal)
+ROWS: list[tuple[str, str, frozenset[str], str, Callable[[World], Args], Refusal]] = [
+    (B, "issue", CARRIER, "BillCallerLacksRole", _issue_args, member_gate(False, _lacks_carrier)),
+    (
+        B,
+        "transfer",
+        TRADER,
+        "BillNotPossessor",
+        _held_to_bank,
+        member_gate(False, _by_org("BillNotPossessor")),
+    ),
+    (
+        B,
+        "endorse",
+        TRADER,
+        "BillNotPossessor",
+        _held_to_bank,
+        member_gate(False, _by_org("BillNotPossessor")),
+    ),
+    (
+        B,
+        "endorseToOrder",
+        TRADER,
+        "BillNotPossessor",
+        _held_to_bank,
+        member_gate(False, _by_org("BillNotPossessor")),
+    ),
+    (B, "blankEndorse", TRADER, "BillNotPossessor", _held, member_gate(False, _by_org("BillNotPossessor"))),
+    (B, "sign", TRADER, "BillNotPossessor", _held, member_gate(False, _by_org("BillNotPossessor"))),
+    (
+        B,
+        "reject",
+        BANK,
+        "BillNotPossessor",
+        _delivered_to_bank,
+        member_gate(False, _by_org("BillNotPossessor")),
+    ),
+    (
+        B,
+        "surrenderForDelivery",
+        TRADER,
+        "BillNotPossessor",
+        _held,
+        member_gate(False, _by_org("BillNotPossessor")),
+    ),
+    (
+        B,
+        "surrenderForAmendment",
+        TRADER,
+        "BillNotPossessor",
+        _held_for_amendment,
+        member_gate(False, _by_org("BillNotPossessor")),
+    ),
+    # Answering a surrender is a discharge: a suspended organisation gets past the suspension check.
+    (
+        B,
+        "acceptSurrender",
+        CARRIER,
+        "BillNotCarrier",
+        _surrendered,
+        member_gate(True, _by_org("BillNotCarrier")),
+    ),
+    (
+        B,
+        "rejectSurrender",
+        CARRIER,
+        "BillNotCarrier",
+        _surrendered,
+        member_gate(True, _by_org("BillNotCarrier")),
+    ),
+    (B, "reissue", CARRIER, "BillNotCarrier", _reissue_args, member_gate(False, _by_org("BillNotCarrier"))),
+    (
+        B,
+        "switchToPaper",
+        CARRIER,
+        "BillNotCarrier",
+        _amendable_args,
+        member_gate(False, _by_org("BillNotCarrier")),
+    ),
+    (
+        B,
+        "voidTitle",
+        CARRIER,
+        "BillNotCarrier",
+        _amendable_args,
+        member_gate(False, _by_org("BillNotCarrier")),
+    ),
+    (
+        B,
+        "requestPledge",
+        TRADER,
+        "BillNotPossessor",
+        _pledge_args,
+        member_gate(False, _by_org("BillNotPossessor")),
+    ),
+    (
+        B,
+        "acceptPledge",
+        BANK,
+        "BillNotPledgee",
+        _pledge_requested,
+        member_gate(False, _by_org("BillNotPledgee")),
+    ),
+    # Releasing a pledge is a discharge.
+    (
+        B,
+        "releasePledge",
+        BANK,
+        "BillNotPledgee",
+        _pledge_active,
+        member_gate(True, _by_org("BillNotPledgee")),
+    ),
+    (
+        B,
+        "enforcePledge",
+        BANK,
+        "BillNotPledgee",
+        _pledge_active,
+        member_gate(False, _by_org("BillNotPledgee")),
+    ),
+    # ERC-721 movement is never allowed, for anybody (the possessor's organisation included).
+    (B, "transferFrom", NOBODY, "BillTransferViaRegistryOnly", _erc721_transfer, _transfer_via_registry),
+    (B, "safeTransferFrom", NOBODY, "BillTransferViaRegistryOnly", _erc721_transfer, _transfer_via_registry),
+    (
+        B,
+        "safeTransferFrom",
+        NOBODY,
+        "BillTransferViaRegistryOnly",
+        _erc721_safe_transfer_data,
+        _transfer_via_registry,
+    ),
+    (B, "approve", NOBODY, "BillTransferViaRegistryOnly", _erc721_approve, _transfer_via_registry),
+    (
+        B,
+        "setApprovalForAll",
+        NOBODY,
+        "BillTransferViaRegistryOnly",
+        lambda w: (w.caller("BANK"), True),
+        _transfer_via_registry,
+    ),
+    # Only the Consortium contract writes the member cache.
+    (B, "syncMember", NOBODY, "MemberCacheUnauthorized", _sync_member, _cache_unauthorized),
+    (B, "syncOrganisation", NOBODY, "MemberCacheUnauthorized", _sync_org, _cache_unauthorized),
+]

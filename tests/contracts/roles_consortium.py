@@ -1,0 +1,125 @@
+"""Role-matrix rows for the Consortium (see roles.py for the table and the row shape).
+
+Organisation self-management rows act on the TRADER organisation, so only its admin account may call
+them; governance rows need a governor; the bootstrap functions are refused to everybody once the
+deployer has sealed the bootstrap (each of those setups seals it first).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from eth_abi.abi import encode as abi_encode
+from eth_utils.address import to_checksum_address
+
+from tests.contracts.roles_attestation import World
+
+Args = tuple[Any, ...]
+Refusal = Callable[[World, str, Args], tuple[str, dict[str, Any]]]
+
+ADMIT, SUSPEND, REINSTATE, GRANT_ROLE, REVOKE_ROLE, CHANGE_THRESHOLD, ADD_GOVERNOR, REMOVE_GOVERNOR = range(8)
+ENODE = "a1" * 64
+
+
+def fresh_address() -> str:
+    return to_checksum_address(os.urandom(20))
+
+
+def spare_account(world: World, index: int = 55) -> str:
+    """An unlocked development account that no world organisation uses."""
+    return to_checksum_address(world.chain.rpc("eth_accounts")[index])
+
+
+def _not_governor(world: World, kind: str, args: Args) -> tuple[str, dict[str, Any]]:
+    return "ConsortiumNotGovernor", {"caller": world.caller(kind)}
+
+
+def _not_trader_admin(world: World, kind: str, args: Args) -> tuple[str, dict[str, Any]]:
+    return "ConsortiumNotOrgAdmin", {"org": world.org["TRADER"], "caller": world.caller(kind)}
+
+
+def _not_bootstrapper(world: World, kind: str, args: Args) -> tuple[str, dict[str, Any]]:
+    return "ConsortiumNotBootstrapper", {"caller": world.caller(kind)}
+
+
+def _suspend_terminal(world: World) -> Args:
+    return (SUSPEND, abi_encode(["uint32"], [world.org["TERMINAL"]]))
+
+
+def _pending_proposal(world: World) -> Args:
+    """A second governor, threshold 2, and a proposal of that second governor awaiting approval."""
+    second = spare_account(world)
+    gov = world.governor
+    world.consortium.transact("propose", ADD_GOVERNOR, abi_encode(["address"], [second]), sender=gov)
+    world.consortium.transact("propose", CHANGE_THRESHOLD, abi_encode(["uint256"], [2]), sender=gov)
+    receipt = world.consortium.transact("propose", *_suspend_terminal(world), sender=second)
+    return (int(receipt.event("ProposalCreated").args["proposalId"]),)
+
+
+def _new_account(world: World) -> Args:
+    return (world.org["TRADER"], fresh_address())
+
+
+def _second_account(world: World) -> Args:
+    account = fresh_address()
+    world.consortium.transact("addAccount", world.org["TRADER"], account, sender=world.caller("TRADER"))
+    return (world.org["TRADER"], account)
+
+
+def _key(world: World) -> Args:
+    return (world.org["TRADER"], os.urandom(32))
+
+
+def _node(world: World) -> Args:
+    return (world.org["TRADER"], os.urandom(64).hex())
+
+
+def _registered_node(world: World) -> Args:
+    args = _node(world)
+    world.consortium.transact("addNode", *args, sender=world.caller("TRADER"))
+    return args
+
+
+def _sealed(build: Callable[[World], Args]) -> Callable[[World], Args]:
+    def setup(world: World) -> Args:
+        world.consortium.transact("sealBootstrap", sender=world.governor)
+        return build(world)
+
+    return setup
+
+
+C = "Consortium"
+GOVERNOR = frozenset({"GOVERNOR"})
+TRADER = frozenset({"TRADER"})
+NOBODY: frozenset[str] = frozenset()
+
+# (contract, function, allowed, error, setup, refusal)
+ROWS: list[tuple[str, str, frozenset[str], str, Callable[[World], Args], Refusal]] = [
+    (C, "propose", GOVERNOR, "ConsortiumNotGovernor", _suspend_terminal, _not_governor),
+    (C, "approve", GOVERNOR, "ConsortiumNotGovernor", _pending_proposal, _not_governor),
+    (C, "addAccount", TRADER, "ConsortiumNotOrgAdmin", _new_account, _not_trader_admin),
+    (C, "removeAccount", TRADER, "ConsortiumNotOrgAdmin", _second_account, _not_trader_admin),
+    (C, "setAdmin", TRADER, "ConsortiumNotOrgAdmin", _second_account, _not_trader_admin),
+    (C, "setEncryptionKey", TRADER, "ConsortiumNotOrgAdmin", _key, _not_trader_admin),
+    (C, "addNode", TRADER, "ConsortiumNotOrgAdmin", _node, _not_trader_admin),
+    (C, "removeNode", TRADER, "ConsortiumNotOrgAdmin", _registered_node, _not_trader_admin),
+    (
+        C,
+        "attachCache",
+        NOBODY,
+        "ConsortiumNotBootstrapper",
+        _sealed(lambda w: (fresh_address(),)),
+        _not_bootstrapper,
+    ),
+    (
+        C,
+        "bootstrapAdmit",
+        NOBODY,
+        "ConsortiumNotBootstrapper",
+        _sealed(lambda w: (f"LEI-NEW-{w.unique()}", "New Ltd", 2, b"\x00" * 32, fresh_address())),
+        _not_bootstrapper,
+    ),
+    (C, "sealBootstrap", NOBODY, "ConsortiumNotBootstrapper", _sealed(lambda w: ()), _not_bootstrapper),
+]
