@@ -1,0 +1,158 @@
+"""Role-matrix rows for ContainerRelease, and the release world (bills, attestations, release) they and
+``test_release.py`` run in. Row shape and caller kinds as in ``roles_attestation``."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import Any
+
+from ledger.chain import ChainClient
+from ledger.domain import schemas
+from tests.contracts.roles_attestation import Setup, World, attest, build_world, release_data
+
+NEGOTIABLE, STRAIGHT, SWB = 0, 1, 2
+ZERO = b"\x00" * 32
+CID = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
+# Valid ISO 6346 numbers (checked by ledger.domain.values); the last has remainder 10, check digit 0.
+CONTAINERS = ("MSKU1234565", "CSQU3054383", "TGHU9876542", "MAEU1000050")
+
+
+def build_release_world(chain: ChainClient, accounts: list[str]) -> World:
+    """The attestation world plus the bill registry and a ContainerRelease wired to the well-known
+    customs schemas, every cache attached before any membership change is needed."""
+    world = build_world(chain, accounts, with_bills=True)
+    assert world.bills is not None
+    world.release = chain.deploy(
+        "ContainerRelease",
+        world.consortium.address,
+        world.bills.address,
+        world.attestations.address,
+        world.schema["CUSTOMS_RELEASE"],
+        world.schema["CUSTOMS_HOLD"],
+        sender=world.governor,
+    )
+    world.contracts["ContainerRelease"] = world.release
+    world.contracts["BillOfLadingRegistry"] = world.bills
+    world.consortium.transact("attachCache", world.release.address, sender=world.governor)
+    return world
+
+
+def issue(world: World, kind: int = NEGOTIABLE, to: str = "TRADER", consignee: str | None = None) -> int:
+    """Issues a title from the carrier to ``to``; returns the bill id."""
+    assert world.bills is not None
+    ref = f"MAEU{world.unique():09d}{os.urandom(2).hex()}"
+    receipt = world.bills.transact(
+        "issue",
+        ref,
+        kind,
+        world.org[to],
+        world.org[consignee] if consignee else 0,
+        hashlib.sha256(ref.encode()).digest(),
+        CID,
+        ZERO,
+        sender=world.caller("CARRIER"),
+    )
+    return int(receipt.event("BillIssued").args["billId"])
+
+
+def accomplished_bill(world: World, surrenderer: str = "TRADER") -> int:
+    """A negotiable B/L issued to ``surrenderer``, surrendered for delivery and accepted (ACCOMPLISHED)."""
+    assert world.bills is not None
+    bill_id = issue(world, NEGOTIABLE, to=surrenderer)
+    world.bills.transact("surrenderForDelivery", bill_id, ZERO, sender=world.caller(surrenderer))
+    world.bills.transact("acceptSurrender", bill_id, ZERO, sender=world.caller("CARRIER"))
+    return bill_id
+
+
+def grant(
+    world: World,
+    bill_id: int,
+    containers: tuple[str, ...] = CONTAINERS[:1],
+    valid_from: int | None = None,
+    valid_until: int | None = None,
+) -> list[bytes]:
+    assert world.release is not None
+    now = world.chain.latest_timestamp()
+    receipt = world.release.transact(
+        "grant",
+        bill_id,
+        list(containers),
+        world.org["TERMINAL"],
+        now - 60 if valid_from is None else valid_from,
+        now + 86_400 if valid_until is None else valid_until,
+        sender=world.caller("CARRIER"),
+    )
+    return [e.args["rightId"] for e in world.release.events(receipt) if e.name == "ReleaseGranted"]
+
+
+def customs_release_on_bill(world: World, bill_id: int) -> bytes:
+    return attest(world, "CUSTOMS", "CUSTOMS_RELEASE", schemas.bill_subject(bill_id), release_data())
+
+
+def eir(laden: bool = True, damage: tuple[str, ...] = ()) -> dict[str, Any]:
+    """EIR data as the terminal's gate system reports it."""
+    return {
+        "laden": laden,
+        "sealsHash": hashlib.sha3_256(b"SEAL-ML-123456").digest(),
+        "damageCodes": list(damage),
+        "truckPlateHash": hashlib.sha3_256(b"\xe6\xb2\xaaA12345").digest(),
+        "eventTime": 1_764_000_000,
+        "eirChecksum": hashlib.sha256(b"EIR document").digest(),
+    }
+
+
+def ready_right(world: World, holder_kind: str = "TRADER") -> tuple[int, str, bytes]:
+    """A granted right, customs-released, ready to gate out: (bill id, container, right id)."""
+    bill_id = accomplished_bill(world, holder_kind)
+    (right_id,) = grant(world, bill_id)
+    customs_release_on_bill(world, bill_id)
+    return bill_id, CONTAINERS[0], right_id
+
+
+# ---------------------------------------------------------------------- role-matrix rows
+
+
+def _grant_args(world: World) -> tuple[Any, ...]:
+    bill_id = accomplished_bill(world)
+    now = world.chain.latest_timestamp()
+    return (bill_id, [CONTAINERS[0]], world.org["TERMINAL"], now - 60, now + 86_400)
+
+
+def _granted_right(world: World) -> tuple[Any, ...]:
+    bill_id = accomplished_bill(world)
+    return (grant(world, bill_id)[0],)
+
+
+def _nomination(world: World) -> tuple[Any, ...]:
+    return (*_granted_right(world), world.org["HAULIER"])
+
+
+def _code(world: World) -> tuple[Any, ...]:
+    return (*_granted_right(world), os.urandom(32))
+
+
+def _gate_out(world: World) -> tuple[Any, ...]:
+    bill_id, container, _ = ready_right(world)
+    return (bill_id, container, world.org["TRADER"], b"", eir())
+
+
+def _gate_in(world: World) -> tuple[Any, ...]:
+    assert world.release is not None
+    bill_id, container, _ = ready_right(world)
+    world.release.transact(
+        "gateOut", bill_id, container, world.org["TRADER"], b"", eir(), sender=world.caller("TERMINAL")
+    )
+    return (bill_id, container, eir(laden=False))
+
+
+# Grants: only the bill's carrier (the CARRIER organisation issued it). Nominate and release codes: the
+# holder, here the TRADER that surrendered the B/L. Gate-out: the right's terminal; gate-in: any terminal.
+ROWS: list[tuple[str, str, frozenset[str], str, Setup]] = [
+    ("ContainerRelease", "grant", frozenset({"CARRIER"}), "ReleaseNotCarrier", _grant_args),
+    ("ContainerRelease", "nominate", frozenset({"TRADER"}), "ReleaseNotHolder", _nomination),
+    ("ContainerRelease", "setReleaseCode", frozenset({"TRADER"}), "ReleaseNotHolder", _code),
+    ("ContainerRelease", "revoke", frozenset({"CARRIER"}), "ReleaseNotRightCarrier", _granted_right),
+    ("ContainerRelease", "gateOut", frozenset({"TERMINAL"}), "ReleaseNotTerminal", _gate_out),
+    ("ContainerRelease", "gateIn", frozenset({"TERMINAL"}), "ReleaseNotTerminal", _gate_in),
+]
