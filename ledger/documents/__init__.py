@@ -35,8 +35,8 @@ from ledger.documents.errors import (
 )
 from ledger.documents.store import DocumentStore, KuboDocumentStore, LocalDocumentStore
 from ledger.documents.validation import (
+    BillKind,
     DocumentFacts,
-    DocumentKind,
     IdentifyingCode,
     Problem,
     Rule,
@@ -50,10 +50,10 @@ from ledger.documents.validation import (
 )
 
 __all__ = [
+    "BillKind",
     "DocumentError",
     "DocumentFacts",
     "DocumentInvalid",
-    "DocumentKind",
     "DocumentStore",
     "EncryptedDocument",
     "EnvelopeError",

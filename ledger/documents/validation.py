@@ -92,12 +92,20 @@ class Problem:
         return {"path": self.path, "rule": self.rule, "message": self.message}
 
 
-class DocumentKind(enum.StrEnum):
-    """What the ledger tracks: a negotiable (to-order) B/L, a straight B/L, or a sea waybill."""
+class BillKind(enum.StrEnum):
+    """What the ledger tracks: a negotiable (to-order) ``BOL``, a straight ``BOL``, or a sea waybill.
 
-    NEGOTIABLE_BOL = "NEGOTIABLE_BOL"
-    STRAIGHT_BOL = "STRAIGHT_BOL"
+    Same names and order as ``BillKind`` in contracts/types/BillTypes.sol (``ordinal`` is the
+    Solidity value).
+    """
+
+    NEGOTIABLE = "NEGOTIABLE"
+    STRAIGHT = "STRAIGHT"
     SWB = "SWB"
+
+    @property
+    def ordinal(self) -> int:
+        return list(BillKind).index(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +121,7 @@ class IdentifyingCode:
 class DocumentFacts:
     """What a caller needs to bind a valid Transport Document to the ledger."""
 
-    kind: DocumentKind
+    kind: BillKind
     transport_document_reference: str
     transport_document_sub_reference: str | None
     status: str
@@ -504,11 +512,11 @@ def _codes(party: Any) -> tuple[IdentifyingCode, ...]:
 def transport_document_facts(document: dict[str, Any]) -> DocumentFacts:
     """Facts of a document that passed validation (call :func:`validate_transport_document` first)."""
     if document["transportDocumentTypeCode"] == "SWB":
-        kind = DocumentKind.SWB
+        kind = BillKind.SWB
     elif document["isToOrder"]:
-        kind = DocumentKind.NEGOTIABLE_BOL
+        kind = BillKind.NEGOTIABLE
     else:
-        kind = DocumentKind.STRAIGHT_BOL
+        kind = BillKind.STRAIGHT
     parties = document["documentParties"]
     containers: dict[str, None] = {}
     for ute in document["utilizedTransportEquipments"]:

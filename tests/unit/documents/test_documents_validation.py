@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from ledger.documents import (
+    BillKind,
     DocumentInvalid,
-    DocumentKind,
     IdentifyingCode,
     Rule,
     Severity,
@@ -180,7 +180,7 @@ def test_require_valid_raises_document_invalid_listing_every_path() -> None:
 def test_facts_of_negotiable_blank_bill() -> None:
     facts = require_valid_transport_document(load("valid/issued-negotiable-blank.json"))
 
-    assert facts.kind is DocumentKind.NEGOTIABLE_BOL
+    assert facts.kind is BillKind.NEGOTIABLE
     assert facts.transport_document_reference == "4AD3FA470BB541B980CE"
     assert (facts.carrier_code, facts.carrier_code_list_provider) == ("HLC", "SMDG")
     assert facts.status == "ISSUED"
@@ -193,7 +193,7 @@ def test_facts_of_negotiable_blank_bill() -> None:
 def test_facts_of_straight_bill_carry_the_consignee_codes() -> None:
     facts = require_valid_transport_document(load("valid/issued-straight.json"))
 
-    assert facts.kind is DocumentKind.STRAIGHT_BOL
+    assert facts.kind is BillKind.STRAIGHT
     assert facts.transport_document_reference == "HMM2023121900001"
     assert (facts.carrier_code, facts.carrier_code_list_provider) == ("HMM", "SMDG")
     assert facts.consignee_codes == (IdentifyingCode("ZZZ", "CONSIGNEE"),)
@@ -203,7 +203,7 @@ def test_facts_of_straight_bill_carry_the_consignee_codes() -> None:
 def test_facts_of_endorsed_bill_carry_the_endorsee_codes() -> None:
     facts = require_valid_transport_document(load("valid/issued-negotiable-endorsee.json"))
 
-    assert facts.kind is DocumentKind.NEGOTIABLE_BOL
+    assert facts.kind is BillKind.NEGOTIABLE
     assert facts.endorsee_codes == (IdentifyingCode("ZZZ", "BANK"),)
     assert facts.consignee_codes == ()
 
@@ -211,4 +211,13 @@ def test_facts_of_endorsed_bill_carry_the_endorsee_codes() -> None:
 def test_facts_of_sea_waybill() -> None:
     facts = require_valid_transport_document(load("valid/issued-swb.json"))
 
-    assert facts.kind is DocumentKind.SWB
+    assert facts.kind is BillKind.SWB
+
+
+def test_bill_kind_mirrors_the_solidity_enum_names_and_order() -> None:
+    source = (Path(__file__).resolve().parents[3] / "contracts" / "types" / "BillTypes.sol").read_text()
+    body = source.split("enum BillKind {", 1)[1].split("}", 1)[0]
+    solidity = [name.strip() for name in body.split(",") if name.strip()]
+
+    assert [kind.value for kind in BillKind] == solidity
+    assert [kind.ordinal for kind in BillKind] == list(range(len(solidity)))
