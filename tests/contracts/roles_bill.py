@@ -11,6 +11,9 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
+from ledger.chain import Contract, ContractRevert
 from tests.contracts.model import Kind, Reason
 from tests.contracts.roles_attestation import World
 
@@ -322,3 +325,18 @@ ROWS: list[tuple[str, str, frozenset[str], str, Callable[[World], Args], Refusal
     (B, "syncMember", NOBODY, "MemberCacheUnauthorized", _sync_member, _cache_unauthorized),
     (B, "syncOrganisation", NOBODY, "MemberCacheUnauthorized", _sync_org, _cache_unauthorized),
 ]
+
+
+def reverts(contract: Contract, fn: str, *args: Any, sender: str, error: str, **arguments: Any) -> None:
+    """Asserts that ``fn(args)`` from ``sender`` reverts with ``error`` and, if given, these ``arguments``."""
+    with pytest.raises(ContractRevert) as refused:
+        contract.transact(fn, *args, sender=sender)
+    assert refused.value.name == error, str(refused.value)
+    if arguments:
+        assert refused.value.args == arguments, str(refused.value)
+
+
+def bill_state(world: World, bill_id: int) -> dict[str, Any]:
+    assert world.bills is not None
+    state: dict[str, Any] = world.bills.call("bill", bill_id)
+    return state

@@ -1,0 +1,590 @@
+"""BillOfLadingRegistry: issue, transfer, endorsement chain, rejection, surrender, amendment, switch to
+paper, void, the ERC-721 window and the event log, against a real anvil."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+
+import pytest
+from eth_abi.abi import encode as abi_encode
+
+from ledger.chain import ChainClient, Contract
+from tests.contracts.model import Action, Kind, Reason, Status, org_address, replay, title_id
+from tests.contracts.roles_attestation import World, build_world
+from tests.contracts.roles_bill import CID, ZERO32, act, bill_state, issue, reverts
+
+SUSPEND, REINSTATE = 1, 2
+
+
+@pytest.fixture(scope="module")
+def base(chain: ChainClient, accounts: list[str]) -> Iterator[World]:
+    snap = chain.snapshot()
+    try:
+        yield build_world(chain, accounts, with_bills=True)
+    finally:
+        chain.revert(snap)
+
+
+@pytest.fixture
+def world(base: World, chain: ChainClient) -> Iterator[World]:
+    snap = chain.snapshot()
+    try:
+        yield base
+    finally:
+        chain.revert(snap)
+
+
+def bills(world: World) -> Contract:
+    assert world.bills is not None
+    return world.bills
+
+
+# -- issue ------------------------------------------------------------------------------------------
+
+
+def test_issue_creates_title_with_design_id_owner_checksum_and_events(world: World) -> None:
+    ref = "MAEU240000001"
+    checksum = hashlib.sha256(b"transport document").digest()
+    receipt = bills(world).transact(
+        "issue", ref, 0, world.org["TRADER"], 0, checksum, CID, b"\x01" * 32, sender=world.caller("CARRIER")
+    )
+    bill_id = title_id(world.org["CARRIER"], ref)
+    assert bills(world).call("titleIdOf", world.org["CARRIER"], ref) == bill_id
+    assert bills(world).call("ownerOf", bill_id).lower() == org_address(world.org["TRADER"])
+    assert bills(world).call("documentChecksum", bill_id) == checksum
+    assert bills(world).call("statusOf", bill_id) == Status.ISSUED
+    state = bill_state(world, bill_id)
+    assert (state["carrier"], state["possessor"], state["holder"], state["version"]) == (
+        world.org["CARRIER"],
+        world.org["TRADER"],
+        world.org["TRADER"],
+        1,
+    )
+    names = [e.name for e in receipt.events]
+    assert names == ["Transfer", "BillIssued", "BillActed"]
+    transfer = receipt.event("Transfer").args
+    assert transfer["from"] == "0x" + "00" * 20 and transfer["tokenId"] == bill_id
+    issued = receipt.event("BillIssued").args
+    assert (issued["cid"], issued["transportDocumentReference"], issued["checksum"]) == (CID, ref, checksum)
+    acted = receipt.event("BillActed").args
+    assert (acted["action"], acted["actor"], acted["recipient"], acted["remarkHash"]) == (
+        Action.ISSUE,
+        world.org["CARRIER"],
+        world.org["TRADER"],
+        b"\x01" * 32,
+    )
+
+
+def test_issue_twice_with_same_reference_reverts_bill_already_issued(world: World) -> None:
+    args = ("REF-1", 0, world.org["TRADER"], 0, b"\x02" * 32, CID, ZERO32)
+    bills(world).transact("issue", *args, sender=world.caller("CARRIER"))
+    reverts(
+        bills(world),
+        "issue",
+        *args,
+        sender=world.caller("CARRIER"),
+        error="BillAlreadyIssued",
+        billId=title_id(world.org["CARRIER"], "REF-1"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "consignee"), [(Kind.NEGOTIABLE, "BANK"), (Kind.STRAIGHT, None), (Kind.SWB, None)]
+)
+def test_issue_with_wrong_consignee_shape_reverts_bill_consignee_invalid(
+    world: World, kind: Kind, consignee: str | None
+) -> None:
+    org = world.org[consignee] if consignee else 0
+    reverts(
+        bills(world),
+        "issue",
+        "REF-C",
+        int(kind),
+        world.org["TRADER"],
+        org,
+        b"\x02" * 32,
+        CID,
+        ZERO32,
+        sender=world.caller("CARRIER"),
+        error="BillConsigneeInvalid",
+        consignee=org,
+    )
+
+
+def test_issue_with_zero_checksum_reverts_bill_checksum_invalid(world: World) -> None:
+    reverts(
+        bills(world),
+        "issue",
+        "REF-Z",
+        0,
+        world.org["TRADER"],
+        0,
+        ZERO32,
+        CID,
+        ZERO32,
+        sender=world.caller("CARRIER"),
+        error="BillChecksumInvalid",
+        checksum=ZERO32,
+    )
+
+
+@pytest.mark.parametrize(
+    ("recipient", "error"),
+    [
+        ("UNKNOWN", "BillRecipientUnknown"),
+        ("SUSPENDED", "BillRecipientSuspended"),
+        ("TERMINAL", "BillRecipientNotEligible"),
+        ("CUSTOMS", "BillRecipientNotEligible"),
+    ],
+)
+def test_issue_to_unfit_recipient_reverts_named_error(world: World, recipient: str, error: str) -> None:
+    org = world.org.get(recipient, 999)
+    reverts(
+        bills(world),
+        "issue",
+        "REF-R",
+        0,
+        org,
+        0,
+        b"\x03" * 32,
+        CID,
+        ZERO32,
+        sender=world.caller("CARRIER"),
+        error=error,
+        org=org,
+    )
+
+
+# -- transfer and rejection -----------------------------------------------------------------------
+
+
+def test_transfer_moves_possession_only_and_emits_erc721_transfer(world: World) -> None:
+    bill = issue(world)
+    receipt = bills(world).transact(
+        "transfer", bill, world.org["FORWARDER"], ZERO32, sender=world.caller("TRADER")
+    )
+    state = bill_state(world, bill)
+    assert (state["possessor"], state["holder"]) == (world.org["FORWARDER"], world.org["TRADER"])
+    moved = receipt.event("Transfer").args
+    assert moved["from"].lower() == org_address(world.org["TRADER"])
+    assert moved["to"].lower() == org_address(world.org["FORWARDER"])
+    assert bills(world).call("balanceOfOrg", world.org["FORWARDER"]) == 1
+    assert bills(world).call("balanceOfOrg", world.org["TRADER"]) == 0
+    assert bills(world).call("balanceOf", org_address(world.org["FORWARDER"])) == 1
+
+
+def test_transfer_to_self_reverts_bill_self_transfer(world: World) -> None:
+    bill = issue(world)
+    reverts(
+        bills(world),
+        "transfer",
+        bill,
+        world.org["TRADER"],
+        ZERO32,
+        sender=world.caller("TRADER"),
+        error="BillSelfTransfer",
+        billId=bill,
+        org=world.org["TRADER"],
+    )
+
+
+def test_reject_by_recipient_returns_possession_and_title(world: World) -> None:
+    bill = issue(world)
+    act(world, "TRADER", "endorse", bill, world.org["FORWARDER"], ZERO32)
+    assert bill_state(world, bill)["holder"] == world.org["FORWARDER"]
+    act(world, "FORWARDER", "reject", bill, ZERO32)
+    state = bill_state(world, bill)
+    assert (state["possessor"], state["holder"]) == (world.org["TRADER"], world.org["TRADER"])
+    # Rejection is an answer, not a delivery: it cannot be rejected back.
+    reverts(
+        bills(world),
+        "reject",
+        bill,
+        ZERO32,
+        sender=world.caller("TRADER"),
+        error="BillNotRejectable",
+        billId=bill,
+    )
+
+
+def test_reject_after_recipient_acted_reverts_bill_not_rejectable(world: World) -> None:
+    bill = issue(world)
+    act(world, "TRADER", "transfer", bill, world.org["FORWARDER"], ZERO32)
+    act(world, "FORWARDER", "sign", bill, ZERO32)
+    reverts(
+        bills(world),
+        "reject",
+        bill,
+        ZERO32,
+        sender=world.caller("FORWARDER"),
+        error="BillNotRejectable",
+        billId=bill,
+    )
+
+
+# -- endorsement chain -------------------------------------------------------------------------------
+
+
+def test_endorsee_by_plain_endorse_cannot_endorse_further_but_can_surrender(world: World) -> None:
+    bill = issue(world)
+    act(world, "TRADER", "endorse", bill, world.org["FORWARDER"], ZERO32)
+    for fn, args in (
+        ("endorse", (bill, world.org["BANK"], ZERO32)),
+        ("endorseToOrder", (bill, world.org["BANK"], ZERO32)),
+        ("blankEndorse", (bill, ZERO32)),
+    ):
+        reverts(
+            bills(world),
+            fn,
+            *args,
+            sender=world.caller("FORWARDER"),
+            error="BillEndorsementClosed",
+            billId=bill,
+        )
+    act(world, "FORWARDER", "surrenderForDelivery", bill, ZERO32)
+    assert bills(world).call("statusOf", bill) == Status.SURRENDER_PENDING_DELIVERY
+
+
+def test_endorsee_to_order_may_endorse_further(world: World) -> None:
+    bill = issue(world)
+    act(world, "TRADER", "endorseToOrder", bill, world.org["FORWARDER"], ZERO32)
+    act(world, "FORWARDER", "endorseToOrder", bill, world.org["BANK"], ZERO32)
+    state = bill_state(world, bill)
+    assert (state["possessor"], state["holder"]) == (world.org["BANK"], world.org["BANK"])
+
+
+def test_possessor_who_is_not_holder_cannot_endorse_or_surrender(world: World) -> None:
+    bill = issue(world)
+    act(world, "TRADER", "transfer", bill, world.org["FORWARDER"], ZERO32)
+    for fn, args in (
+        ("endorse", (bill, world.org["BANK"], ZERO32)),
+        ("surrenderForDelivery", (bill, ZERO32)),
+        ("surrenderForAmendment", (bill, int(Reason.COD), ZERO32)),
+    ):
+        reverts(
+            bills(world),
+            fn,
+            *args,
+            sender=world.caller("FORWARDER"),
+            error="BillNotTitleHolder",
+            billId=bill,
+            org=world.org["FORWARDER"],
+        )
+
+
+def test_blank_endorsed_title_lets_any_possessor_endorse_or_surrender(world: World) -> None:
+    bill = issue(world)
+    act(world, "TRADER", "blankEndorse", bill, ZERO32)
+    assert bill_state(world, bill)["holder"] == 0
+    act(world, "TRADER", "transfer", bill, world.org["FORWARDER"], ZERO32)
+    act(world, "FORWARDER", "endorseToOrder", bill, world.org["BANK"], ZERO32)
+    act(world, "BANK", "blankEndorse", bill, ZERO32)
+    act(world, "BANK", "surrenderForDelivery", bill, ZERO32)
+    assert bill_state(world, bill)["prevPossessor"] == world.org["BANK"]
+
+
+# -- straight B/L and sea waybill ------------------------------------------------------------------
+
+
+def test_straight_bill_goes_only_to_its_consignee(world: World) -> None:
+    bill = issue(world, kind=Kind.STRAIGHT, consignee="FORWARDER")
+    reverts(
+        bills(world),
+        "transfer",
+        bill,
+        world.org["BANK"],
+        ZERO32,
+        sender=world.caller("TRADER"),
+        error="BillStraightRecipientMismatch",
+        billId=bill,
+        recipient=world.org["BANK"],
+    )
+    reverts(
+        bills(world),
+        "endorse",
+        bill,
+        world.org["FORWARDER"],
+        ZERO32,
+        sender=world.caller("TRADER"),
+        error="BillNotNegotiable",
+        billId=bill,
+    )
+    act(world, "TRADER", "transfer", bill, world.org["FORWARDER"], ZERO32)
+    act(world, "FORWARDER", "surrenderForDelivery", bill, ZERO32)
+    act(world, "CARRIER", "acceptSurrender", bill, ZERO32)
+    state = bill_state(world, bill)
+    assert (state["status"], state["prevPossessor"], state["holder"]) == (
+        Status.ACCOMPLISHED,
+        world.org["FORWARDER"],
+        world.org["FORWARDER"],
+    )
+
+
+def test_sea_waybill_never_moves(world: World) -> None:
+    bill = issue(world, kind=Kind.SWB, consignee="FORWARDER")
+    assert bill_state(world, bill)["holder"] == world.org["FORWARDER"]
+    for fn, args, error in (
+        ("transfer", (bill, world.org["FORWARDER"], ZERO32), "BillSeaWaybill"),
+        ("surrenderForDelivery", (bill, ZERO32), "BillSeaWaybill"),
+        ("surrenderForAmendment", (bill, int(Reason.SWI), ZERO32), "BillSeaWaybill"),
+        ("endorse", (bill, world.org["FORWARDER"], ZERO32), "BillNotNegotiable"),
+    ):
+        reverts(bills(world), fn, *args, sender=world.caller("TRADER"), error=error, billId=bill)
+    act(world, "TRADER", "sign", bill, ZERO32)
+    assert bill_state(world, bill)["possessor"] == world.org["TRADER"]
+
+
+# -- surrender, amendment, final states --------------------------------------------------------------
+
+
+def test_rejected_surrender_returns_possession_to_requester(world: World) -> None:
+    bill = issue(world)
+    act(world, "TRADER", "surrenderForDelivery", bill, ZERO32)
+    assert bills(world).call("ownerOf", bill).lower() == org_address(world.org["CARRIER"])
+    act(world, "CARRIER", "rejectSurrender", bill, ZERO32)
+    state = bill_state(world, bill)
+    assert (state["status"], state["possessor"]) == (Status.ISSUED, world.org["TRADER"])
+
+
+def test_nothing_moves_after_accomplished(world: World) -> None:
+    bill = issue(world)
+    act(world, "TRADER", "surrenderForDelivery", bill, ZERO32)
+    act(world, "CARRIER", "acceptSurrender", bill, ZERO32)
+    accomplished = int(Status.ACCOMPLISHED)
+    for kind, fn, args in (
+        ("CARRIER", "transfer", (bill, world.org["TRADER"], ZERO32)),
+        ("CARRIER", "acceptSurrender", (bill, ZERO32)),
+        ("CARRIER", "voidTitle", (bill, ZERO32)),
+        ("CARRIER", "reissue", (bill, b"\x09" * 32, CID, ZERO32)),
+        ("TRADER", "reject", (bill, ZERO32)),
+    ):
+        reverts(
+            bills(world),
+            fn,
+            *args,
+            sender=world.caller(kind),
+            error="BillWrongStatus",
+            billId=bill,
+            status=accomplished,
+        )
+
+
+def test_amendment_reissues_new_version_to_the_org_that_surrendered(world: World) -> None:
+    bill = issue(world)
+    act(world, "TRADER", "endorseToOrder", bill, world.org["FORWARDER"], ZERO32)
+    act(world, "FORWARDER", "surrenderForAmendment", bill, int(Reason.COD), ZERO32)
+    act(world, "CARRIER", "acceptSurrender", bill, ZERO32)
+    assert bills(world).call("statusOf", bill) == Status.SURRENDERED_FOR_AMENDMENT
+    old = bills(world).call("documentChecksum", bill)
+    reverts(
+        bills(world),
+        "reissue",
+        bill,
+        old,
+        CID,
+        ZERO32,
+        sender=world.caller("CARRIER"),
+        error="BillChecksumInvalid",
+        checksum=old,
+    )
+    reverts(
+        bills(world),
+        "switchToPaper",
+        bill,
+        ZERO32,
+        sender=world.caller("CARRIER"),
+        error="BillSwitchNotRequested",
+        billId=bill,
+    )
+    new = hashlib.sha256(b"amended document").digest()
+    receipt = bills(world).transact("reissue", bill, new, CID, ZERO32, sender=world.caller("CARRIER"))
+    assert receipt.event("BillIssued").args["version"] == 2
+    state = bill_state(world, bill)
+    assert (state["status"], state["possessor"], state["holder"], state["version"]) == (
+        Status.ISSUED,
+        world.org["FORWARDER"],
+        world.org["FORWARDER"],
+        2,
+    )
+    assert bills(world).call("documentChecksum", bill) == new
+
+
+def test_switch_to_paper_after_swtp_surrender_is_final(world: World) -> None:
+    bill = issue(world)
+    act(world, "TRADER", "surrenderForAmendment", bill, int(Reason.SWTP), ZERO32)
+    act(world, "CARRIER", "acceptSurrender", bill, ZERO32)
+    act(world, "CARRIER", "switchToPaper", bill, ZERO32)
+    assert bills(world).call("statusOf", bill) == Status.SWITCHED_TO_PAPER
+    reverts(
+        bills(world),
+        "voidTitle",
+        bill,
+        ZERO32,
+        sender=world.caller("CARRIER"),
+        error="BillWrongStatus",
+        billId=bill,
+        status=int(Status.SWITCHED_TO_PAPER),
+    )
+
+
+def test_void_after_amendment_surrender_is_final(world: World) -> None:
+    bill = issue(world)
+    act(world, "TRADER", "surrenderForAmendment", bill, int(Reason.SWI), ZERO32)
+    act(world, "CARRIER", "acceptSurrender", bill, ZERO32)
+    act(world, "CARRIER", "voidTitle", bill, ZERO32)
+    assert bills(world).call("statusOf", bill) == Status.VOIDED
+    reverts(
+        bills(world),
+        "reissue",
+        bill,
+        b"\x07" * 32,
+        CID,
+        ZERO32,
+        sender=world.caller("CARRIER"),
+        error="BillWrongStatus",
+        billId=bill,
+        status=int(Status.VOIDED),
+    )
+
+
+def test_surrender_for_amendment_without_reason_reverts_bill_invalid_reason(world: World) -> None:
+    bill = issue(world)
+    reverts(
+        bills(world),
+        "surrenderForAmendment",
+        bill,
+        0,
+        ZERO32,
+        sender=world.caller("TRADER"),
+        error="BillInvalidReason",
+        reason=0,
+    )
+
+
+def test_unknown_title_reverts_bill_unknown(world: World) -> None:
+    reverts(
+        bills(world), "sign", 12345, ZERO32, sender=world.caller("TRADER"), error="BillUnknown", billId=12345
+    )
+
+
+# -- suspension ------------------------------------------------------------------------------------
+
+
+def test_suspended_carrier_answers_surrenders_but_cannot_issue(world: World) -> None:
+    bill = issue(world)
+    other = issue(world)
+    act(world, "TRADER", "surrenderForDelivery", bill, ZERO32)
+    act(world, "TRADER", "surrenderForDelivery", other, ZERO32)
+    world.suspend(world.org["CARRIER"])
+    act(world, "CARRIER", "acceptSurrender", bill, ZERO32)
+    act(world, "CARRIER", "rejectSurrender", other, ZERO32)
+    assert bills(world).call("statusOf", bill) == Status.ACCOMPLISHED
+    assert bills(world).call("statusOf", other) == Status.ISSUED
+    reverts(
+        bills(world),
+        "issue",
+        "REF-S",
+        0,
+        world.org["TRADER"],
+        0,
+        b"\x05" * 32,
+        CID,
+        ZERO32,
+        sender=world.caller("CARRIER"),
+        error="BillCallerSuspended",
+        org=world.org["CARRIER"],
+    )
+
+
+def test_reinstated_organisation_acts_again(world: World) -> None:
+    bill = issue(world)
+    world.suspend(world.org["TRADER"])
+    reverts(
+        bills(world),
+        "sign",
+        bill,
+        ZERO32,
+        sender=world.caller("TRADER"),
+        error="BillCallerSuspended",
+        org=world.org["TRADER"],
+    )
+    world.consortium.transact(
+        "propose", REINSTATE, abi_encode(["uint32"], [world.org["TRADER"]]), sender=world.governor
+    )
+    act(world, "TRADER", "sign", bill, ZERO32)
+
+
+# -- ERC-721 window ----------------------------------------------------------------------------------
+
+
+def test_erc721_metadata_and_interfaces(world: World) -> None:
+    bill = issue(world)
+    b = bills(world)
+    for interface, expected in (
+        ("01ffc9a7", True),
+        ("80ac58cd", True),
+        ("5b5e139f", True),
+        ("ffffffff", False),
+    ):
+        assert b.call("supportsInterface", bytes.fromhex(interface)) is expected
+    assert b.call("name") == "PortLedger Bill of Lading"
+    assert b.call("symbol") == "PLBL"
+    assert b.call("tokenURI", bill) == f"portledger:bill:0x{bill:064x}"
+    assert b.call("getApproved", bill) == "0x" + "00" * 20
+    assert b.call("isApprovedForAll", world.caller("TRADER"), world.caller("BANK")) is False
+    assert b.call("balanceOf", "0x" + "11" * 20) == 0
+
+
+def test_balance_of_zero_address_reverts_bill_invalid_owner(world: World) -> None:
+    from ledger.chain import ContractRevert
+
+    with pytest.raises(ContractRevert) as refused:
+        bills(world).call("balanceOf", "0x" + "00" * 20)
+    assert refused.value.name == "BillInvalidOwner"
+
+
+def test_owner_of_unknown_title_reverts_bill_unknown(world: World) -> None:
+    from ledger.chain import ContractRevert
+
+    with pytest.raises(ContractRevert) as refused:
+        bills(world).call("ownerOf", 7)
+    assert (refused.value.name, refused.value.args) == ("BillUnknown", {"billId": 7})
+
+
+# -- event log -------------------------------------------------------------------------------------
+
+
+def test_event_log_rebuilds_endorsement_chain_and_state(world: World, chain: ChainClient) -> None:
+    start = chain.block_number() + 1
+    bill = issue(world)
+    act(world, "TRADER", "endorseToOrder", bill, world.org["FORWARDER"], ZERO32)
+    act(world, "FORWARDER", "endorse", bill, world.org["BANK"], ZERO32)
+    act(world, "BANK", "reject", bill, ZERO32)
+    act(world, "FORWARDER", "blankEndorse", bill, ZERO32)
+    act(world, "FORWARDER", "transfer", bill, world.org["BANK"], ZERO32)
+    act(world, "BANK", "surrenderForAmendment", bill, int(Reason.COD), ZERO32)
+    act(world, "CARRIER", "acceptSurrender", bill, ZERO32)
+    act(world, "CARRIER", "reissue", bill, b"\x44" * 32, CID, ZERO32)
+    events = chain.get_logs(bills(world).address, start, chain.block_number())
+    rebuilt = replay(events)[bill]
+    state = bill_state(world, bill)
+    assert (rebuilt.possessor, rebuilt.holder, rebuilt.status, rebuilt.version) == (
+        state["possessor"],
+        state["holder"],
+        state["status"],
+        state["version"],
+    )
+    assert rebuilt.checksum == bills(world).call("documentChecksum", bill)
+    chain_of_actions = [Action(h[0]).name for h in rebuilt.history]
+    assert chain_of_actions == [
+        "ISSUE",
+        "ENDORSE_TO_ORDER",
+        "ENDORSE",
+        "REJECT",
+        "BLANK_ENDORSE",
+        "TRANSFER",
+        "SURRENDER_FOR_AMENDMENT",
+        "SACC",
+        "REISSUE",
+    ]
