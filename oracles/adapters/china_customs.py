@@ -146,7 +146,7 @@ class ChinaCustomsXmlAdapter:
             )
         try:
             root = ET.fromstring(raw)
-        except ET.ParseError as exc:
+        except (ET.ParseError, LookupError, ValueError) as exc:  # LookupError: unknown declared encoding
             raise _reject(None, f"not well-formed XML: {exc}", RejectionCode.SYNTAX_ERROR) from None
         log = WarningLog()
         name = _local(root.tag)

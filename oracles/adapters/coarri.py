@@ -50,6 +50,8 @@ class CoarriAdapter(EdifactAdapter):
         terminal: TerminalRef | None = fields.terminal(terminal_loc)
         call_times = fields.dtm_by_qualifier(call.all("DTM"), ctx)
         equipment = tree.children("SG4")
+        if not equipment:
+            raise reject(bgm, "the message reports no equipment (EQD)", RejectionCode.MISSING_ELEMENT)
         fields.check_equipment_count(tree.all("CNT"), len(equipment))
 
         events: list[ContainerHandlingEvent] = []

@@ -41,6 +41,8 @@ class CodecoAdapter(EdifactAdapter):
             fields.vessel(header_tdt, ctx) if header_tdt is not None and header_tdt.get(0) == "20" else None
         )
         equipment = tree.children("SG6")
+        if not equipment:
+            raise reject(bgm, "the message reports no equipment (EQD)", RejectionCode.MISSING_ELEMENT)
         fields.check_equipment_count(tree.all("CNT"), len(equipment))
         facts: list[Fact] = []
         for group in equipment:

@@ -99,12 +99,17 @@ class CreditLevelFeedAdapter:
                 raise MessageRejected(
                     None, None, f"the CSV is not UTF-8: {exc}", RejectionCode.CHARSET_MISMATCH
                 ) from None
-            reader = csv.DictReader(io.StringIO(text))
-            if tuple(reader.fieldnames or ()) != COLUMNS:
+            reader = csv.DictReader(io.StringIO(text, newline=""))
+            try:
+                header = tuple(reader.fieldnames or ())
+                records = list(reader)
+            except csv.Error as exc:
+                reason = f"not valid CSV: {exc}"
+                raise MessageRejected(None, reader.line_num, reason, RejectionCode.SYNTAX_ERROR) from None
+            if header != COLUMNS:
                 raise MessageRejected(
                     "header", 1, f"the CSV header must be {','.join(COLUMNS)}", RejectionCode.ENVELOPE_ERROR
                 )
-            records = list(reader)
             if not records:
                 raise MessageRejected(
                     "records", None, "the CSV has no records", RejectionCode.MISSING_ELEMENT

@@ -296,8 +296,12 @@ def _tokenize(text: str, seps: _Separators) -> list[Segment]:
                     continue
                 elements = tuple(e if isinstance(e, str) else list(e) for e in raw_segment.elements)
                 segments.append(Segment(raw_segment.tag, elements, len(segments) + 1))
-        except (EDISyntaxError, ValueError) as exc:
+        except EDISyntaxError as exc:
             raise _reject(None, len(segments) + 1, str(exc), RejectionCode.SYNTAX_ERROR) from None
+        except (ValueError, IndexError, KeyError, TypeError) as exc:
+            # pydifact raises built-in errors on some malformed input (a bad tag, an empty UNB element).
+            reason = f"the tokenizer refused the segment: {exc}"
+            raise _reject(None, len(segments) + 1, reason, RejectionCode.SYNTAX_ERROR) from None
     return segments
 
 
@@ -315,9 +319,11 @@ def _prepared_at(unb: Segment) -> datetime | None:
     if day is None or time is None:
         return None
     try:
-        if len(day) == 6:
+        if len(day) == 6 and len(time) == 4:
             return datetime.strptime(day + time, "%y%m%d%H%M")
-        return datetime.strptime(day + time, "%Y%m%d%H%M")
+        if len(day) == 8 and len(time) == 4:
+            return datetime.strptime(day + time, "%Y%m%d%H%M")
+        raise ValueError(day)
     except ValueError:
         raise _reject(
             "UNB",

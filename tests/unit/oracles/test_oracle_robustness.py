@@ -1,0 +1,97 @@
+"""Whatever bytes arrive, an adapter answers with facts or a typed rejection, never another error:
+mutated samples (bytes deleted, replaced or inserted) and arbitrary input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from oracles.base import AdapterSettings, MessageRejected
+from oracles.registry import default_registry
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+SAMPLES = sorted(p for p in FIXTURES.glob("edifact/*.edi")) + sorted(
+    p for p in FIXTURES.glob("customs/*") if p.suffix in {".xml", ".json", ".csv"}
+)
+RAW = [p.read_bytes() for p in SAMPLES]
+REGISTRY = default_registry(AdapterSettings(strict_container_check=False))
+
+
+def _read_every_way(raw: bytes) -> None:
+    for adapter in REGISTRY:
+        try:
+            adapter.parse(raw)
+        except MessageRejected:
+            pass
+    try:
+        REGISTRY.parse(raw)
+    except MessageRejected:
+        pass
+
+
+@st.composite
+def _mutated(draw: st.DrawFn) -> bytes:
+    raw = bytearray(draw(st.sampled_from(RAW)))
+    for _ in range(draw(st.integers(1, 4))):
+        at = draw(st.integers(0, len(raw) - 1))
+        action = draw(st.sampled_from(["delete", "replace", "insert"]))
+        byte = draw(st.sampled_from([*b"+:'?\n\xc3\xa9<>\"{},", *b"UNTZ0123456789"]))
+        if action == "delete":
+            del raw[at]
+        elif action == "replace":
+            raw[at] = byte
+        else:
+            raw.insert(at, byte)
+    return bytes(raw)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_mutated())
+def test_mutated_samples_give_facts_or_a_typed_rejection(raw: bytes) -> None:
+    _read_every_way(raw)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300))
+def test_arbitrary_bytes_give_a_typed_rejection(raw: bytes) -> None:
+    _read_every_way(raw)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=200))
+def test_arbitrary_bytes_behind_an_edifact_header_give_a_typed_rejection(tail: bytes) -> None:
+    _read_every_way(b"UNB+UNOC:3+A+B+260115:1410+1'UNH+1+CODECO:D:95B:UN'" + tail)
+
+
+def test_xml_declaring_an_unknown_encoding_is_a_syntax_error() -> None:
+    raw = b'<?xml version="1.0" encoding="no-such-codec"?><DEC_RESULT/>'
+    try:
+        REGISTRY.parse(raw)
+    except MessageRejected as rejection:
+        assert rejection.code.value == "SYNTAX_ERROR"
+    else:
+        raise AssertionError("accepted")
+
+
+def test_deeply_nested_json_is_a_syntax_error() -> None:
+    raw = b'{"feed": "portledger.msa-vessel-movements", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    try:
+        REGISTRY.parse(raw)
+    except MessageRejected as rejection:
+        assert rejection.code.value == "SYNTAX_ERROR"
+    else:
+        raise AssertionError("accepted")
+
+
+def test_codeco_without_equipment_and_with_a_malformed_unb_date_is_rejected() -> None:
+    no_equipment = b"UNB+UNOC:3+A+B+260115:1410+1'UNH+1+CODECO:D:95B:UN'BGM+34'CNT+16:0'UNT+4+1'UNZ+1+1'"
+    bad_date = no_equipment.replace(b"260115:1410", b"2601:1410")
+    for raw, code, segment in ((no_equipment, "MISSING_ELEMENT", "BGM"), (bad_date, "INVALID_VALUE", "UNB")):
+        try:
+            REGISTRY.parse(raw)
+        except MessageRejected as rejection:
+            assert (rejection.code.value, rejection.segment) == (code, segment)
+        else:
+            raise AssertionError("accepted")
