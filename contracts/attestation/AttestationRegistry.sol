@@ -32,7 +32,8 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
         string definition;
     }
 
-    /// @dev Four fixed slots (schema, subject, reference, packed facts) and the data.
+    /// @dev Five slots: schema, subject, reference, packed facts, data hash. Storing the data itself would
+    ///      cost a slot per 32 bytes; the event carries it and the hash pins it.
     struct StoredAttestation {
         bytes32 schemaId;
         bytes32 subject;
@@ -42,7 +43,7 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
         uint64 expirationTime;
         uint64 revocationTime;
         uint16 recognitions;
-        bytes data;
+        bytes32 dataHash;
     }
 
     /// @dev A signer is registered for (agency, schema) when its recorded epoch equals the set's epoch, so
@@ -61,7 +62,6 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
     mapping(bytes32 setKey => mapping(address signer => uint32 epoch)) private _signerEpoch;
     mapping(bytes32 sourceKey => bytes32 uid) private _reportUids;
     mapping(bytes32 sequenceKey => uint64 sequence) private _lastSequence;
-    uint256 private _nonce;
 
     /// @param consortium_ The Consortium that owns membership (it pushes members into this cache) and answers
     ///        `isGovernor` for schema administration.
@@ -165,7 +165,7 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
     /// @inheritdoc IAttestationRegistry
     function attestation(bytes32 uid) external view returns (Attestation memory) {
         StoredAttestation storage a = _attestations[uid];
-        if (a.time == 0) return Attestation(0, 0, 0, 0, 0, 0, 0, 0, 0, "");
+        if (a.time == 0) return Attestation(0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
         return Attestation({
             uid: uid,
             schemaId: a.schemaId,
@@ -176,7 +176,7 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
             expirationTime: a.expirationTime,
             revocationTime: a.revocationTime,
             recognitions: a.recognitions,
-            data: a.data
+            dataHash: a.dataHash
         });
     }
 
@@ -349,8 +349,10 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
             }
             expirationTime = uint64(validUntil);
         }
-        uint256 nonce = ++_nonce;
-        uid = keccak256(abi.encode(schemaId, subject, org, refUID, block.timestamp, keccak256(data), nonce));
+        bytes32 dataHash = keccak256(data);
+        bytes32[] storage history = _history[subject][schemaId];
+        // The position in the (subject, schema) history makes the uid unique without a global counter.
+        uid = keccak256(abi.encode(schemaId, subject, org, refUID, block.timestamp, dataHash, history.length));
         StoredAttestation storage a = _attestations[uid];
         a.schemaId = schemaId;
         a.subject = subject;
@@ -358,8 +360,8 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
         a.attester = org;
         a.time = uint64(block.timestamp);
         a.expirationTime = expirationTime;
-        a.data = data;
-        _history[subject][schemaId].push(uid);
+        a.dataHash = dataHash;
+        history.push(uid);
         emit Attested(uid, schemaId, subject, org, refUID, expirationTime, data, msg.sender);
     }
 

@@ -153,7 +153,7 @@ interface IAttestationRegistry {
     /// @param by The account that changed it.
     event SchemaActiveChanged(bytes32 indexed schemaId, bool active, address by);
 
-    /// @notice An attestation was made (directly or from a report).
+    /// @notice An attestation was made (directly or from a report). The only place the data is kept in full.
     /// @param uid The new uid.
     /// @param schemaId The schema.
     /// @param subject The subject.
@@ -259,7 +259,7 @@ interface IAttestationRegistry {
     /// @param uid The uid.
     function recognise(bytes32 uid) external;
 
-    /// @notice The stored attestation (all zero if unknown).
+    /// @notice The stored attestation (all zero if unknown); its data is in the {Attested} event.
     /// @param uid The uid.
     /// @return The attestation.
     function attestation(bytes32 uid) external view returns (Attestation memory);

@@ -24,7 +24,8 @@ struct AttestationRequest {
     bytes data; // ABI encoding of the schema's fields
 }
 
-/// @notice A stored attestation.
+/// @notice A stored attestation. The data itself is carried by the `Attested` event (and the index built
+///         from it); the chain keeps its keccak256 so that any copy can be checked against the record.
 struct Attestation {
     bytes32 uid; // unique id
     bytes32 schemaId; // the schema
@@ -35,7 +36,7 @@ struct Attestation {
     uint64 expirationTime; // 0 = never expires
     uint64 revocationTime; // 0 = not revoked
     uint16 recognitions; // number of distinct organisations that recognised it
-    bytes data; // ABI encoding of the schema's fields
+    bytes32 dataHash; // keccak256 of the data (the ABI encoding of the schema's fields)
 }
 
 /// @notice The EIP-712 struct an agency's oracle signers sign (DESIGN §1.5), without the payload itself:
