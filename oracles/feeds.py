@@ -11,7 +11,6 @@ from typing import Any
 
 from oracles.base import MessageRejected, RejectionCode
 
-
 MAX_DEPTH = 32
 
 

@@ -288,8 +288,10 @@ def _tokenize(text: str, seps: _Separators) -> list[Segment]:
         )
     segments: list[Segment] = []
     with warnings.catch_warnings():
-        # pydifact warns for every service segment that it has no directory file to validate against.
+        # pydifact warns for every service segment that it has no directory file to validate against,
+        # and for empty segments; both are noise here (structure is checked below, not by pydifact).
         warnings.simplefilter("ignore", MissingImplementationWarning)
+        warnings.simplefilter("ignore", SyntaxWarning)
         try:
             for raw_segment in Parser().parse(text):
                 if raw_segment.tag == "UNA":
