@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ledger.documents import (
     EnvelopeMalformed,
@@ -206,3 +208,14 @@ def test_add_recipient_without_key_or_wrap_is_refused(bank: X25519PrivateKey) ->
 def test_encrypt_without_recipients_is_refused() -> None:
     with pytest.raises(ValueError, match="recipient"):
         encrypt_document(PLAINTEXT, [])
+
+
+@settings(max_examples=40, deadline=None)
+@given(plaintext=st.binary(max_size=4096), binding=st.binary(max_size=64))
+def test_envelope_round_trips_any_bytes_and_binding(plaintext: bytes, binding: bytes) -> None:
+    key = generate_content_key()
+
+    envelope = seal(plaintext, key, binding)
+
+    assert open_envelope(envelope, key, binding) == plaintext
+    assert len(envelope) == ENVELOPE_HEADER_SIZE + len(plaintext) + 16

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from ledger.documents import (
     DocumentStore,
@@ -12,9 +15,15 @@ from ledger.documents import (
     LocalDocumentStore,
     ObjectCorrupted,
     ObjectNotFound,
+    canonical_json,
     compute_cid,
+    decrypt_document,
+    document_checksum,
+    encrypt_document,
 )
 from tests.fixtures.cid.content import fixture_content
+
+DCSA = Path(__file__).resolve().parents[2] / "fixtures" / "dcsa"
 
 
 @pytest.fixture
@@ -99,3 +108,16 @@ def test_get_when_identifier_is_not_a_cidv1_base32_raises_invalid_cid(
 ) -> None:
     with pytest.raises(InvalidCid):
         store.get(cid)
+
+
+def test_encrypted_document_stored_locally_decrypts_to_the_checksummed_bytes(
+    store: LocalDocumentStore,
+) -> None:
+    document = json.loads((DCSA / "valid" / "issued-negotiable-blank.json").read_text("utf-8"))
+    holder = X25519PrivateKey.generate()
+    encrypted = encrypt_document(canonical_json(document), [holder.public_key()], b"title/1")
+
+    cid = store.put(encrypted.envelope)
+
+    plaintext = decrypt_document(store.get(cid), encrypted.wraps, holder, b"title/1")
+    assert hashlib.sha256(plaintext).hexdigest() == document_checksum(document).hex
