@@ -145,6 +145,13 @@ class ValidationReport:
     def valid(self) -> bool:
         return not self.errors
 
+    def to_json(self) -> dict[str, list[dict[str, str]]]:
+        """``{"errors": [{path, rule, message}, …], "warnings": […]}`` for an API problem body."""
+        return {
+            "errors": [p.to_json() for p in self.errors],
+            "warnings": [p.to_json() for p in self.warnings],
+        }
+
     def raise_if_invalid(self) -> DocumentFacts:
         """Return the facts of a valid document, or raise :class:`DocumentInvalid` with this report."""
         if self.errors or self.facts is None:

@@ -174,6 +174,7 @@ def test_require_valid_raises_document_invalid_listing_every_path() -> None:
     assert error.code == "VALIDATION_FAILED"
     assert len(error.report.errors) == 7
     assert {"path", "rule", "message"} == set(error.report.errors[0].to_json())
+    assert [e["path"] for e in error.report.to_json()["errors"]] == [p.path for p in error.report.errors]
     assert "$.carrierCode (schema.required)" in str(error)
 
 
