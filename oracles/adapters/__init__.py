@@ -1,0 +1,1 @@
+"""One module per message source; each class implements ``oracles.base.Adapter``."""
