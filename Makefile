@@ -10,7 +10,7 @@ ANVIL_DIR := $(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin
 export SOLCX_BINARY_PATH := $(CURDIR)/build/solcx
 PYTEST_ARGS ?=
 
-.PHONY: help install build test gas lint format check brownie brownie-smoke clean
+.PHONY: help install ipfs build test gas lint format check brownie brownie-smoke clean
 
 help: ## list the tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -26,6 +26,13 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# js-ipfs: a real node speaking the Kubo RPC API for the DocumentStore tests (its own folder).
+scripts/ipfs/node_modules/.installed: scripts/ipfs/package.json scripts/ipfs/package-lock.json
+	npm ci --prefix scripts/ipfs --no-audit --no-fund --loglevel=error
+	touch $@
+
+ipfs: scripts/ipfs/node_modules/.installed ## the js-ipfs test node (Kubo RPC API) for the document store tests
+
 build/solcx/solc-v0.8.37: node_modules/.installed scripts/solc/install.sh scripts/solc/solc-cli.cjs
 	scripts/solc/install.sh >/dev/null
 
@@ -34,7 +41,7 @@ install: $(VENV)/.installed node_modules/.installed build/solcx/solc-v0.8.37 ## 
 build: install ## compile contracts into build/artifacts (no compiler download)
 	$(PY) scripts/build_contracts.py
 
-test: build brownie ## run the whole test suite (what .ci/run calls)
+test: build brownie ipfs ## run the whole test suite (what .ci/run calls)
 	PATH="$(ANVIL_DIR):$$PATH" $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 gas: build ## gas per operation: a table, then one JSON line
