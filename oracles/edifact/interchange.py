@@ -120,6 +120,14 @@ def _separators(raw: bytes) -> _Separators:
                 "UNA", None, "UNA service string advice is shorter than 6 characters", RejectionCode.TRUNCATED
             )
         una = raw[3:9].decode("latin-1")
+        used = [una[0], una[1], una[5]] + ([una[3]] if una[3] != " " else [])
+        if len(set(used)) != len(used):
+            raise _reject(
+                "UNA",
+                None,
+                f"UNA declares the same character for two separators: {una!r}",
+                RejectionCode.ENVELOPE_ERROR,
+            )
         return _Separators(una[0], una[1], una[3], una[5], 9)
     return _Separators(":", "+", "?", "'", 0)
 

@@ -173,6 +173,10 @@ BROKEN: dict[str, Broken] = {
         _replace(SHANGHAI, b"UNH+EIR0002+CODECO:D:95B", b"UNH+EIR0002+CODECO:D:00B"),
         RejectionCode.UNSUPPORTED_MESSAGE, "UNH", 17, "D.00B is not supported",
     ),
+    "una_declares_one_character_for_two_separators": Broken(
+        _replace(CUSRES, b"UNA:+.? '", b"UNA++.? '"),
+        RejectionCode.ENVELOPE_ERROR, "UNA", None, "same character for two separators", adapter="cusres",
+    ),
     "functional_group_count_mismatch": Broken(
         _replace(
             CUSRES,
