@@ -74,9 +74,9 @@ class World:
 
 
 def build_world(chain: ChainClient, accounts: list[str], *, with_bills: bool = False) -> World:
-    """Deploys the Consortium and the AttestationRegistry (and, on request, the bill registry), admits
-    one organisation per role plus the extras, suspends the all-roles organisation and registers the
-    well-known schemas as the governor."""
+    """Deploys the Consortium and the AttestationRegistry (and, with ``with_bills``, the bill registry and
+    a ContainerRelease over both), admits one organisation per role plus the extras, suspends the
+    all-roles organisation and registers the well-known schemas as the governor."""
     governor = accounts[0]
     consortium = chain.deploy("Consortium", [governor], 1, sender=governor)
     attestations = chain.deploy("AttestationRegistry", consortium.address, sender=governor)
@@ -111,6 +111,19 @@ def build_world(chain: ChainClient, accounts: list[str], *, with_bills: bool = F
     for definition in schemas.WELL_KNOWN_SCHEMAS.values():
         attestations.transact("registerSchema", definition.as_record(), sender=governor)
         world.schema[definition.name] = definition.schema_id
+    if with_bills:
+        assert world.bills is not None
+        world.release = chain.deploy(
+            "ContainerRelease",
+            consortium.address,
+            world.bills.address,
+            attestations.address,
+            world.schema["CUSTOMS_RELEASE"],
+            world.schema["CUSTOMS_HOLD"],
+            sender=governor,
+        )
+        world.contracts["ContainerRelease"] = world.release
+        consortium.transact("attachCache", world.release.address, sender=governor)
     return world
 
 
@@ -233,13 +246,43 @@ def _signed_report(world: World) -> tuple[Any, ...]:
     return (world.org["CUSTOMS"], report.as_struct(), report.data, signatures)
 
 
-ROWS: list[tuple[str, str, frozenset[str], str, Setup]] = [
+Refusal = Callable[[World, str, tuple[Any, ...]], tuple[str, dict[str, Any] | None]]
+
+
+def _active_org(world: World, kind: str) -> int:
+    """The organisation a caller kind acts for as the registries see it (0: none or suspended)."""
+    return 0 if kind in ("OUTSIDER", "SUSPENDED", "GOVERNOR") else world.org[kind]
+
+
+def _not_schema_admin(world: World, kind: str, args: tuple[Any, ...]) -> tuple[str, dict[str, Any] | None]:
+    return "AttestationNotSchemaAdmin", {"caller": world.caller(kind)}
+
+
+def _not_attester(world: World, kind: str, args: tuple[Any, ...]) -> tuple[str, dict[str, Any] | None]:
+    schema_id = args[0][0] if isinstance(args[0], tuple) else args[0]
+    return "AttestationNotAttester", {"schemaId": schema_id, "caller": world.caller(kind)}
+
+
+def _not_own(world: World, kind: str, args: tuple[Any, ...]) -> tuple[str, dict[str, Any] | None]:
+    return "AttestationNotOwnAttestation", {"uid": args[0], "caller": world.caller(kind)}
+
+
+def _cannot_recognise(world: World, kind: str, args: tuple[Any, ...]) -> tuple[str, dict[str, Any] | None]:
+    return "AttestationCannotRecognise", {"uid": args[0], "org": _active_org(world, kind)}
+
+
+def _nobody_refused(world: World, kind: str, args: tuple[Any, ...]) -> tuple[str, dict[str, Any] | None]:
+    raise AssertionError(f"submitReport refuses no caller kind, yet {kind} was refused")
+
+
+ROWS: list[tuple[str, str, frozenset[str], str, Setup, Refusal]] = [
     (
         "AttestationRegistry",
         "registerSchema",
         frozenset({"PORT_AUTHORITY", "GOVERNOR"}),
         "AttestationNotSchemaAdmin",
         _new_schema,
+        _not_schema_admin,
     ),
     (
         "AttestationRegistry",
@@ -247,16 +290,39 @@ ROWS: list[tuple[str, str, frozenset[str], str, Setup]] = [
         frozenset({"PORT_AUTHORITY", "GOVERNOR"}),
         "AttestationNotSchemaAdmin",
         _existing_schema,
+        _not_schema_admin,
     ),
-    ("AttestationRegistry", "attest", frozenset({"CUSTOMS"}), "AttestationNotAttester", _release_request),
-    ("AttestationRegistry", "revoke", frozenset({"CUSTOMS"}), "AttestationNotOwnAttestation", _own_hold),
-    ("AttestationRegistry", "replace", frozenset({"CUSTOMS"}), "AttestationNotOwnAttestation", _replace_hold),
+    (
+        "AttestationRegistry",
+        "attest",
+        frozenset({"CUSTOMS"}),
+        "AttestationNotAttester",
+        _release_request,
+        _not_attester,
+    ),
+    (
+        "AttestationRegistry",
+        "revoke",
+        frozenset({"CUSTOMS"}),
+        "AttestationNotOwnAttestation",
+        _own_hold,
+        _not_own,
+    ),
+    (
+        "AttestationRegistry",
+        "replace",
+        frozenset({"CUSTOMS"}),
+        "AttestationNotOwnAttestation",
+        _replace_hold,
+        _not_own,
+    ),
     (
         "AttestationRegistry",
         "recognise",
         frozenset({"CUSTOMS"}),
         "AttestationCannotRecognise",
         _foreign_release,
+        _cannot_recognise,
     ),
     (
         "AttestationRegistry",
@@ -264,7 +330,8 @@ ROWS: list[tuple[str, str, frozenset[str], str, Setup]] = [
         frozenset({"CUSTOMS"}),
         "AttestationNotAttester",
         _signer_set,
+        _not_attester,
     ),
     # Anyone may relay a k-of-n report: no caller kind is refused.
-    ("AttestationRegistry", "submitReport", frozenset(CALLER_KINDS), "", _signed_report),
+    ("AttestationRegistry", "submitReport", frozenset(CALLER_KINDS), "", _signed_report, _nobody_refused),
 ]

@@ -7,9 +7,12 @@ import hashlib
 import os
 from typing import Any
 
+from eth_abi.abi import encode as abi_encode
+from eth_utils.crypto import keccak
+
 from ledger.chain import ChainClient
 from ledger.domain import schemas
-from tests.contracts.roles_attestation import Setup, World, attest, build_world, release_data
+from tests.contracts.roles_attestation import Refusal, Setup, World, attest, build_world, release_data
 
 NEGOTIABLE, STRAIGHT, SWB = 0, 1, 2
 ZERO = b"\x00" * 32
@@ -20,21 +23,9 @@ CONTAINERS = ("MSKU1234565", "CSQU3054383", "TGHU9876542", "MAEU1000050")
 
 def build_release_world(chain: ChainClient, accounts: list[str]) -> World:
     """The attestation world plus the bill registry and a ContainerRelease wired to the well-known
-    customs schemas, every cache attached before any membership change is needed."""
+    customs schemas (every cache attached before any membership change)."""
     world = build_world(chain, accounts, with_bills=True)
-    assert world.bills is not None
-    world.release = chain.deploy(
-        "ContainerRelease",
-        world.consortium.address,
-        world.bills.address,
-        world.attestations.address,
-        world.schema["CUSTOMS_RELEASE"],
-        world.schema["CUSTOMS_HOLD"],
-        sender=world.governor,
-    )
-    world.contracts["ContainerRelease"] = world.release
-    world.contracts["BillOfLadingRegistry"] = world.bills
-    world.consortium.transact("attachCache", world.release.address, sender=world.governor)
+    assert world.bills is not None and world.release is not None
     return world
 
 
@@ -146,13 +137,40 @@ def _gate_in(world: World) -> tuple[Any, ...]:
     return (bill_id, container, eir(laden=False))
 
 
+def _right_of(bill_id: int, container: str) -> bytes:
+    return keccak(abi_encode(["uint256", "bytes32"], [bill_id, schemas.container_subject(container)]))
+
+
+def _not_carrier(world: World, kind: str, args: tuple[Any, ...]) -> tuple[str, dict[str, Any] | None]:
+    return "ReleaseNotCarrier", {"billId": args[0], "caller": world.caller(kind)}
+
+
+def _not_holder(world: World, kind: str, args: tuple[Any, ...]) -> tuple[str, dict[str, Any] | None]:
+    return "ReleaseNotHolder", {"rightId": args[0], "caller": world.caller(kind)}
+
+
+def _not_right_carrier(world: World, kind: str, args: tuple[Any, ...]) -> tuple[str, dict[str, Any] | None]:
+    return "ReleaseNotRightCarrier", {"rightId": args[0], "caller": world.caller(kind)}
+
+
+def _not_terminal(world: World, kind: str, args: tuple[Any, ...]) -> tuple[str, dict[str, Any] | None]:
+    return "ReleaseNotTerminal", {"rightId": _right_of(args[0], args[1]), "caller": world.caller(kind)}
+
+
 # Grants: only the bill's carrier (the CARRIER organisation issued it). Nominate and release codes: the
 # holder, here the TRADER that surrendered the B/L. Gate-out: the right's terminal; gate-in: any terminal.
-ROWS: list[tuple[str, str, frozenset[str], str, Setup]] = [
-    ("ContainerRelease", "grant", frozenset({"CARRIER"}), "ReleaseNotCarrier", _grant_args),
-    ("ContainerRelease", "nominate", frozenset({"TRADER"}), "ReleaseNotHolder", _nomination),
-    ("ContainerRelease", "setReleaseCode", frozenset({"TRADER"}), "ReleaseNotHolder", _code),
-    ("ContainerRelease", "revoke", frozenset({"CARRIER"}), "ReleaseNotRightCarrier", _granted_right),
-    ("ContainerRelease", "gateOut", frozenset({"TERMINAL"}), "ReleaseNotTerminal", _gate_out),
-    ("ContainerRelease", "gateIn", frozenset({"TERMINAL"}), "ReleaseNotTerminal", _gate_in),
+ROWS: list[tuple[str, str, frozenset[str], str, Setup, Refusal]] = [
+    ("ContainerRelease", "grant", frozenset({"CARRIER"}), "ReleaseNotCarrier", _grant_args, _not_carrier),
+    ("ContainerRelease", "nominate", frozenset({"TRADER"}), "ReleaseNotHolder", _nomination, _not_holder),
+    ("ContainerRelease", "setReleaseCode", frozenset({"TRADER"}), "ReleaseNotHolder", _code, _not_holder),
+    (
+        "ContainerRelease",
+        "revoke",
+        frozenset({"CARRIER"}),
+        "ReleaseNotRightCarrier",
+        _granted_right,
+        _not_right_carrier,
+    ),
+    ("ContainerRelease", "gateOut", frozenset({"TERMINAL"}), "ReleaseNotTerminal", _gate_out, _not_terminal),
+    ("ContainerRelease", "gateIn", frozenset({"TERMINAL"}), "ReleaseNotTerminal", _gate_in, _not_terminal),
 ]
