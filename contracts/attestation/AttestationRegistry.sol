@@ -255,7 +255,7 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
         if (report.deadline < block.timestamp) revert AttestationReportExpired(report.deadline, block.timestamp);
         _checkFresh(agency, report);
         address[] memory signers = _checkSignatures(agency, report, _reportDigest(report, data), signatures);
-        if (_orgs[agency].roles & s.attesterRoles == 0) revert AttestationNotAttester(report.schema, msg.sender);
+        if (_orgs[agency].roles & s.attesterRoles == 0) revert AttestationAgencyNotAccredited(agency, report.schema);
         uid = _attest(s, report.schema, report.subject, bytes32(0), data, agency);
         _reportUids[_sourceKey(agency, report.schema, report.sourceId)] = uid;
         _lastSequence[_sequenceKey(agency, report.schema, report.subject)] = report.sequence;

@@ -120,6 +120,11 @@ interface IAttestationRegistry {
     /// @param uid The attestation made from the accepted report.
     error AttestationSourceAlreadyAccepted(uint32 agency, bytes32 schemaId, bytes32 sourceId, bytes32 uid);
 
+    /// @notice The agency no longer holds any of the schema's roles, so its reports are not accepted.
+    /// @param agency The agency organisation.
+    /// @param schemaId The schema id.
+    error AttestationAgencyNotAccredited(uint32 agency, bytes32 schemaId);
+
     /// @notice The report's sequence is not above the last accepted one for (agency, schema, subject).
     /// @param sequence The report's sequence.
     /// @param lastSequence The last accepted sequence.

@@ -11,7 +11,7 @@ import {ReleaseRight, ReleaseStatus, EquipmentInterchange} from "../types/Releas
 interface IContainerRelease {
     // ------------------------------------------------------------------ errors
 
-    /// @notice The caller does not act for the bill's carrier.
+    /// @notice The caller does not act for the bill's carrier (or that organisation no longer holds `CARRIER`).
     /// @param billId The title id.
     /// @param caller The calling account.
     error ReleaseNotCarrier(uint256 billId, address caller);
@@ -59,8 +59,8 @@ interface IContainerRelease {
     /// @param nominee The organisation given.
     error ReleaseInvalidNominee(bytes32 rightId, uint32 nominee);
 
-    /// @notice The caller does not act for the terminal (the right's terminal at gate-out; any `TERMINAL`
-    ///         organisation at gate-in).
+    /// @notice The caller does not act for a terminal: at gate-out the right's terminal, still holding
+    ///         `TERMINAL`; at gate-in any active organisation holding `TERMINAL`.
     /// @param rightId The right id.
     /// @param caller The calling account.
     error ReleaseNotTerminal(bytes32 rightId, address caller);
@@ -95,6 +95,10 @@ interface IContainerRelease {
     /// @notice The presented release code does not match (or the right has none).
     /// @param rightId The right id.
     error ReleaseCodeMismatch(bytes32 rightId);
+
+    /// @notice The right has used up its record counter (65,535 records; only reachable by endless nominations).
+    /// @param rightId The right id.
+    error ReleaseTooManyRecords(bytes32 rightId);
 
     /// @notice The right has not been gated out (or was already gated in).
     /// @param rightId The right id.

@@ -59,7 +59,7 @@ contract ContainerRelease is IContainerRelease, MemberCache {
         uint64 validUntil
     ) external returns (bytes32[] memory rightIds) {
         Bill memory b = bills.bill(billId);
-        uint32 org = _activeOrg(msg.sender);
+        uint32 org = _activeOrgWith(msg.sender, Role.CARRIER);
         if (org == 0 || org != b.carrier) revert ReleaseNotCarrier(billId, msg.sender);
         uint32 grantee = _grantee(billId, b);
         OrgState storage t = _orgs[terminal];
@@ -181,6 +181,12 @@ contract ContainerRelease is IContainerRelease, MemberCache {
         return m.suspended ? 0 : m.org;
     }
 
+    /// @dev The organisation an account acts for if that organisation holds `role`; otherwise 0.
+    function _activeOrgWith(address account, Role role) private view returns (uint32) {
+        Member storage m = _members[account];
+        return m.suspended || !RoleSet.has(m.roles, role) ? 0 : m.org;
+    }
+
     /// @dev The organisation entitled to the cargo, or a revert when the bill is not releasable.
     function _grantee(uint256 billId, Bill memory b) private pure returns (uint32) {
         if (b.kind == BillKind.SWB) {
@@ -201,6 +207,7 @@ contract ContainerRelease is IContainerRelease, MemberCache {
         ReleaseStatus status = r.status;
         if (status != ReleaseStatus.NONE && status != ReleaseStatus.REVOKED) revert ReleaseRightExists(rightId, status);
         // Steps continue across a revocation so that a re-grant gets a fresh record id.
+        if (r.step == type(uint16).max) revert ReleaseTooManyRecords(rightId);
         uint16 step = r.step + 1;
         template.step = step;
         _rights[rightId] = template;
@@ -226,6 +233,7 @@ contract ContainerRelease is IContainerRelease, MemberCache {
     /// @dev Appends a record to the right's causal chain and returns (new record, previous record).
     function _advance(ReleaseRight storage r, bytes32 rightId) private returns (bytes32, bytes32) {
         uint16 step = r.step;
+        if (step == type(uint16).max) revert ReleaseTooManyRecords(rightId);
         r.step = step + 1;
         return (_recordId(rightId, step + 1), _recordId(rightId, step));
     }
@@ -239,7 +247,7 @@ contract ContainerRelease is IContainerRelease, MemberCache {
         bytes calldata releaseCode
     ) private view returns (bytes32 customsRelease, bool byCode) {
         ReleaseRight storage r = _granted(rightId);
-        if (_activeOrg(msg.sender) != r.terminal) revert ReleaseNotTerminal(rightId, msg.sender);
+        if (_activeOrgWith(msg.sender, Role.TERMINAL) != r.terminal) revert ReleaseNotTerminal(rightId, msg.sender);
         if (block.timestamp < r.validFrom || block.timestamp > r.validUntil) {
             revert ReleaseRightNotValid(rightId, r.validFrom, r.validUntil, block.timestamp);
         }

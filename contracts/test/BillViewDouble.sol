@@ -11,6 +11,8 @@ contract BillViewDouble is IBillView {
     mapping(uint256 billId => Bill) private _bills;
 
     /// @notice Sets the state returned for `billId`.
+    /// @param billId The title id.
+    /// @param b The state to return.
     function setBill(uint256 billId, Bill calldata b) external {
         _bills[billId] = b;
     }

@@ -164,6 +164,13 @@ def test_grant_by_the_surrenderer_reverts_not_carrier(world: World) -> None:
     assert err.args == {"billId": bill_id, "caller": world.caller("TRADER")}
 
 
+def test_grant_by_a_carrier_that_lost_its_role_reverts_not_carrier(world: World) -> None:
+    bill_id = accomplished_bill(world)
+    world.revoke_role(world.org["CARRIER"], 0)
+    err = refused(grant, world, bill_id)
+    assert err.name == "ReleaseNotCarrier"
+
+
 @pytest.mark.parametrize("number", ["TGHU9876549", "MSKU123456", "MSKX1234565", "msku1234565"])
 def test_grant_with_invalid_iso6346_number_reverts_invalid_container_number(
     world: World, number: str
@@ -413,6 +420,13 @@ def test_gate_out_by_another_member_than_the_terminal_reverts_not_terminal(world
     err = refused(gate_out, world, bill_id, sender="HAULIER")
     assert err.name == "ReleaseNotTerminal"
     assert err.args == {"rightId": right_id, "caller": world.caller("HAULIER")}
+
+
+def test_gate_out_by_a_terminal_that_lost_its_role_reverts_not_terminal(world: World) -> None:
+    bill_id, _, _ = ready_right(world)
+    world.revoke_role(world.org["TERMINAL"], 3)
+    err = refused(gate_out, world, bill_id)
+    assert err.name == "ReleaseNotTerminal"
 
 
 def test_gate_out_when_the_bill_is_no_longer_releasable_reverts_bill_not_releasable(

@@ -279,7 +279,8 @@ def test_agency_that_lost_its_role_cannot_have_reports_accepted(
     world.revoke_role(world.org["CUSTOMS"], 5)
     report = new_report(world)
     err = rejected(world, report, signed(world, report, keys[:2]))
-    assert err.name == "AttestationNotAttester"
+    assert err.name == "AttestationAgencyNotAccredited"
+    assert err.args == {"agency": world.org["CUSTOMS"], "schemaId": report.schema}
 
 
 @pytest.mark.parametrize(
