@@ -166,18 +166,19 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
     function attestation(bytes32 uid) external view returns (Attestation memory) {
         StoredAttestation storage a = _attestations[uid];
         if (a.time == 0) return Attestation(0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
-        return Attestation({
-            uid: uid,
-            schemaId: a.schemaId,
-            subject: a.subject,
-            refUID: a.refUID,
-            attester: a.attester,
-            time: a.time,
-            expirationTime: a.expirationTime,
-            revocationTime: a.revocationTime,
-            recognitions: a.recognitions,
-            dataHash: a.dataHash
-        });
+        return
+            Attestation({
+                uid: uid,
+                schemaId: a.schemaId,
+                subject: a.subject,
+                refUID: a.refUID,
+                attester: a.attester,
+                time: a.time,
+                expirationTime: a.expirationTime,
+                revocationTime: a.revocationTime,
+                recognitions: a.recognitions,
+                dataHash: a.dataHash
+            });
     }
 
     /// @inheritdoc IAttestationRegistry
@@ -237,20 +238,21 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
     }
 
     /// @inheritdoc IAttestationRegistry
-    function reportSigners(uint32 agency, bytes32 schemaId)
-        external
-        view
-        returns (address[] memory signers, uint8 threshold)
-    {
+    function reportSigners(
+        uint32 agency,
+        bytes32 schemaId
+    ) external view returns (address[] memory signers, uint8 threshold) {
         SignerSet storage set = _signerSets[_setKey(agency, schemaId)];
         return (set.signers, set.threshold);
     }
 
     /// @inheritdoc IAttestationRegistry
-    function submitReport(uint32 agency, Report calldata report, bytes calldata data, bytes[] calldata signatures)
-        external
-        returns (bytes32 uid)
-    {
+    function submitReport(
+        uint32 agency,
+        Report calldata report,
+        bytes calldata data,
+        bytes[] calldata signatures
+    ) external returns (bytes32 uid) {
         SchemaState storage s = _activeSchema(report.schema);
         if (report.deadline < block.timestamp) revert AttestationReportExpired(report.deadline, block.timestamp);
         _checkFresh(agency, report);
@@ -280,9 +282,10 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
     // ------------------------------------------------------------------ internals
 
     function _schemaId(SchemaRecord calldata r) private pure returns (bytes32) {
-        return keccak256(
-            abi.encode(r.name, r.definition, r.revocable, r.expiring, r.attesterRoles, r.requiredRecognitions)
-        );
+        return
+            keccak256(
+                abi.encode(r.name, r.definition, r.revocable, r.expiring, r.attesterRoles, r.requiredRecognitions)
+            );
     }
 
     function _sourceKey(uint32 agency, bytes32 schemaId, bytes32 sourceId) private pure returns (bytes32) {
@@ -369,7 +372,7 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
     function _revokeOwn(bytes32 uid) private returns (uint32 org) {
         StoredAttestation storage a = _attestations[uid];
         if (a.time == 0) revert AttestationUnknown(uid);
-        (org,) = _activeMember(msg.sender);
+        (org, ) = _activeMember(msg.sender);
         if (org == 0 || org != a.attester) revert AttestationNotOwnAttestation(uid, msg.sender);
         if (!_schemas[a.schemaId].revocable) revert AttestationIrrevocable(uid, a.schemaId);
         if (a.revocationTime != 0) revert AttestationAlreadyRevoked(uid, a.revocationTime);
@@ -378,28 +381,30 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
     }
 
     function _reportDigest(Report calldata report, bytes calldata data) private view returns (bytes32) {
-        return _hashTypedDataV4(
-            keccak256(
-                abi.encode(
-                    REPORT_TYPEHASH,
-                    report.schema,
-                    report.subject,
-                    report.sourceId,
-                    report.sequence,
-                    keccak256(data),
-                    report.deadline
+        return
+            _hashTypedDataV4(
+                keccak256(
+                    abi.encode(
+                        REPORT_TYPEHASH,
+                        report.schema,
+                        report.subject,
+                        report.sourceId,
+                        report.sequence,
+                        keccak256(data),
+                        report.deadline
+                    )
                 )
-            )
-        );
+            );
     }
 
     /// @dev Recovers every signature and checks it against the agency's current set. Requiring ascending
     ///      signer addresses makes the duplicate check one comparison per signature instead of a nested loop.
-    function _checkSignatures(uint32 agency, Report calldata report, bytes32 digest, bytes[] calldata signatures)
-        private
-        view
-        returns (address[] memory signers)
-    {
+    function _checkSignatures(
+        uint32 agency,
+        Report calldata report,
+        bytes32 digest,
+        bytes[] calldata signatures
+    ) private view returns (address[] memory signers) {
         bytes32 key = _setKey(agency, report.schema);
         SignerSet storage set = _signerSets[key];
         uint8 threshold = set.threshold;
@@ -411,9 +416,10 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
         signers = new address[](signatures.length);
         address previous = address(0);
         for (uint256 i = 0; i < signatures.length; ++i) {
-            (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, signatures[i]);
+            (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(digest, signatures[i]);
             if (err != ECDSA.RecoverError.NoError) revert AttestationReportInvalidSignature(i);
-            if (_signerEpoch[key][signer] != epoch) revert AttestationReportUnknownSigner(agency, report.schema, signer);
+            if (_signerEpoch[key][signer] != epoch)
+                revert AttestationReportUnknownSigner(agency, report.schema, signer);
             if (signer == previous) revert AttestationReportDuplicateSigner(signer);
             if (signer < previous) revert AttestationReportSignersUnordered(previous, signer);
             signers[i] = signer;

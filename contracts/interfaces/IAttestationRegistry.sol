@@ -204,7 +204,11 @@ interface IAttestationRegistry {
     /// @param threshold Signatures required per report.
     /// @param epoch Counter of signer sets of this (agency, schema), from 1.
     event ReportSignersSet(
-        uint32 indexed agency, bytes32 indexed schemaId, address[] signers, uint8 threshold, uint32 epoch
+        uint32 indexed agency,
+        bytes32 indexed schemaId,
+        address[] signers,
+        uint8 threshold,
+        uint32 epoch
     );
 
     /// @notice A k-of-n report was accepted (followed by the {Attested} event of the attestation it made).
@@ -214,7 +218,11 @@ interface IAttestationRegistry {
     /// @param sequence The report's sequence.
     /// @param signers The signers whose signatures were checked, ascending.
     event ReportAccepted(
-        bytes32 indexed uid, uint32 indexed agency, bytes32 indexed sourceId, uint64 sequence, address[] signers
+        bytes32 indexed uid,
+        uint32 indexed agency,
+        bytes32 indexed sourceId,
+        uint64 sequence,
+        address[] signers
     );
 
     // ------------------------------------------------------------------ schemas
@@ -303,16 +311,16 @@ interface IAttestationRegistry {
     /// @param schemaId The schema id.
     /// @return signers The signers, ascending.
     /// @return threshold The threshold (0 = none set).
-    function reportSigners(uint32 agency, bytes32 schemaId)
-        external
-        view
-        returns (address[] memory signers, uint8 threshold);
+    function reportSigners(
+        uint32 agency,
+        bytes32 schemaId
+    ) external view returns (address[] memory signers, uint8 threshold);
 
     /// @notice Accepts a k-of-n signed agency report and attests it as the agency. Anyone may relay.
-    /// @dev Each signature is a 65-byte (r, s, v) ECDSA signature of the EIP-712 digest of
-    ///      `Report(bytes32 schema,bytes32 subject,bytes32 sourceId,uint64 sequence,bytes32 payloadHash,uint64 deadline)`
-    ///      with `payloadHash = keccak256(data)`, domain name "PortLedger AttestationRegistry", version "1",
-    ///      this chain and this contract. Signatures must be ordered by ascending signer address, which
+    /// @dev Each signature is a 65-byte (r, s, v) ECDSA signature of the EIP-712 digest of `Report` (see
+    ///      {REPORT_TYPEHASH}: schema, subject, sourceId, sequence, payloadHash, deadline) with
+    ///      `payloadHash = keccak256(data)`, domain name "PortLedger AttestationRegistry", version "1", this
+    ///      chain and this contract. Signatures must be ordered by ascending signer address, which
     ///      makes the duplicate check a comparison with the previous signer (O(k)). The agency must still be
     ///      accredited for the schema; it need not be the sender.
     /// @param agency The agency whose signer set applies.
@@ -320,9 +328,12 @@ interface IAttestationRegistry {
     /// @param data The attestation data (ABI encoding of the schema's fields).
     /// @param signatures At least `threshold` signatures by distinct registered signers, ascending.
     /// @return uid The attestation made.
-    function submitReport(uint32 agency, Report calldata report, bytes calldata data, bytes[] calldata signatures)
-        external
-        returns (bytes32 uid);
+    function submitReport(
+        uint32 agency,
+        Report calldata report,
+        bytes calldata data,
+        bytes[] calldata signatures
+    ) external returns (bytes32 uid);
 
     /// @notice The EIP-712 digest signers sign for a report with this data.
     /// @param report The signed fields.

@@ -140,7 +140,12 @@ interface IContainerRelease {
     /// @param to The new holder.
     /// @param by The calling account.
     event ReleaseNominated(
-        bytes32 indexed rightId, bytes32 recordId, bytes32 previousRecordId, uint32 from, uint32 to, address by
+        bytes32 indexed rightId,
+        bytes32 recordId,
+        bytes32 previousRecordId,
+        uint32 from,
+        uint32 to,
+        address by
     );
 
     /// @notice The holder set (or, with 0, cleared) the one-time release code hash.
@@ -151,7 +156,12 @@ interface IContainerRelease {
     /// @param codeHash See {releaseCodeHash}; 0 = cleared.
     /// @param by The calling account.
     event ReleaseCodeSet(
-        bytes32 indexed rightId, bytes32 recordId, bytes32 previousRecordId, uint32 holder, bytes32 codeHash, address by
+        bytes32 indexed rightId,
+        bytes32 recordId,
+        bytes32 previousRecordId,
+        uint32 holder,
+        bytes32 codeHash,
+        address by
     );
 
     /// @notice The carrier revoked an unused right.
@@ -161,7 +171,11 @@ interface IContainerRelease {
     /// @param carrier The carrier.
     /// @param by The calling account.
     event ReleaseRevoked(
-        bytes32 indexed rightId, bytes32 recordId, bytes32 previousRecordId, uint32 carrier, address by
+        bytes32 indexed rightId,
+        bytes32 recordId,
+        bytes32 previousRecordId,
+        uint32 carrier,
+        address by
     );
 
     /// @notice The terminal released the container (EIR out).

@@ -26,7 +26,7 @@ library ContainerNumbers {
                 if (c < 0x30 || c > 0x39) return false;
                 value = c - 0x30;
             }
-            if (i == 10) return value == sum % 11 % 10;
+            if (i == 10) return value == (sum % 11) % 10;
             sum += value << i;
         }
         return false; // unreachable: the loop returns at i == 10

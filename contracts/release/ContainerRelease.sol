@@ -64,10 +64,18 @@ contract ContainerRelease is IContainerRelease, MemberCache {
         uint32 grantee = _grantee(billId, b);
         OrgState storage t = _orgs[terminal];
         if (!t.exists || t.suspended || !RoleSet.has(t.roles, Role.TERMINAL)) revert ReleaseInvalidTerminal(terminal);
-        if (validUntil <= validFrom || validUntil <= block.timestamp) revert ReleaseInvalidWindow(validFrom, validUntil);
+        if (validUntil <= validFrom || validUntil <= block.timestamp)
+            revert ReleaseInvalidWindow(validFrom, validUntil);
 
-        ReleaseRight memory template =
-            ReleaseRight(org, grantee, terminal, validFrom, validUntil, ReleaseStatus.GRANTED, 0);
+        ReleaseRight memory template = ReleaseRight(
+            org,
+            grantee,
+            terminal,
+            validFrom,
+            validUntil,
+            ReleaseStatus.GRANTED,
+            0
+        );
         rightIds = new bytes32[](containerNumbers.length);
         for (uint256 i = 0; i < containerNumbers.length; ++i) {
             rightIds[i] = _grantOne(billId, containerNumbers[i], template);
@@ -119,7 +127,13 @@ contract ContainerRelease is IContainerRelease, MemberCache {
         EquipmentInterchange calldata eir
     ) external {
         bytes32 rightId = _rightId(billId, containerNumber);
-        (bytes32 customsRelease, bool byCode) = _checkReleaseReady(rightId, billId, containerNumber, haulier, releaseCode);
+        (bytes32 customsRelease, bool byCode) = _checkReleaseReady(
+            rightId,
+            billId,
+            containerNumber,
+            haulier,
+            releaseCode
+        );
         _recordGateOut(rightId, billId, containerNumber, haulier, byCode, customsRelease, eir);
     }
 
@@ -197,10 +211,11 @@ contract ContainerRelease is IContainerRelease, MemberCache {
         revert ReleaseBillNotReleasable(billId, b.status);
     }
 
-    function _grantOne(uint256 billId, string calldata number, ReleaseRight memory template)
-        private
-        returns (bytes32 rightId)
-    {
+    function _grantOne(
+        uint256 billId,
+        string calldata number,
+        ReleaseRight memory template
+    ) private returns (bytes32 rightId) {
         if (!ContainerNumbers.isValid(number)) revert ReleaseInvalidContainerNumber(number);
         rightId = _rightId(billId, number);
         ReleaseRight storage r = _rights[rightId];
@@ -269,7 +284,17 @@ contract ContainerRelease is IContainerRelease, MemberCache {
         (bytes32 recordId, bytes32 previous) = _advance(r, rightId);
         r.status = ReleaseStatus.GATED_OUT;
         emit GatedOut(
-            rightId, billId, recordId, previous, containerNumber, r.terminal, haulier, byCode, customsRelease, eir, msg.sender
+            rightId,
+            billId,
+            recordId,
+            previous,
+            containerNumber,
+            r.terminal,
+            haulier,
+            byCode,
+            customsRelease,
+            eir,
+            msg.sender
         );
     }
 
@@ -286,11 +311,12 @@ contract ContainerRelease is IContainerRelease, MemberCache {
     }
 
     /// @dev Identity-based pick-up first; otherwise the one-time code. Returns whether the code was used.
-    function _checkPickUp(bytes32 rightId, uint32 holder, uint32 haulier, bytes calldata code)
-        private
-        view
-        returns (bool)
-    {
+    function _checkPickUp(
+        bytes32 rightId,
+        uint32 holder,
+        uint32 haulier,
+        bytes calldata code
+    ) private view returns (bool) {
         if (haulier != 0 && haulier == holder) return false;
         if (code.length == 0) revert ReleaseHaulierNotHolder(rightId, haulier, holder);
         if (code.length < _MIN_CODE_BYTES) revert ReleaseCodeTooShort(code.length);
