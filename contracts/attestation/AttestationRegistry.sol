@@ -54,6 +54,9 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
         address[] signers;
     }
 
+    /// @dev May administer schemas until it seals (so that deployment needs no governor key).
+    address private _bootstrapper;
+
     mapping(bytes32 schemaId => SchemaState) private _schemas;
     mapping(bytes32 uid => StoredAttestation) private _attestations;
     mapping(bytes32 subject => mapping(bytes32 schemaId => bytes32[] uids)) private _history;
@@ -65,7 +68,9 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
 
     /// @param consortium_ The Consortium that owns membership (it pushes members into this cache) and answers
     ///        `isGovernor` for schema administration.
-    constructor(address consortium_) MemberCache(consortium_) EIP712("PortLedger AttestationRegistry", "1") {}
+    constructor(address consortium_) MemberCache(consortium_) EIP712("PortLedger AttestationRegistry", "1") {
+        _bootstrapper = msg.sender;
+    }
 
     // ------------------------------------------------------------------ schemas
 
@@ -97,6 +102,13 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
             record.requiredRecognitions,
             msg.sender
         );
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function sealSchemaBootstrap() external {
+        if (msg.sender != _bootstrapper) revert AttestationNotSchemaAdmin(msg.sender);
+        delete _bootstrapper;
+        emit SchemaBootstrapSealed(msg.sender);
     }
 
     /// @inheritdoc IAttestationRegistry
@@ -318,6 +330,7 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
     }
 
     function _checkSchemaAdmin() private view {
+        if (msg.sender == _bootstrapper) return;
         (uint32 org, uint16 roles) = _activeMember(msg.sender);
         if (org != 0 && RoleSet.has(roles, Role.PORT_AUTHORITY)) return;
         if (IConsortiumGovernors(consortium).isGovernor(msg.sender)) return;

@@ -9,8 +9,9 @@ import {SchemaRecord, AttestationRequest, Attestation, Report} from "../types/At
 interface IAttestationRegistry {
     // ------------------------------------------------------------------ errors
 
-    /// @notice The caller may not register or (de)activate schemas: it is neither a consortium governor
-    ///         nor an active member of a `PORT_AUTHORITY` organisation.
+    /// @notice The caller may not register or (de)activate schemas: it is neither a consortium governor,
+    ///         nor an active member of a `PORT_AUTHORITY` organisation, nor the deployer before
+    ///         {sealSchemaBootstrap}.
     /// @param caller The calling account.
     error AttestationNotSchemaAdmin(address caller);
 
@@ -152,6 +153,10 @@ interface IAttestationRegistry {
         address registrar
     );
 
+    /// @notice The deployer gave up its right to administer schemas.
+    /// @param by The deployer.
+    event SchemaBootstrapSealed(address by);
+
     /// @notice A schema was activated or deactivated; attestations of an inactive schema are not effective.
     /// @param schemaId The schema id.
     /// @param active The new state.
@@ -227,11 +232,15 @@ interface IAttestationRegistry {
 
     // ------------------------------------------------------------------ schemas
 
-    /// @notice Registers a schema. Allowed to consortium governors (deployment registers the well-known
-    ///         schemas) and to active members of a `PORT_AUTHORITY` organisation.
+    /// @notice Registers a schema. Allowed to consortium governors, to active members of a `PORT_AUTHORITY`
+    ///         organisation, and to the deployer until {sealSchemaBootstrap} (deployment registers the
+    ///         well-known schemas that way).
     /// @param schema The schema record.
     /// @return schemaId The schema id (see {SchemaRecord}).
     function registerSchema(SchemaRecord calldata schema) external returns (bytes32 schemaId);
+
+    /// @notice Ends the deployer's schema administration for good. Only the deployer, once.
+    function sealSchemaBootstrap() external;
 
     /// @notice Activates or deactivates a schema (same callers as {registerSchema}).
     /// @param schemaId The schema id.

@@ -111,6 +111,8 @@ def build_world(chain: ChainClient, accounts: list[str], *, with_bills: bool = F
     for definition in schemas.WELL_KNOWN_SCHEMAS.values():
         attestations.transact("registerSchema", definition.as_record(), sender=governor)
         world.schema[definition.name] = definition.schema_id
+    # From here on schemas are administered by governors and the port authority only.
+    attestations.transact("sealSchemaBootstrap", sender=governor)
     if with_bills:
         assert world.bills is not None
         world.release = chain.deploy(
@@ -331,6 +333,15 @@ ROWS: list[tuple[str, str, frozenset[str], str, Setup, Refusal]] = [
         "AttestationNotAttester",
         _signer_set,
         _not_attester,
+    ),
+    # The world's registry is sealed: nobody, the deployer included, holds the bootstrap right any more.
+    (
+        "AttestationRegistry",
+        "sealSchemaBootstrap",
+        frozenset(),
+        "AttestationNotSchemaAdmin",
+        lambda world: (),
+        _not_schema_admin,
     ),
     # Anyone may relay a k-of-n report: no caller kind is refused.
     ("AttestationRegistry", "submitReport", frozenset(CALLER_KINDS), "", _signed_report, _nobody_refused),

@@ -105,6 +105,19 @@ def test_register_schema_by_trader_reverts_not_schema_admin(world: World) -> Non
     assert err.value.args == {"caller": world.caller("TRADER")}
 
 
+def test_deployer_registers_schemas_until_it_seals_the_schema_bootstrap(world: World) -> None:
+    deployer = world.caller("OUTSIDER")  # not a governor, not a member
+    registry = world.chain.deploy("AttestationRegistry", world.consortium.address, sender=deployer)
+    registry.transact("registerSchema", schemas.CUSTOMS_RELEASE.as_record(), sender=deployer)
+    assert registry.call("schema", schemas.CUSTOMS_RELEASE.schema_id)[1] is True
+    sealed = registry.transact("sealSchemaBootstrap", sender=deployer)
+    assert sealed.event("SchemaBootstrapSealed").args == {"by": deployer}
+    for fn, args in (("registerSchema", (schemas.CUSTOMS_HOLD.as_record(),)), ("sealSchemaBootstrap", ())):
+        with pytest.raises(ContractRevert) as err:
+            registry.transact(fn, *args, sender=deployer)
+        assert err.value.name == "AttestationNotSchemaAdmin"
+
+
 def test_register_schema_without_attester_roles_reverts_schema_invalid(world: World) -> None:
     with pytest.raises(ContractRevert) as err:
         world.attestations.transact(
