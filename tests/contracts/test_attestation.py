@@ -1,15 +1,20 @@
 """AttestationRegistry: schemas, attest / revoke / replace / recognise, isEffective and latestEffective,
-and parity of the well-known schemas and the report type hash with ``ledger.domain.schemas``."""
+state rebuilt from logs, and parity with the Python side: the well-known schemas and the report type hash
+(``ledger.domain.schemas``) and the ISO 6346 rule the release contract applies (``ledger.domain.values``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from eth_utils.crypto import keccak
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from ledger.chain import ChainClient, ContractRevert
+from ledger.chain import ChainClient, Contract, ContractRevert
 from ledger.domain import schemas
+from ledger.domain.values import check_container_number
 from tests.contracts.roles_attestation import (
     World,
     attest,
@@ -352,3 +357,72 @@ def test_recognise_by_attester_twice_or_unaccredited_reverts_cannot_recognise(
         world.attestations.transact("recognise", uid, sender=world.caller(kind))
     assert err.value.name == "AttestationCannotRecognise"
     assert err.value.args["org"] == world.org.get(kind, 0)
+
+
+# ---------------------------------------------------------------------- ISO 6346 parity and logs
+
+
+@pytest.fixture(scope="module")
+def probe(world_base: World) -> Contract:
+    return world_base.chain.deploy("ContainerNumbersProbe", sender=world_base.governor)
+
+
+_ALPHABET = st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789UJZ")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    text=st.one_of(
+        st.text(_ALPHABET, min_size=10, max_size=12),
+        st.builds(
+            lambda owner, cat, serial: owner + cat + serial,
+            st.text(st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZ"), min_size=3, max_size=3),
+            st.sampled_from("UJZR"),
+            st.text(st.sampled_from("0123456789"), min_size=7, max_size=7),
+        ),
+    )
+)
+def test_on_chain_iso6346_check_agrees_with_the_domain_value(probe: Contract, text: str) -> None:
+    assert probe.call("isValid", text) is (check_container_number(text) is None)
+
+
+@pytest.mark.parametrize("number", ["MSKU1234565", "CSQU3054383", "MAEU1000050"])
+def test_on_chain_iso6346_check_accepts_known_valid_numbers(probe: Contract, number: str) -> None:
+    assert probe.call("isValid", number) is True
+
+
+def test_attestation_state_can_be_rebuilt_from_the_logs_alone(world: World) -> None:
+    start = world.chain.block_number() + 1
+    subject = random_id()
+    hold = attest(world, "CUSTOMS", "CUSTOMS_HOLD", subject, hold_data("DEC-1"))
+    world.attestations.transact(
+        "replace",
+        hold,
+        (world.schema["CUSTOMS_HOLD"], subject, ZERO, hold_data("DEC-2")),
+        sender=world.caller("CUSTOMS"),
+    )
+    fact = attest(world, "CUSTOMS2", "CUSTOMS_RELEASE", subject, release_data())
+    world.attestations.transact("recognise", fact, sender=world.caller("CUSTOMS"))
+
+    rebuilt: dict[bytes, dict[str, Any]] = {}
+    for e in world.chain.get_logs(world.attestations.address, start, world.chain.block_number()):
+        if e.name == "Attested":
+            rebuilt[e.args["uid"]] = {
+                "schemaId": e.args["schemaId"],
+                "subject": e.args["subject"],
+                "attester": e.args["attester"],
+                "refUID": e.args["refUID"],
+                "dataHash": keccak(e.args["data"]),
+                "revoked": False,
+                "recognitions": 0,
+            }
+        elif e.name == "Revoked":
+            rebuilt[e.args["uid"]]["revoked"] = True
+        elif e.name == "Recognised":
+            rebuilt[e.args["uid"]]["recognitions"] = e.args["recognitions"]
+    assert len(rebuilt) == 3
+    for uid, r in rebuilt.items():
+        on_chain = world.attestations.call("attestation", uid)
+        for key in ("schemaId", "subject", "attester", "refUID", "dataHash", "recognitions"):
+            assert on_chain[key] == r[key], key
+        assert (on_chain["revocationTime"] != 0) is r["revoked"]

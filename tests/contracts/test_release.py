@@ -595,3 +595,53 @@ def test_causal_chain_runs_from_title_through_release_nomination_gate_out_to_gat
     assert events[-1].args["eir"]["laden"] is False
     assert right(world, right_id)["status"] == GATED_IN
     assert rel(world).call("lastRecord", right_id) == previous
+
+
+# ---------------------------------------------------------------------- state from logs alone
+
+
+def test_release_rights_can_be_rebuilt_from_the_logs_alone(world: World) -> None:
+    start = world.chain.block_number() + 1
+    bill_id = accomplished_bill(world)
+    customs_release_on_bill(world, bill_id)
+    rights = grant(world, bill_id, CONTAINERS[:3])
+    rel(world).transact("nominate", rights[0], world.org["FORWARDER"], sender=world.caller("TRADER"))
+    rel(world).transact("nominate", rights[0], world.org["HAULIER"], sender=world.caller("FORWARDER"))
+    gate_out(world, bill_id, CONTAINERS[0], haulier="HAULIER")
+    rel(world).transact("gateIn", bill_id, CONTAINERS[0], eir(laden=False), sender=world.caller("TERMINAL"))
+    code_hash = rel(world).call("releaseCodeHash", rights[1], os.urandom(16))
+    rel(world).transact("setReleaseCode", rights[1], code_hash, sender=world.caller("TRADER"))
+    rel(world).transact("revoke", rights[2], sender=world.caller("CARRIER"))
+
+    rebuilt: dict[bytes, dict[str, Any]] = {}
+    for e in world.chain.get_logs(rel(world).address, start, world.chain.block_number()):
+        r = rebuilt.setdefault(e.args["rightId"], {"code": ZERO, "steps": 0})
+        r["steps"] += 1
+        r["last"] = e.args["recordId"]
+        if e.name == "ReleaseGranted":
+            r.update(
+                carrier=e.args["carrier"],
+                holder=e.args["holder"],
+                terminal=e.args["terminal"],
+                validFrom=e.args["validFrom"],
+                validUntil=e.args["validUntil"],
+                status=GRANTED,
+            )
+        elif e.name == "ReleaseNominated":
+            r.update(holder=e.args["to"], code=ZERO)
+        elif e.name == "ReleaseCodeSet":
+            r["code"] = e.args["codeHash"]
+        elif e.name == "ReleaseRevoked":
+            r.update(status=REVOKED, code=ZERO)
+        elif e.name == "GatedOut":
+            r["status"] = GATED_OUT
+        elif e.name == "GatedIn":
+            r["status"] = GATED_IN
+    assert set(rebuilt) == set(rights)
+    for right_id, r in rebuilt.items():
+        on_chain = right(world, right_id)
+        for key in ("carrier", "holder", "terminal", "validFrom", "validUntil", "status"):
+            assert on_chain[key] == r[key], key
+        assert on_chain["step"] == r["steps"]
+        assert rel(world).call("lastRecord", right_id) == r["last"]
+        assert rel(world).call("releaseCodeOf", right_id) == r["code"]
