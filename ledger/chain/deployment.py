@@ -17,11 +17,14 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eth_utils.address import to_checksum_address
 
-from ledger.chain.client import ChainClient, Contract
+from ledger.chain.client import ChainClient, Contract, Sender
+
+if TYPE_CHECKING:
+    from ledger.chain.deploy_plan import ConsortiumConfig
 
 RECORD_VERSION = 1
 CONSORTIUM = "Consortium"
@@ -94,6 +97,8 @@ class Deployment:
     oracle_signers: tuple[OracleSignerSet, ...] = ()
     deployer: str = ""
     bootstrap_sealed: bool = False
+    complete: bool = True
+    """False while a deploy run is still under way (or was interrupted): run the deploy again."""
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Room for later additions written by newer deploy plans; kept as read."""
 
@@ -159,6 +164,7 @@ class Deployment:
             "organisations": dict(self.organisations),
             "oracleSigners": [s.to_json() for s in self.oracle_signers],
             "bootstrapSealed": self.bootstrap_sealed,
+            "complete": self.complete,
             **({"extra": dict(self.extra)} if self.extra else {}),
         }
 
@@ -180,6 +186,7 @@ class Deployment:
             oracle_signers=tuple(OracleSignerSet.from_json(s) for s in data.get("oracleSigners", [])),
             deployer=str(data.get("deployer", "")),
             bootstrap_sealed=bool(data.get("bootstrapSealed", False)),
+            complete=bool(data.get("complete", True)),
             extra=dict(data.get("extra", {})),
         )
 
@@ -296,6 +303,11 @@ def verify_code(
             f"the deployment record is for chain {deployment.chain_id} but {chain.rpc_url} is chain "
             f"{chain.chain_id}: point the service at the right node, or deploy to this one"
         )
+    if not deployment.complete:
+        raise DeploymentMismatch(
+            f"the deployment on chain {deployment.chain_id} is incomplete (an interrupted deploy): run "
+            "`make deploy` again, it resumes where it stopped"
+        )
     missing = [name for name in CONTRACT_NAMES if name not in deployment.addresses]
     if missing:
         raise DeploymentMismatch(
@@ -332,3 +344,26 @@ def _same_runtime(code: bytes, expected_hex: str) -> bool:
     # The artifact has zeros where immutables are written at construction: compare other bytes only.
     mismatches = sum(1 for a, b in zip(code, expected, strict=True) if a != b and b != 0)
     return mismatches == 0
+
+
+# ------------------------------------------------------------------------------------------ deploy
+
+
+def deploy(
+    chain: ChainClient,
+    config: ConsortiumConfig | Mapping[str, Any] | Path | str,
+    sender: Sender,
+    data_dir: Path | str,
+    signers: Mapping[str, Sender] | None = None,
+) -> Deployment:
+    """Deploy (or complete) PortLedger on ``chain`` and write the record; idempotent.
+
+    ``config`` is a :class:`~ledger.chain.deploy_plan.ConsortiumConfig`, its YAML path or its parsed
+    mapping, with every ``wallet:`` placeholder already resolved (``deployer`` may stay: it is the
+    sender). ``signers`` maps governor and organisation admin addresses to signers when they are not
+    accounts the node has unlocked. The steps are those of :class:`~ledger.chain.deploy_plan.DeployPlan`,
+    the same that ``scripts/deploy.py`` runs through brownie.
+    """
+    from ledger.chain.deploy_plan import run_in_process
+
+    return run_in_process(chain, config, sender, data_dir, signers=signers)

@@ -1,0 +1,669 @@
+"""The deploy plan: the one description of how PortLedger is deployed and wired, run by two executors.
+
+The plan reads the consortium config (YAML: governors, threshold, organisations, agency oracle signers),
+looks at what the record and the chain already hold, and performs only the missing steps:
+
+1. deploy Consortium(governors, threshold), BillOfLadingRegistry and AttestationRegistry;
+2. attach each registry to the Consortium as a member cache;
+3. register the well-known schemas (DESIGN §1.5) and deploy ContainerRelease with the customs schema ids;
+4. admit the organisations through ADMIT proposals (the deployer proposes, the other governors approve
+   in config order until the threshold is met), grant missing roles, publish configured encryption keys,
+   add the extra member accounts (by each organisation's admin);
+5. register each agency's oracle signers and threshold per schema (by the agency's admin);
+6. seal the bootstrap of the Consortium and of the schema registry, if configured.
+
+After every step that changes the chain the record is written again (``complete`` false until the end),
+so an interrupted run resumes where it stopped. A re-run against a complete deployment only reads.
+
+The executor is what sends: :class:`ClientExecutor` runs the plan in-process through
+:class:`~ledger.chain.client.ChainClient` (tests, ``make run``); ``scripts/deploy.py`` runs the very same
+plan through brownie's contract objects (``make deploy``). The plan itself needs only ``eth_abi`` and
+``eth_utils`` plus the record module, which the brownie environment has too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import yaml
+from eth_abi.abi import encode as abi_encode
+from eth_utils.address import is_address, to_checksum_address
+
+from ledger.chain.client import ChainClient, Sender
+from ledger.chain.deployment import (
+    ATTESTATION_REGISTRY,
+    BILL_REGISTRY,
+    CONSORTIUM,
+    CONTAINER_RELEASE,
+    Deployment,
+    DeploymentMismatch,
+    OracleSignerSet,
+    deployment_path,
+    load_deployment,
+    write_deployment,
+)
+from ledger.domain.schemas import WELL_KNOWN_SCHEMAS
+
+ROLE_BITS: dict[str, int] = {
+    "CARRIER": 0,
+    "TRADER": 1,
+    "BANK": 2,
+    "TERMINAL": 3,
+    "HAULIER": 4,
+    "CUSTOMS": 5,
+    "MARITIME": 6,
+    "BORDER": 7,
+    "PORT_AUTHORITY": 8,
+}
+"""Bit positions of ``contracts/types/Roles.sol``."""
+
+PROPOSAL_ADMIT = 0
+PROPOSAL_GRANT_ROLE = 3
+GENERATE_LATER = "generate later"
+DEPLOYER = "deployer"
+WALLET_PREFIX = "wallet:"
+ZERO_KEY = b"\x00" * 32
+
+
+class ConfigError(ValueError):
+    """The consortium config is malformed or still holds unresolved placeholders."""
+
+
+# ------------------------------------------------------------------------------------------ config
+
+
+@dataclass(frozen=True, slots=True)
+class OracleConfig:
+    """An agency's k-of-n report signers for some schemas."""
+
+    schemas: tuple[str, ...]
+    signers: tuple[str, ...]
+    threshold: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrganisationConfig:
+    name: str
+    legal_id: str
+    registered_name: str
+    roles: tuple[str, ...]
+    encryption_key: bytes | None
+    """X25519 public key; ``None`` for "generate later" (the organisation publishes it itself)."""
+    admin: str
+    accounts: tuple[str, ...] = ()
+    oracles: tuple[OracleConfig, ...] = ()
+
+    @property
+    def role_mask(self) -> int:
+        mask = 0
+        for role in self.roles:
+            mask |= 1 << ROLE_BITS[role]
+        return mask
+
+
+@dataclass(frozen=True, slots=True)
+class ConsortiumConfig:
+    governors: tuple[str, ...]
+    threshold: int
+    organisations: tuple[OrganisationConfig, ...]
+    seal_bootstrap: bool = False
+
+    # -- loading -----------------------------------------------------------------------------------
+    @classmethod
+    def load(cls, path: Path | str) -> ConsortiumConfig:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"{path}: expected a mapping at the top level")
+        return cls.from_mapping(data)
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> ConsortiumConfig:
+        consortium = data.get("consortium") or {}
+        governors = tuple(str(g) for g in consortium.get("governors") or [DEPLOYER])
+        threshold = int(consortium.get("threshold", 1))
+        if not 1 <= threshold <= len(governors):
+            raise ConfigError(f"threshold {threshold} must be between 1 and the {len(governors)} governors")
+        orgs: list[OrganisationConfig] = []
+        seen: set[str] = set()
+        for entry in data.get("organisations") or []:
+            org = _organisation(entry)
+            if org.name in seen:
+                raise ConfigError(f"organisation {org.name!r} appears twice")
+            seen.add(org.name)
+            orgs.append(org)
+        return cls(governors, threshold, tuple(orgs), bool(consortium.get("sealBootstrap", False)))
+
+    # -- placeholders ------------------------------------------------------------------------------
+    def placeholders(self) -> list[str]:
+        """Every address entry that is not an address yet (``deployer``, ``wallet:...``), in order."""
+        out: list[str] = []
+        for value in self._address_entries():
+            if not is_address(value) and value not in out:
+                out.append(value)
+        return out
+
+    def _address_entries(self) -> list[str]:
+        entries = list(self.governors)
+        for org in self.organisations:
+            entries += [org.admin, *org.accounts]
+            for oracle in org.oracles:
+                entries += list(oracle.signers)
+        return entries
+
+    def resolve(self, resolver: Callable[[str], str], deployer: str | None = None) -> ConsortiumConfig:
+        """A copy with every placeholder replaced: ``deployer`` by ``deployer``, others by ``resolver``."""
+
+        def one(value: str) -> str:
+            if is_address(value):
+                return to_checksum_address(value)
+            if value == DEPLOYER and deployer is not None:
+                return to_checksum_address(deployer)
+            return to_checksum_address(resolver(value))
+
+        orgs = tuple(
+            dataclasses.replace(
+                org,
+                admin=one(org.admin),
+                accounts=tuple(one(a) for a in org.accounts),
+                oracles=tuple(
+                    dataclasses.replace(o, signers=tuple(one(s) for s in o.signers)) for o in org.oracles
+                ),
+            )
+            for org in self.organisations
+        )
+        return dataclasses.replace(self, governors=tuple(one(g) for g in self.governors), organisations=orgs)
+
+    def check_resolved(self) -> None:
+        left = self.placeholders()
+        if left:
+            raise ConfigError(
+                f"unresolved addresses {left}: the caller resolves `wallet:<org>` placeholders "
+                "(see docs/deployment.md)"
+            )
+
+    def organisation(self, name: str) -> OrganisationConfig:
+        for org in self.organisations:
+            if org.name == name:
+                return org
+        raise KeyError(name)
+
+
+def _organisation(entry: Any) -> OrganisationConfig:
+    if not isinstance(entry, Mapping) or "name" not in entry:
+        raise ConfigError(f"an organisation needs at least a name: {entry!r}")
+    name = str(entry["name"])
+    roles = tuple(str(r).upper() for r in entry.get("roles") or [])
+    unknown = [r for r in roles if r not in ROLE_BITS]
+    if unknown or not roles:
+        raise ConfigError(
+            f"organisation {name}: roles {list(roles)} must be a non-empty subset of {list(ROLE_BITS)}"
+        )
+    for required in ("legalId", "admin"):
+        if not entry.get(required):
+            raise ConfigError(f"organisation {name}: {required} is required")
+    raw_key = str(entry.get("encryptionKey") or GENERATE_LATER).strip()
+    key: bytes | None = None
+    if raw_key.lower() != GENERATE_LATER:
+        try:
+            key = bytes.fromhex(raw_key.removeprefix("0x"))
+        except ValueError:
+            key = b""
+        if len(key) != 32:
+            raise ConfigError(
+                f"organisation {name}: encryptionKey must be 32 bytes of hex or {GENERATE_LATER!r}"
+            )
+    oracles: list[OracleConfig] = []
+    for oracle in entry.get("oracles") or []:
+        schemas = tuple(str(s) for s in oracle.get("schemas") or [])
+        missing = [s for s in schemas if s not in WELL_KNOWN_SCHEMAS]
+        if missing or not schemas:
+            raise ConfigError(
+                f"organisation {name}: oracle schemas {missing or '[]'} are not well-known schemas"
+            )
+        signers = tuple(str(s) for s in oracle.get("signers") or [])
+        threshold = int(oracle.get("threshold", 1))
+        if not 1 <= threshold <= len(signers) or len(set(signers)) != len(signers):
+            raise ConfigError(
+                f"organisation {name}: oracle threshold {threshold} of {len(signers)} distinct signers"
+            )
+        oracles.append(OracleConfig(schemas, signers, threshold))
+    return OrganisationConfig(
+        name=name,
+        legal_id=str(entry["legalId"]),
+        registered_name=str(entry.get("registeredName") or name),
+        roles=roles,
+        encryption_key=key,
+        admin=str(entry["admin"]),
+        accounts=tuple(str(a) for a in entry.get("accounts") or []),
+        oracles=tuple(oracles),
+    )
+
+
+class DevAccountResolver:
+    """Resolves placeholders to development accounts (anvil's unlocked ones), in order of first use.
+
+    Deterministic for a given config: the n-th distinct placeholder gets the n-th free account. Used
+    by tests and by ``scripts/deploy.py`` on development chains; the embedded stack resolves
+    ``wallet:<org>`` from its wallets instead.
+    """
+
+    def __init__(self, accounts: Sequence[str], reserved: Sequence[str] = ()):
+        taken = {a.lower() for a in reserved}
+        self._free = [to_checksum_address(a) for a in accounts if a.lower() not in taken]
+        self.assigned: dict[str, str] = {}
+
+    def __call__(self, placeholder: str) -> str:
+        if placeholder not in self.assigned:
+            if len(self.assigned) >= len(self._free):
+                raise ConfigError(f"not enough development accounts for {placeholder!r}")
+            self.assigned[placeholder] = self._free[len(self.assigned)]
+        return self.assigned[placeholder]
+
+
+# ---------------------------------------------------------------------------------------- executor
+
+
+Event = tuple[str, dict[str, Any]]
+
+
+class Executor(Protocol):
+    """What the plan needs of a chain: reads, deployments, transactions. Senders are addresses."""
+
+    @property
+    def chain_id(self) -> int: ...
+
+    def block_number(self) -> int: ...
+
+    def has_code(self, address: str) -> bool: ...
+
+    def deploy(self, contract: str, args: Sequence[Any], sender: str) -> tuple[str, int]:
+        """Deploy; return (address, block number)."""
+        ...
+
+    def call(self, contract: str, address: str, function: str, args: Sequence[Any]) -> Any:
+        """A view call. Structs come back as dicts by component name, several outputs as a tuple."""
+        ...
+
+    def would_succeed(
+        self, contract: str, address: str, function: str, args: Sequence[Any], sender: str
+    ) -> bool:
+        """Whether the transaction would succeed now (``eth_call``; nothing is sent)."""
+        ...
+
+    def transact(
+        self, contract: str, address: str, function: str, args: Sequence[Any], sender: str
+    ) -> list[Event]:
+        """Send and wait; return the receipt's decoded events as (name, args)."""
+        ...
+
+
+class ClientExecutor:
+    """Runs the plan through :class:`ChainClient`; ``signers`` maps addresses to non-node signers."""
+
+    def __init__(self, chain: ChainClient, signers: Mapping[str, Sender] | None = None):
+        self.chain = chain
+        self.signers = {k.lower(): v for k, v in (signers or {}).items()}
+        self.sent = 0
+
+    def _sender(self, address: str) -> Sender:
+        return self.signers.get(address.lower(), address)
+
+    @property
+    def chain_id(self) -> int:
+        return self.chain.chain_id
+
+    def block_number(self) -> int:
+        return self.chain.block_number()
+
+    def has_code(self, address: str) -> bool:
+        return bool(self.chain.code_at(address))
+
+    def deploy(self, contract: str, args: Sequence[Any], sender: str) -> tuple[str, int]:
+        artifact = self.chain.artifacts.get(contract)
+        from ledger.chain.abi import encode_args
+
+        data = bytes.fromhex(artifact.bytecode[2:]) + encode_args(artifact.constructor["inputs"], list(args))
+        receipt = self.chain.send({"data": "0x" + data.hex()}, sender=self._sender(sender))
+        self.sent += 1
+        raw = self.chain.rpc("eth_getTransactionReceipt", [receipt.tx_hash])
+        return to_checksum_address(raw["contractAddress"]), receipt.block_number
+
+    def call(self, contract: str, address: str, function: str, args: Sequence[Any]) -> Any:
+        return self.chain.at(contract, address).call(function, *args)
+
+    def would_succeed(
+        self, contract: str, address: str, function: str, args: Sequence[Any], sender: str
+    ) -> bool:
+        from ledger.domain.errors import ContractRevert
+
+        try:
+            self.chain.at(contract, address).precheck(function, *args, sender=sender)
+        except ContractRevert:
+            return False
+        return True
+
+    def transact(
+        self, contract: str, address: str, function: str, args: Sequence[Any], sender: str
+    ) -> list[Event]:
+        receipt = self.chain.at(contract, address).transact(function, *args, sender=self._sender(sender))
+        self.sent += 1
+        return [(e.name, dict(e.args)) for e in receipt.events]
+
+
+# -------------------------------------------------------------------------------------------- plan
+
+
+def _b32(value: Any) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    return bytes.fromhex(str(value).removeprefix("0x"))
+
+
+def _same_addresses(a: Sequence[str], b: Sequence[str]) -> bool:
+    return sorted(x.lower() for x in a) == sorted(x.lower() for x in b)
+
+
+@dataclass
+class _Progress:
+    chain_id: int
+    deployer: str
+    data_dir: Path
+    addresses: dict[str, str] = dataclasses.field(default_factory=dict)
+    block_number: int = 0
+    schemas: dict[str, str] = dataclasses.field(default_factory=dict)
+    governors: tuple[str, ...] = ()
+    threshold: int = 0
+    organisations: dict[str, int] = dataclasses.field(default_factory=dict)
+    oracle_signers: list[OracleSignerSet] = dataclasses.field(default_factory=list)
+    bootstrap_sealed: bool = False
+
+    def record(self, complete: bool) -> Deployment:
+        return Deployment(
+            chain_id=self.chain_id,
+            addresses=dict(self.addresses),
+            block_number=self.block_number,
+            schemas=dict(self.schemas),
+            governors=self.governors,
+            threshold=self.threshold,
+            organisations=dict(self.organisations),
+            oracle_signers=tuple(self.oracle_signers),
+            deployer=self.deployer,
+            bootstrap_sealed=self.bootstrap_sealed,
+            complete=complete,
+        )
+
+    def save(self, complete: bool = False) -> Deployment:
+        record = self.record(complete)
+        write_deployment(self.data_dir, record)
+        return record
+
+
+class DeployPlan:
+    """The deployment steps over one executor; :meth:`run` is idempotent."""
+
+    def __init__(
+        self,
+        executor: Executor,
+        config: ConsortiumConfig,
+        deployer: str,
+        data_dir: Path | str,
+        log: Callable[[str], None] | None = None,
+    ):
+        config.check_resolved()
+        self.x = executor
+        self.config = config
+        self.deployer = to_checksum_address(deployer)
+        self.data_dir = Path(data_dir)
+        self.log = log or (lambda _msg: None)
+        if self.deployer.lower() not in {g.lower() for g in config.governors}:
+            raise ConfigError(
+                f"the deployer {self.deployer} must be one of the governors (it proposes the admissions)"
+            )
+
+    # -- entry point -------------------------------------------------------------------------------
+    def run(self) -> Deployment:
+        chain_id = self.x.chain_id
+        p = _Progress(chain_id=chain_id, deployer=self.deployer, data_dir=self.data_dir)
+        path = deployment_path(self.data_dir, chain_id)
+        if path.exists():
+            self._resume(p, load_deployment(path, chain_id))
+        self._contracts(p)
+        self._schemas(p)
+        self._release(p)
+        self._organisations(p)
+        self._oracles(p)
+        self._seal(p)
+        existing = load_deployment(path, chain_id) if path.exists() else None
+        final = p.record(complete=True)
+        if existing != final:
+            write_deployment(self.data_dir, final)
+        return final
+
+    def _resume(self, p: _Progress, record: Deployment) -> None:
+        for name, address in record.addresses.items():
+            if not self.x.has_code(address):
+                raise DeploymentMismatch(
+                    f"no contract code at {address} for {name} on chain {p.chain_id}: the chain was reset; "
+                    f"delete {deployment_path(self.data_dir, p.chain_id)} and run `make deploy` "
+                    "(or `make run`, which deploys)"
+                )
+        if record.deployer and record.deployer.lower() != self.deployer.lower():
+            raise DeploymentMismatch(
+                f"chain {p.chain_id} was deployed by {record.deployer}, not {self.deployer}: deploy with "
+                "the same account or start from a fresh chain"
+            )
+        p.addresses = dict(record.addresses)
+        p.block_number = record.block_number
+        p.schemas = dict(record.schemas)
+        p.organisations = dict(record.organisations)
+        p.bootstrap_sealed = record.bootstrap_sealed
+
+    # -- steps -------------------------------------------------------------------------------------
+    def _deploy(self, p: _Progress, name: str, args: Sequence[Any]) -> str:
+        address, block = self.x.deploy(name, args, self.deployer)
+        self.log(f"deployed {name} at {address} (block {block})")
+        p.addresses[name] = address
+        if not p.block_number:
+            p.block_number = block
+        p.save()
+        return address
+
+    def _contracts(self, p: _Progress) -> None:
+        cfg = self.config
+        if CONSORTIUM not in p.addresses:
+            self._deploy(p, CONSORTIUM, [list(cfg.governors), cfg.threshold])
+        consortium = p.addresses[CONSORTIUM]
+        governors = list(self.x.call(CONSORTIUM, consortium, "governors", []))
+        threshold = int(self.x.call(CONSORTIUM, consortium, "threshold", []))
+        if not _same_addresses(governors, cfg.governors) or threshold != cfg.threshold:
+            raise DeploymentMismatch(
+                f"the Consortium at {consortium} has governors {governors} with threshold {threshold}, the "
+                f"config asks for {list(cfg.governors)} with {cfg.threshold}: change them by proposals, "
+                "or deploy on a fresh chain"
+            )
+        p.governors = tuple(to_checksum_address(g) for g in governors)
+        p.threshold = threshold
+        for name in (BILL_REGISTRY, ATTESTATION_REGISTRY):
+            if name not in p.addresses:
+                self._deploy(p, name, [consortium])
+            self._attach(p, p.addresses[name])
+
+    def _attach(self, p: _Progress, cache: str) -> None:
+        consortium = p.addresses[CONSORTIUM]
+        caches = {c.lower() for c in self.x.call(CONSORTIUM, consortium, "caches", [])}
+        if cache.lower() in caches:
+            return
+        self.x.transact(CONSORTIUM, consortium, "attachCache", [cache], self.deployer)
+        self.log(f"attached {cache} as a member cache")
+
+    def _schemas(self, p: _Progress) -> None:
+        registry = p.addresses[ATTESTATION_REGISTRY]
+        for name, definition in WELL_KNOWN_SCHEMAS.items():
+            schema_id = definition.schema_id
+            _record, active = self.x.call(ATTESTATION_REGISTRY, registry, "schema", [schema_id])
+            exists = bool(_record["attesterRoles"])
+            if not exists:
+                self.x.transact(
+                    ATTESTATION_REGISTRY, registry, "registerSchema", [definition.as_record()], self.deployer
+                )
+                self.log(f"registered schema {name} 0x{schema_id.hex()}")
+            elif not active:
+                raise DeploymentMismatch(f"schema {name} is registered but inactive on chain {p.chain_id}")
+            if p.schemas.get(name) != "0x" + schema_id.hex():
+                p.schemas[name] = "0x" + schema_id.hex()
+                p.save()
+
+    def _release(self, p: _Progress) -> None:
+        if CONTAINER_RELEASE not in p.addresses:
+            self._deploy(
+                p,
+                CONTAINER_RELEASE,
+                [
+                    p.addresses[CONSORTIUM],
+                    p.addresses[BILL_REGISTRY],
+                    p.addresses[ATTESTATION_REGISTRY],
+                    _b32(p.schemas["CUSTOMS_RELEASE"]),
+                    _b32(p.schemas["CUSTOMS_HOLD"]),
+                ],
+            )
+        self._attach(p, p.addresses[CONTAINER_RELEASE])
+
+    def _vote(self, p: _Progress, kind: int, data: bytes, what: str) -> list[Event]:
+        """Propose as the deployer, approve by the other governors in order until executed."""
+        consortium = p.addresses[CONSORTIUM]
+        events = self.x.transact(CONSORTIUM, consortium, "propose", [kind, data], self.deployer)
+        proposal_id = next(args["proposalId"] for name, args in events if name == "ProposalCreated")
+        executed = any(name == "ProposalExecuted" for name, _ in events)
+        for governor in self.config.governors:
+            if executed:
+                break
+            if governor.lower() == self.deployer.lower():
+                continue
+            more = self.x.transact(CONSORTIUM, consortium, "approve", [proposal_id], governor)
+            events += more
+            executed = any(name == "ProposalExecuted" for name, _ in more)
+        if not executed:
+            raise DeploymentMismatch(f"proposal {proposal_id} ({what}) did not reach the threshold")
+        self.log(f"{what}: proposal {proposal_id} executed")
+        return events
+
+    def _organisations(self, p: _Progress) -> None:
+        consortium = p.addresses[CONSORTIUM]
+        for org in self.config.organisations:
+            org_id = int(self.x.call(CONSORTIUM, consortium, "orgOf", [org.admin]))
+            if org_id == 0:
+                data = abi_encode(
+                    ["string", "string", "uint16", "bytes32", "address"],
+                    [
+                        org.legal_id,
+                        org.registered_name,
+                        org.role_mask,
+                        org.encryption_key or ZERO_KEY,
+                        org.admin,
+                    ],
+                )
+                events = self._vote(p, PROPOSAL_ADMIT, data, f"admit {org.name}")
+                org_id = int(next(args["org"] for name, args in events if name == "OrganisationAdmitted"))
+            record = self.x.call(CONSORTIUM, consortium, "organisation", [org_id])
+            if record["legalId"] != org.legal_id:
+                raise DeploymentMismatch(
+                    f"{org.admin} is a member of organisation {org_id} ({record['legalId']}), not of "
+                    f"{org.name} ({org.legal_id}): fix the config's addresses or use a fresh chain"
+                )
+            held = int(record["roles"])
+            for role in org.roles:
+                if not held & (1 << ROLE_BITS[role]):
+                    data = abi_encode(["uint32", "uint8"], [org_id, ROLE_BITS[role]])
+                    self._vote(p, PROPOSAL_GRANT_ROLE, data, f"grant {role} to {org.name}")
+            if org.encryption_key is not None and _b32(record["encryptionKey"]) != org.encryption_key:
+                self.x.transact(
+                    CONSORTIUM, consortium, "setEncryptionKey", [org_id, org.encryption_key], org.admin
+                )
+            for account in org.accounts:
+                member_of = int(self.x.call(CONSORTIUM, consortium, "orgOf", [account]))
+                if member_of == org_id:
+                    continue
+                if member_of != 0:
+                    raise DeploymentMismatch(f"{account} is already a member of organisation {member_of}")
+                self.x.transact(CONSORTIUM, consortium, "addAccount", [org_id, account], org.admin)
+                self.log(f"added account {account} to {org.name}")
+            if p.organisations.get(org.name) != org_id:
+                p.organisations[org.name] = org_id
+                p.save()
+
+    def _oracles(self, p: _Progress) -> None:
+        registry = p.addresses[ATTESTATION_REGISTRY]
+        sets: list[OracleSignerSet] = []
+        for org in self.config.organisations:
+            org_id = p.organisations[org.name]
+            for oracle in org.oracles:
+                signers = sorted((to_checksum_address(s) for s in oracle.signers), key=lambda a: int(a, 16))
+                for schema in oracle.schemas:
+                    schema_id = _b32(p.schemas[schema])
+                    current, threshold = self.x.call(
+                        ATTESTATION_REGISTRY, registry, "reportSigners", [org_id, schema_id]
+                    )
+                    if not (_same_addresses(list(current), signers) and int(threshold) == oracle.threshold):
+                        self.x.transact(
+                            ATTESTATION_REGISTRY,
+                            registry,
+                            "setReportSigners",
+                            [schema_id, signers, oracle.threshold],
+                            org.admin,
+                        )
+                        self.log(f"{org.name}: {oracle.threshold} of {len(signers)} signers for {schema}")
+                    sets.append(OracleSignerSet(org.name, org_id, schema, tuple(signers), oracle.threshold))
+        p.oracle_signers = sets
+
+    def _seal(self, p: _Progress) -> None:
+        if not self.config.seal_bootstrap:
+            return
+        consortium, registry = p.addresses[CONSORTIUM], p.addresses[ATTESTATION_REGISTRY]
+        if self.x.would_succeed(ATTESTATION_REGISTRY, registry, "sealSchemaBootstrap", [], self.deployer):
+            self.x.transact(ATTESTATION_REGISTRY, registry, "sealSchemaBootstrap", [], self.deployer)
+        if self.x.would_succeed(CONSORTIUM, consortium, "sealBootstrap", [], self.deployer):
+            self.x.transact(CONSORTIUM, consortium, "sealBootstrap", [], self.deployer)
+            self.log("sealed the bootstrap")
+        p.bootstrap_sealed = True
+
+
+# --------------------------------------------------------------------------------------- in-process
+
+
+def load_config(config: ConsortiumConfig | Mapping[str, Any] | Path | str) -> ConsortiumConfig:
+    if isinstance(config, ConsortiumConfig):
+        return config
+    if isinstance(config, Mapping):
+        return ConsortiumConfig.from_mapping(config)
+    return ConsortiumConfig.load(config)
+
+
+def run_in_process(
+    chain: ChainClient,
+    config: ConsortiumConfig | Mapping[str, Any] | Path | str,
+    sender: Sender,
+    data_dir: Path | str,
+    signers: Mapping[str, Sender] | None = None,
+    log: Callable[[str], None] | None = None,
+) -> Deployment:
+    """Run the plan through ``chain``; ``sender`` deploys and proposes (a node account or a signer)."""
+    deployer = sender if isinstance(sender, str) else sender.address
+    all_signers = dict(signers or {})
+    if not isinstance(sender, str):
+        all_signers[sender.address] = sender
+    cfg = load_config(config)
+    if cfg.placeholders():
+        cfg = cfg.resolve(_unresolved, deployer=deployer)
+    executor = ClientExecutor(chain, all_signers)
+    return DeployPlan(executor, cfg, deployer, data_dir, log=log).run()
+
+
+def _unresolved(placeholder: str) -> str:
+    raise ConfigError(
+        f"unresolved address {placeholder!r}: resolve `wallet:` placeholders with "
+        "ConsortiumConfig.resolve(...) before deploying (see docs/deployment.md)"
+    )
