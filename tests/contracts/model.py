@@ -424,12 +424,26 @@ class Replayed:
     )  # (action, actor, recipient, reason)
 
 
+_NEEDS_NO_PLEDGE = frozenset(
+    {
+        Action.TRANSFER,
+        Action.ENDORSE,
+        Action.ENDORSE_TO_ORDER,
+        Action.BLANK_ENDORSE,
+        Action.SURRENDER_FOR_DELIVERY,
+        Action.SURRENDER_FOR_AMENDMENT,
+        Action.PLEDGE,
+    }
+)
+
+
 def replay(events: Iterable[Any]) -> dict[int, Replayed]:
     """Rebuilds every title from decoded registry events (``name`` and ``args``), in log order.
 
     Uses only BillIssued (kind, consignee, version, checksum) and BillActed (actor, recipient, action,
     reason): possession, title holder, status, version and pledge follow from the action codes. Pledge
-    request expiry is not visible here, so a lapsed request still reads as REQUESTED.
+    request expiry is not visible here: a lapsed request reads as REQUESTED until an action that needs
+    no pledge succeeds, exactly like the registry's stored state.
     """
     titles: dict[int, Replayed] = {}
     pending: dict[int, tuple[int, Kind, int, int, bytes]] = {}
@@ -454,6 +468,8 @@ def replay(events: Iterable[Any]) -> dict[int, Replayed]:
             titles[bill_id] = Replayed(carrier, kind, recipient, holder, Status.ISSUED, version, checksum)
         t = titles[bill_id]
         t.history.append((int(action), actor, recipient, int(reason)))
+        if action in _NEEDS_NO_PLEDGE:  # it succeeded, so any pledge request had lapsed (and is cleared)
+            t.pledge, t.pledgee = PledgeState.NONE, 0
         if action == Action.TRANSFER:
             t.prev_holder, t.possessor = t.holder, recipient
         elif action in (Action.ENDORSE, Action.ENDORSE_TO_ORDER):
