@@ -1,0 +1,36 @@
+"""Operations as the API shows them: read one (only by the organisation that asked for it) and tell
+whether it is final.
+
+An operation is ``mined`` for a client only once its events are in the read models when an indexer
+runs (``require_projection``), so a client that sees ``mined`` reads its own write. Waiting
+(``Prefer: wait=N``) is a polling loop over :meth:`Operations.view`, run by the HTTP layer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ledger.outbox import OperationNotFound, Outbox
+from ledger.services.errors import NotFound
+
+FINAL = frozenset({"mined", "failed"})
+
+
+class Operations:
+    """Read side of the outbox for one organisation at a time."""
+
+    def __init__(self, outbox: Outbox, *, require_projection: bool):
+        self.outbox = outbox
+        self.require_projection = require_projection
+
+    def view(self, operation_id: str, org: str) -> dict[str, Any]:
+        """The public operation object; :class:`NotFound` for an unknown id or another org's."""
+        try:
+            op = self.outbox.get(operation_id, org=org)
+        except OperationNotFound:
+            raise NotFound(f"no operation {operation_id}") from None
+        return op.public(require_projection=self.require_projection)
+
+    @staticmethod
+    def is_final(view: dict[str, Any]) -> bool:
+        return view["status"] in FINAL

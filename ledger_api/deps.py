@@ -1,0 +1,101 @@
+"""Request dependencies as ``Annotated`` aliases: the node (``LedgerDep``), a database session
+(``SessionDep``), the calling organisation from its API key (``CurrentOrg``), the optional
+``Idempotency-Key`` and ``Prefer: wait=N``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
+
+from ledger.bootstrap import Ledger
+from ledger.services.errors import FieldProblem, Unauthenticated, ValidationFailed
+
+_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer plk_…`")
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_PREFER_WAIT = re.compile(r"(?:^|[,;\s])wait\s*=\s*\"?(\d+(?:\.\d+)?)\"?", re.IGNORECASE)
+
+
+def get_ledger(request: Request) -> Ledger:
+    ledger: Ledger = request.app.state.ledger
+    return ledger
+
+
+LedgerDep = Annotated[Ledger, Depends(get_ledger)]
+
+
+def get_session(ledger: LedgerDep) -> Iterator[Session]:
+    with ledger.db.transaction() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+@dataclass(frozen=True, slots=True)
+class Org:
+    """The organisation the request acts for."""
+
+    id: int
+
+    @property
+    def key(self) -> str:
+        """The id as the API and the outbox show it (decimal string)."""
+        return str(self.id)
+
+
+def current_org(
+    ledger: LedgerDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Org:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthenticated("send `Authorization: Bearer <API key>`")
+    return Org(int(ledger.keys.authenticate(credentials.credentials)))
+
+
+CurrentOrg = Annotated[Org, Depends(current_org)]
+
+
+def idempotency_key(
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Optional; the same key with the same body returns the same operation.",
+        ),
+    ] = None,
+) -> str | None:
+    if key is not None and not _IDEMPOTENCY_KEY.match(key):
+        raise ValidationFailed(
+            [FieldProblem("header:Idempotency-Key", "format", "1 to 255 visible ASCII characters")]
+        )
+    return key
+
+
+IdempotencyKey = Annotated[str | None, Depends(idempotency_key)]
+
+
+def prefer_wait(
+    ledger: LedgerDep,
+    prefer: Annotated[
+        str | None,
+        Header(
+            alias="Prefer",
+            description="`wait=N`: answer 200 with the final operation, or 202 after N seconds.",
+        ),
+    ] = None,
+) -> float:
+    if not prefer:
+        return 0.0
+    match = _PREFER_WAIT.search(prefer)
+    if match is None:
+        return 0.0
+    return min(float(match.group(1)), ledger.settings.max_wait_seconds)
+
+
+PreferWait = Annotated[float, Depends(prefer_wait)]

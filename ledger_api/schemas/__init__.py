@@ -1,0 +1,1 @@
+"""Request and response bodies (pydantic, camelCase on the wire through alias generators)."""
