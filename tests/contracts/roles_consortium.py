@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from eth_abi.abi import encode as abi_encode
 from eth_utils.address import to_checksum_address
 
+from ledger.chain import ChainClient, Contract, Receipt
 from tests.contracts.roles_attestation import World
 
 Args = tuple[Any, ...]
@@ -123,3 +125,65 @@ ROWS: list[tuple[str, str, frozenset[str], str, Callable[[World], Args], Refusal
     ),
     (C, "sealBootstrap", NOBODY, "ConsortiumNotBootstrapper", _sealed(lambda w: ()), _not_bootstrapper),
 ]
+
+
+# -- a governed consortium of its own (governance and consortium tests) -----------------------------
+
+ROLE_BITS = {
+    "CARRIER": 1 << 0,
+    "TRADER": 1 << 1,
+    "BANK": 1 << 2,
+    "TERMINAL": 1 << 3,
+    "PORT_AUTHORITY": 1 << 8,
+}
+
+
+@dataclass
+class Governed:
+    """Consortium with three governors and threshold two, a bill registry attached, one organisation per
+    entry of ROLE_BITS (admin = its only account), bootstrap sealed."""
+
+    chain: ChainClient
+    consortium: Contract
+    bills: Contract
+    deployer: str
+    governors: list[str]
+    org: dict[str, int] = field(default_factory=dict)
+    admin: dict[str, str] = field(default_factory=dict)
+    spare: list[str] = field(default_factory=list)
+
+    def propose(self, kind: int, types: list[str], values: list[Any], by: int = 0) -> int:
+        receipt = self.consortium.transact(
+            "propose", kind, abi_encode(types, values), sender=self.governors[by]
+        )
+        return int(receipt.event("ProposalCreated").args["proposalId"])
+
+    def approve(self, proposal_id: int, by: int = 1) -> Receipt:
+        return self.consortium.transact("approve", proposal_id, sender=self.governors[by])
+
+    def decide(self, kind: int, types: list[str], values: list[Any]) -> Receipt:
+        """Proposes and approves (threshold two)."""
+        return self.approve(self.propose(kind, types, values))
+
+
+def deploy_governed(chain: ChainClient, accounts: list[str]) -> Governed:
+    deployer, governors = accounts[0], accounts[1:4]
+    consortium = chain.deploy("Consortium", governors, 2, sender=deployer)
+    bills = chain.deploy("BillOfLadingRegistry", consortium.address, sender=deployer)
+    consortium.transact("attachCache", bills.address, sender=deployer)
+    world = Governed(chain, consortium, bills, deployer, list(governors), spare=list(accounts[30:50]))
+    for i, (kind, roles) in enumerate(ROLE_BITS.items()):
+        admin = accounts[4 + i]
+        receipt = consortium.transact(
+            "bootstrapAdmit",
+            f"LEI-{kind}",
+            f"{kind.title()} Ltd",
+            roles,
+            b"\x00" * 32,
+            admin,
+            sender=deployer,
+        )
+        world.org[kind] = int(receipt.event("OrganisationAdmitted").args["org"])
+        world.admin[kind] = admin
+    consortium.transact("sealBootstrap", sender=deployer)
+    return world

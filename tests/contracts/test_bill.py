@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from eth_abi.abi import encode as abi_encode
 
-from ledger.chain import ChainClient, Contract
+from ledger.chain import ChainClient, Contract, ContractRevert
 from tests.contracts.model import Action, Kind, Reason, Status, org_address, replay, title_id
 from tests.contracts.roles_attestation import World, build_world
 from tests.contracts.roles_bill import CID, ZERO32, act, bill_state, issue, reverts
@@ -537,16 +537,12 @@ def test_erc721_metadata_and_interfaces(world: World) -> None:
 
 
 def test_balance_of_zero_address_reverts_bill_invalid_owner(world: World) -> None:
-    from ledger.chain import ContractRevert
-
     with pytest.raises(ContractRevert) as refused:
         bills(world).call("balanceOf", "0x" + "00" * 20)
     assert refused.value.name == "BillInvalidOwner"
 
 
 def test_owner_of_unknown_title_reverts_bill_unknown(world: World) -> None:
-    from ledger.chain import ContractRevert
-
     with pytest.raises(ContractRevert) as refused:
         bills(world).call("ownerOf", 7)
     assert (refused.value.name, refused.value.args) == ("BillUnknown", {"billId": 7})
