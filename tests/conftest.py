@@ -60,3 +60,7 @@ def isolated(chain: ChainClient) -> Iterator[ChainClient]:
         yield chain
     finally:
         chain.revert(snap)
+
+
+# The deployed PortLedger stack (session-scoped, on the session anvil): see tests/deployed.py.
+from tests.deployed import deployed_stack  # noqa: E402, F401

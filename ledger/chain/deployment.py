@@ -314,12 +314,6 @@ def verify_code(
             f"the deployment record of chain {deployment.chain_id} lacks {', '.join(missing)}: "
             f"{_record_hint(deployment, data_dir)}"
         )
-    head = chain.block_number()
-    if head < deployment.block_number:
-        raise DeploymentMismatch(
-            f"chain {deployment.chain_id} is at block {head}, before the recorded deployment block "
-            f"{deployment.block_number}: the chain was reset; {_record_hint(deployment, data_dir)}"
-        )
     for name in CONTRACT_NAMES:
         address = deployment.addresses[name]
         code = chain.code_at(address)
@@ -334,6 +328,13 @@ def verify_code(
                 f"the code at {address} on chain {deployment.chain_id} is not the compiled {name}: the "
                 f"contracts changed since the deployment; {_record_hint(deployment, data_dir)}"
             )
+
+    head = chain.block_number()
+    if head < deployment.block_number:
+        raise DeploymentMismatch(
+            f"chain {deployment.chain_id} is at block {head}, before the recorded deployment block "
+            f"{deployment.block_number}: the chain was reset; {_record_hint(deployment, data_dir)}"
+        )
 
 
 def _same_runtime(code: bytes, expected_hex: str) -> bool:
