@@ -252,6 +252,7 @@ def plugins() -> list[Measure]:
         if spec is None or spec.loader is None:
             continue
         module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # dataclasses look their module up while the class is created
         spec.loader.exec_module(module)
         fn = getattr(module, "measure", None)
         if callable(fn):
