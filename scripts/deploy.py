@@ -116,7 +116,9 @@ class BrownieExecutor:
         method = getattr(self._contract(contract, address), function)
         tx = method(*args, {"from": self._account(sender)})
         self.sent += 1
-        return [(event.name, dict(event.items())) for event in tx.events]
+        # brownie's event item iterates over its events, not its keys, and its items() is a
+        # ReturnValue whose own keys() would mislead dict(): read the fields by key.
+        return [(event.name, {k: event[k] for k in event.keys()}) for event in tx.events]  # noqa: SIM118
 
 
 def main(config_path: str, data_dir: str, *rest: str) -> None:
