@@ -174,6 +174,13 @@ def create_app(settings: Settings | None = None, *, ledger: Ledger | None = None
     problems.install(app)
     for router in _routers():
         app.include_router(router)
+    from ledger_api.routes import attestations, consortium, events, releases, webhooks
+
+    app.include_router(releases.router)
+    app.include_router(attestations.router)
+    app.include_router(consortium.router)
+    app.include_router(events.router)
+    app.include_router(webhooks.router)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes, metrics=metrics)
     return app
 

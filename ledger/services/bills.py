@@ -1,20 +1,731 @@
-"""Bill use cases (filled in below the foundation commit)."""
+"""Bill use cases: issue, act, amend, read, verify.
+
+Each write: validate the request → bind the transport document to the ledger (carrier, consignee,
+endorsee, status) → pre-check the contract call with ``eth_call`` (a would-be revert raises the
+decoded :class:`~ledger.domain.errors.ContractRevert`; nothing is stored, queued or sent) → store
+the encrypted document (issue, amend) → enqueue through the outbox, signed by the acting
+organisation's wallet → the operation. The title rules themselves live in the contract.
+
+Who may read a document: the carrier and every organisation that has possessed or held the title;
+when a title moves to a new organisation it gets a key wrap of the same content key (no
+re-encryption, the CID is unchanged).
+
+Reads come from the chain (``bill(id)`` view, ``BillIssued`` / ``BillActed`` logs) until the read
+models of ``ledger.index`` serve them; the collateral statement always re-reads the chain.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from ledger.chain import ChainClient, Contract, DecodedEvent, Receipt
+from ledger.chain.abi import topic0
+from ledger.documents import (
+    BillKind,
+    DocumentFacts,
+    IdentifyingCode,
+    NotEntitled,
+    compute_cid,
+    document_checksum,
+    require_valid_transport_document,
+)
+from ledger.outbox import Operation, Write
+from ledger.outbox.errors import IdempotencyConflict
 from ledger.outbox.manager import ResultBuilder
+from ledger.services.errors import (
+    DocumentNotBound,
+    FieldProblem,
+    Forbidden,
+    NotFound,
+    UnknownOrganisation,
+    ValidationFailed,
+)
+from ledger.services.organisations import Member, parse_org_id
 
 if TYPE_CHECKING:
     from ledger.bootstrap import Ledger
 
-RESULT_BUILDERS: dict[str, ResultBuilder] = {}
+_log = logging.getLogger(__name__)
+
+STATUSES = (
+    "NONE",
+    "ISSUED",
+    "SURRENDER_PENDING_DELIVERY",
+    "SURRENDER_PENDING_AMENDMENT",
+    "ACCOMPLISHED",
+    "SURRENDERED_FOR_AMENDMENT",
+    "SWITCHED_TO_PAPER",
+    "VOIDED",
+)
+KINDS = ("NEGOTIABLE", "STRAIGHT", "SWB")
+PLEDGE_STATUSES = ("NONE", "REQUESTED", "ACTIVE")
+ACTION_CODES = (
+    "ISSUE",
+    "TRANSFER",
+    "ENDORSE",
+    "ENDORSE_TO_ORDER",
+    "BLANK_ENDORSE",
+    "SIGN",
+    "SURRENDER_FOR_DELIVERY",
+    "SURRENDER_FOR_AMENDMENT",
+    "SACC",
+    "SREJ",
+    "REJECT",
+    "REISSUE",
+    "VOID",
+    "SWITCH_TO_PAPER",
+    "PLEDGE",
+    "ACCEPT_PLEDGE",
+    "RELEASE_PLEDGE",
+    "ENFORCE_PLEDGE",
+)
+REASONS = ("NONE", "SWTP", "COD", "SWI")
+ROLES = ("possessor", "holder", "carrier", "pledgee")
+
+# action → (registry function, what it needs besides the bill id and the remark hash)
+ACTIONS: dict[str, tuple[str, str]] = {
+    "TRANSFER": ("transfer", "recipient"),
+    "ENDORSE": ("endorse", "recipient"),
+    "ENDORSE_TO_ORDER": ("endorseToOrder", "recipient"),
+    "BLANK_ENDORSE": ("blankEndorse", ""),
+    "SIGN": ("sign", ""),
+    "SURRENDER_FOR_DELIVERY": ("surrenderForDelivery", ""),
+    "SURRENDER_FOR_AMENDMENT": ("surrenderForAmendment", "reason"),
+    "SACC": ("acceptSurrender", ""),
+    "SREJ": ("rejectSurrender", ""),
+    "REJECT": ("reject", ""),
+    "VOID": ("voidTitle", ""),
+    "SWITCH_TO_PAPER": ("switchToPaper", ""),
+    "PLEDGE": ("requestPledge", "pledge"),
+    "ACCEPT_PLEDGE": ("acceptPledge", ""),
+    "RELEASE_PLEDGE": ("releasePledge", ""),
+    "ENFORCE_PLEDGE": ("enforcePledge", ""),
+}
+# Actions after which the recipient (or, for ENFORCE_PLEDGE, the acting bank) possesses or holds.
+_MOVES_TO_RECIPIENT = frozenset({"TRANSFER", "ENDORSE", "ENDORSE_TO_ORDER"})
+
+# ISO 4217 minor units where they are not 2.
+_MINOR_UNITS = {
+    "BHD": 3, "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "IQD": 3, "ISK": 0, "JOD": 3, "JPY": 0,
+    "KMF": 0, "KRW": 0, "KWD": 3, "LYD": 3, "OMR": 3, "PYG": 0, "RWF": 0, "TND": 3, "UGX": 0,
+    "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
+}  # fmt: skip
+_ZERO32 = b"\x00" * 32
+
+
+def bill_id_hex(value: int) -> str:
+    return "0x" + value.to_bytes(32, "big").hex()
+
+
+def parse_bill_id(text: str) -> int:
+    value = text.strip().lower()
+    if not (value.startswith("0x") and len(value) == 66):
+        raise ValidationFailed(
+            [FieldProblem("path:id", "format", "a title id is 0x followed by 64 hex digits")]
+        )
+    try:
+        return int(value, 16)
+    except ValueError:
+        raise ValidationFailed(
+            [FieldProblem("path:id", "format", "a title id is 0x followed by 64 hex digits")]
+        ) from None
+
+
+def remark_hash(remark: str | None) -> bytes:
+    """SHA-256 of the UTF-8 remark (the remark itself stays off chain); zero when there is none."""
+    return hashlib.sha256(remark.encode("utf-8")).digest() if remark else _ZERO32
+
+
+# ------------------------------------------------------------------------------------------ requests
+
+
+@dataclass(frozen=True, slots=True)
+class PledgeTerms:
+    amount: str
+    currency: str
+    registration_ref: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BillAction:
+    action: str
+    recipient: str | None = None
+    reason_code: str | None = None
+    remark: str | None = None
+    pledge: PledgeTerms | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WriteContext:
+    """Who writes and how the request is identified (for idempotency)."""
+
+    org: int
+    body: Mapping[str, Any]
+    idempotency_key: str | None = None
+
+
+# ------------------------------------------------------------------------------------------ views
+
+
+@dataclass(frozen=True, slots=True)
+class PledgeView:
+    status: str
+    pledgee: str
+    amount: str
+    currency: str
+    registration_ref: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BillView:
+    id: str
+    transport_document_reference: str
+    carrier: str
+    kind: str
+    status: str
+    possessor: str | None
+    title_holder: str | None
+    consignee: str | None
+    version: int
+    document_checksum: str
+    cid: str
+    pledge: PledgeView | None
+    issued_at_block: int
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    action: str
+    actor: str
+    recipient: str | None
+    reason_code: str | None
+    remark_hash: str | None
+    block_number: int
+    tx_hash: str
+    log_index: int
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    checksum: str
+    accepted: bool
+    reason: str
+    bill_id: str | None = None
+    status: str | None = None
+    version: int | None = None
+    possessor: str | None = None
+    title_holder: str | None = None
+    carrier: str | None = None
+
+
+@dataclass
+class _Chain:
+    """A title's state straight from the registry."""
+
+    raw: dict[str, Any]
+    pledge: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        return STATUSES[int(self.raw["status"])]
+
+    def parties(self) -> set[int]:
+        keys = ("carrier", "possessor", "holder", "prevPossessor", "pledgee")
+        return {int(self.raw[k]) for k in keys if int(self.raw[k])}
+
+
+def _org(value: int) -> str | None:
+    return str(value) if value else None
+
+
+# ---------------------------------------------------------------------------------- result builders
+
+
+def _bill_result(_op: Operation, receipt: Receipt) -> dict[str, Any]:
+    for event in receipt.events:
+        if event.name in ("BillIssued", "BillActed") and "billId" in event.args:
+            return {"billId": bill_id_hex(int(event.args["billId"]))}
+    return {}
+
+
+RESULT_BUILDERS: dict[str, ResultBuilder] = {
+    f"bill.{name}": _bill_result for name in ["issue", "amend", *(a.lower() for a in ACTIONS)]
+}
+
+
+# ------------------------------------------------------------------------------------------ service
 
 
 class Bills:
+    """The e-B/L use cases of one node."""
+
     def __init__(self, ledger: Ledger):
         self.ledger = ledger
+        self.registry: Contract = ledger.bill_registry
+        self.chain: ChainClient = ledger.chain
+        self.orgs = ledger.organisations
+        self.documents = ledger.documents
+        self.outbox = ledger.outbox
+        events = {i["name"]: i for i in self.registry.artifact.abi if i["type"] == "event"}
+        self._issued_topic = "0x" + topic0(events["BillIssued"]).hex()
+        self._acted_topic = "0x" + topic0(events["BillActed"]).hex()
 
-    def describe(self) -> dict[str, Any]:
-        return {}
+    # -- writes ------------------------------------------------------------------------------------
+    def issue(self, document: Any, issue_to: str, ctx: WriteContext) -> Operation:
+        """ISSUE by the calling carrier to ``issue_to``; see the module docstring for the steps."""
+        earlier = self._earlier(ctx, "bill.issue")
+        if earlier is not None:
+            return earlier
+        facts = require_valid_transport_document(document)
+        carrier = self.orgs.get(ctx.org)
+        recipient = self.orgs.get(issue_to, "$.issueTo")
+        consignee, endorsee = self._bind(facts, carrier)
+        reference = facts.transport_document_reference
+        bill_id = int(self.registry.call("titleIdOf", carrier.id, reference))
+        checksum = document_checksum(document).to_bytes32()
+        readers = self._readers([carrier, recipient, consignee, endorsee])
+        envelope, wraps = self.documents.seal(document, bill_id_hex(bill_id), 1, readers)
+        cid = compute_cid(envelope)
+        signer = self.orgs.signer_address(carrier.id)
+        args = (
+            reference,
+            KINDS.index(facts.kind.value),
+            recipient.id,
+            consignee.id if consignee is not None and facts.kind is not BillKind.NEGOTIABLE else 0,
+            checksum,
+            cid,
+            _ZERO32,
+        )
+        self.registry.precheck("issue", *args, sender=signer)
+        self.documents.put(envelope, bill_id_hex(bill_id), 1, wraps)
+        return self._enqueue(ctx, "bill.issue", "issue", args, signer)
+
+    def amend(self, bill_id: int, document: Any, ctx: WriteContext) -> Operation:
+        """Re-issue of the amended document (carrier, after SACC of a surrender for amendment)."""
+        state = self._visible(bill_id, ctx.org)
+        earlier = self._earlier(ctx, "bill.amend")
+        if earlier is not None:
+            return earlier
+        facts = require_valid_transport_document(document)
+        carrier = self.orgs.get(int(state.raw["carrier"]))
+        if carrier.id != ctx.org:
+            raise Forbidden("only the issuing carrier re-issues an amended transport document")
+        self._bind(facts, carrier)
+        issued = self._last_issued(bill_id)
+        if facts.transport_document_reference != issued.args["transportDocumentReference"]:
+            raise DocumentNotBound(
+                [
+                    FieldProblem(
+                        "$.document.transportDocumentReference",
+                        "reference",
+                        f"an amendment keeps the reference {issued.args['transportDocumentReference']!r}",
+                    )
+                ]
+            )
+        version = int(state.raw["version"]) + 1
+        entitled = self.documents.orgs_for_bill(bill_id_hex(bill_id)) | {
+            carrier.id,
+            int(state.raw["prevPossessor"]),
+        }
+        readers = self._readers([self.orgs.get(o) for o in sorted(entitled) if o])
+        envelope, wraps = self.documents.seal(document, bill_id_hex(bill_id), version, readers)
+        cid = compute_cid(envelope)
+        signer = self.orgs.signer_address(carrier.id)
+        args = (bill_id, document_checksum(document).to_bytes32(), cid, _ZERO32)
+        self.registry.precheck("reissue", *args, sender=signer)
+        self.documents.put(envelope, bill_id_hex(bill_id), version, wraps)
+        return self._enqueue(ctx, "bill.amend", "reissue", args, signer)
+
+    def act(self, bill_id: int, request: BillAction, ctx: WriteContext) -> Operation:
+        """One DCSA action on a title by the calling organisation."""
+        self._visible(bill_id, ctx.org)
+        function, needs = ACTIONS[request.action]
+        problems = self._check_action(request, needs)
+        if problems:
+            raise ValidationFailed(problems)
+        remark = remark_hash(request.remark)
+        args: tuple[Any, ...]
+        recipient: Member | None = None
+        if needs == "recipient":
+            assert request.recipient is not None
+            recipient = self.orgs.get(request.recipient, "$.recipient")
+            args = (bill_id, recipient.id, remark)
+        elif needs == "reason":
+            args = (bill_id, REASONS.index(str(request.reason_code)), remark)
+        elif needs == "pledge":
+            assert request.pledge is not None and request.recipient is not None
+            recipient = self.orgs.get(request.recipient, "$.recipient")
+            amount, currency, reference, expiry = _pledge_args(request.pledge)
+            args = (bill_id, recipient.id, amount, currency, reference, expiry, remark)
+        else:
+            args = (bill_id, remark)
+        signer = self.orgs.signer_address(ctx.org)
+        op = self._enqueue(ctx, f"bill.{request.action.lower()}", function, args, signer)
+        if request.action in _MOVES_TO_RECIPIENT and recipient is not None:
+            self._entitle(bill_id, recipient.id)
+        elif request.action == "ENFORCE_PLEDGE":
+            self._entitle(bill_id, ctx.org)
+        return op
+
+    # -- reads -------------------------------------------------------------------------------------
+    def get(self, bill_id: int, org: int) -> BillView:
+        state = self._visible(bill_id, org)
+        return self._view(bill_id, state)
+
+    def by_reference(self, carrier: str, reference: str, org: int) -> BillView:
+        carrier_id = parse_org_id(carrier, "path:carrier")
+        bill_id = int(self.registry.call("titleIdOf", carrier_id, reference))
+        return self.get(bill_id, org)
+
+    def history(self, bill_id: int, org: int) -> list[HistoryEntry]:
+        self._visible(bill_id, org)
+        entries = []
+        for event in self._logs(self._acted_topic, bill_id):
+            action = ACTION_CODES[int(event.args["action"])]
+            reason = REASONS[int(event.args["reason"])]
+            remark = bytes(event.args["remarkHash"])
+            entries.append(
+                HistoryEntry(
+                    action=action,
+                    actor=str(int(event.args["actor"])),
+                    recipient=_org(int(event.args["recipient"])),
+                    reason_code=None if reason == "NONE" else reason,
+                    remark_hash=None if remark == _ZERO32 else "0x" + remark.hex(),
+                    block_number=event.block_number,
+                    tx_hash=event.tx_hash,
+                    log_index=event.log_index,
+                )
+            )
+        return entries
+
+    def list_for(
+        self, org: int, role: str | None, status: str | None, cursor: str | None, limit: int
+    ) -> tuple[list[BillView], str | None]:
+        """The caller's titles (those it is a party of), ordered by id, ``limit`` at a time."""
+        after = parse_bill_id(cursor) if cursor else -1
+        ids = sorted({int(e.args["billId"]) for e in self._logs(self._issued_topic, None)})
+        out: list[BillView] = []
+        for bill_id in ids:
+            if bill_id <= after:
+                continue
+            state = self._state(bill_id)
+            if not self._may_see(bill_id, state, org):
+                continue
+            if role is not None and not _has_role(state, org, role):
+                continue
+            if status is not None and state.status != status:
+                continue
+            out.append(self._view(bill_id, state))
+            if len(out) > limit:
+                break
+        if len(out) > limit:
+            return out[:limit], out[limit - 1].id
+        return out, None
+
+    def document(self, bill_id: int, org: int) -> dict[str, Any]:
+        """The decrypted current document, for an entitled organisation only."""
+        self._visible(bill_id, org)
+        cid = str(self._last_issued(bill_id).args["cid"])
+        wallet = self.orgs.wallet(org)
+        try:
+            return self.documents.open(cid, org, wallet.document_key)
+        except NotEntitled:
+            raise Forbidden(
+                "your organisation has not possessed or held this title, so it may not read its document"
+            ) from None
+
+    def verify(self, document: Any) -> Verification:
+        """Whether ``document`` is the current version of a live title, and who controls it."""
+        facts = require_valid_transport_document(document)
+        checksum = document_checksum(document)
+        carrier = self.orgs.by_legal_id(facts.carrier_code)
+        if carrier is None:
+            return Verification(checksum.hex, False, "UNKNOWN_CARRIER")
+        bill_id = int(self.registry.call("titleIdOf", carrier.id, facts.transport_document_reference))
+        state = self._state(bill_id)
+        if state.status == "NONE":
+            return Verification(checksum.hex, False, "NOT_ISSUED", carrier=carrier.key)
+        current = bytes(self.registry.call("documentChecksum", bill_id)).hex()
+
+        def answer(accepted: bool, reason: str) -> Verification:
+            return Verification(
+                checksum.hex,
+                accepted,
+                reason,
+                bill_id=bill_id_hex(bill_id),
+                status=state.status,
+                version=int(state.raw["version"]),
+                possessor=_org(int(state.raw["possessor"])),
+                title_holder=_org(int(state.raw["holder"])),
+                carrier=carrier.key if carrier is not None else None,
+            )
+
+        if current != checksum.hex:
+            return answer(False, "SUPERSEDED")
+        live = state.status in ("ISSUED", "SURRENDER_PENDING_DELIVERY", "SURRENDER_PENDING_AMENDMENT")
+        return answer(live, "LIVE_TITLE" if live else state.status)
+
+    # -- steps -------------------------------------------------------------------------------------
+    def _earlier(self, ctx: WriteContext, kind: str) -> Operation | None:
+        """The operation an idempotency key already made for this same request, before any side effect."""
+        if ctx.idempotency_key is None:
+            return None
+        op = self.outbox.find(str(ctx.org), ctx.idempotency_key)
+        if op is None:
+            return None
+        probe = Write(str(ctx.org), kind, op.target, b"", op.signer, body=ctx.body)
+        if probe.request_hash() != op.request_hash:
+            raise IdempotencyConflict(str(ctx.org), ctx.idempotency_key, op.id)
+        return op
+
+    def _enqueue(
+        self, ctx: WriteContext, kind: str, function: str, args: tuple[Any, ...], signer: str
+    ) -> Operation:
+        write = Write.call(
+            self.registry,
+            function,
+            *args,
+            org=str(ctx.org),
+            kind=kind,
+            signer=signer,
+            body=ctx.body,
+            idempotency_key=ctx.idempotency_key,
+        )
+        return self.outbox.enqueue(write)
+
+    def _bind(self, facts: DocumentFacts, carrier: Member) -> tuple[Member | None, Member | None]:
+        """Issuing binds the document to the ledger: carrier, consignee, endorsee, status."""
+        problems: list[FieldProblem] = []
+        if facts.status != "ISSUED":
+            problems.append(
+                FieldProblem(
+                    "$.document.transportDocumentStatus",
+                    "status",
+                    f"is {facts.status!r}; only an ISSUED transport document becomes a title",
+                )
+            )
+        if not _legal_id_matches(carrier.legal_id, facts.carrier_code):
+            problems.append(
+                FieldProblem(
+                    "$.document.carrierCode",
+                    "carrier",
+                    f"{facts.carrier_code!r} is not the issuing carrier's code ({carrier.legal_id!r})",
+                )
+            )
+        consignee = self._resolve(facts.consignee_codes)
+        if facts.kind is not BillKind.NEGOTIABLE and consignee is None:
+            problems.append(
+                FieldProblem(
+                    "$.document.documentParties.consignee.identifyingCodes",
+                    "member",
+                    "the consignee of a straight B/L or sea waybill must be a member organisation "
+                    "(one partyCode equal to its legal identifier)",
+                )
+            )
+        endorsee = self._resolve(facts.endorsee_codes)
+        if facts.endorsee_codes and endorsee is None:
+            problems.append(
+                FieldProblem(
+                    "$.document.documentParties.endorsee.identifyingCodes",
+                    "member",
+                    "the named endorsee must be a member organisation (partyCode = its legal identifier)",
+                )
+            )
+        if problems:
+            raise DocumentNotBound(problems)
+        return consignee, endorsee
+
+    def _resolve(self, codes: tuple[IdentifyingCode, ...]) -> Member | None:
+        for code in codes:
+            member = self.orgs.by_legal_id(code.party_code)
+            if member is not None:
+                return member
+        return None
+
+    def _readers(self, members: list[Member | None]) -> dict[int, bytes]:
+        out = {}
+        for member in members:
+            if member is not None and any(member.encryption_key):
+                out[member.id] = member.encryption_key
+        if not out:
+            raise ValidationFailed(
+                [FieldProblem("$", "encryptionKey", "no party of this title has published a document key")]
+            )
+        return out
+
+    def _entitle(self, bill_id: int, new_org: int) -> None:
+        """Give ``new_org`` a wrap of the current document's key, through an entitled org this node holds."""
+        try:
+            member = self.orgs.get(new_org)
+            if not any(member.encryption_key):
+                _log.warning("organisation %s has published no document key; not entitled yet", new_org)
+                return
+            cid = str(self._last_issued(bill_id).args["cid"])
+            entitled = self.documents.entitled(cid)
+            if new_org in entitled:
+                return
+            via = next((o for o in sorted(entitled) if o in self.orgs.wallets), None)
+            if via is None:
+                _log.warning("no entitled organisation's key on this node to entitle %s", new_org)
+                return
+            self.documents.entitle(
+                cid, new_org, member.encryption_key, via, self.orgs.wallets[via].document_key
+            )
+        except (NotFound, UnknownOrganisation, NotEntitled):
+            _log.warning("could not entitle organisation %s to bill %s", new_org, bill_id_hex(bill_id))
+
+    def _check_action(self, request: BillAction, needs: str) -> list[FieldProblem]:
+        problems = []
+        if needs in ("recipient", "pledge") and not request.recipient:
+            problems.append(
+                FieldProblem("$.recipient", "required", f"{request.action} needs a recipient org id")
+            )
+        if needs not in ("recipient", "pledge") and request.recipient:
+            problems.append(FieldProblem("$.recipient", "forbidden", f"{request.action} takes no recipient"))
+        if needs == "reason" and request.reason_code not in ("SWTP", "COD", "SWI"):
+            problems.append(
+                FieldProblem("$.reasonCode", "required", "SURRENDER_FOR_AMENDMENT needs SWTP, COD or SWI")
+            )
+        if needs != "reason" and request.reason_code:
+            problems.append(
+                FieldProblem("$.reasonCode", "forbidden", f"{request.action} takes no reasonCode")
+            )
+        if needs == "pledge" and request.pledge is None:
+            problems.append(
+                FieldProblem(
+                    "$.pledge", "required", "PLEDGE needs amount, currency, registrationRef, expiresAt"
+                )
+            )
+        if needs != "pledge" and request.pledge is not None:
+            problems.append(FieldProblem("$.pledge", "forbidden", f"{request.action} takes no pledge terms"))
+        if needs == "pledge" and request.pledge is not None:
+            try:
+                _pledge_args(request.pledge)
+            except ValidationFailed as exc:
+                problems.extend(exc.problems)
+        return problems
+
+    def _state(self, bill_id: int) -> _Chain:
+        return _Chain(dict(self.registry.call("bill", bill_id)))
+
+    def _may_see(self, bill_id: int, state: _Chain, org: int) -> bool:
+        if state.status == "NONE":
+            return False
+        return org in state.parties() or org in self.documents.orgs_for_bill(bill_id_hex(bill_id))
+
+    def _visible(self, bill_id: int, org: int) -> _Chain:
+        """The title's state if it exists and ``org`` may know it; :class:`NotFound` otherwise."""
+        state = self._state(bill_id)
+        if not self._may_see(bill_id, state, org):
+            raise NotFound(f"no bill {bill_id_hex(bill_id)}")
+        return state
+
+    def _logs(self, topic: str, bill_id: int | None) -> list[DecodedEvent]:
+        topics: list[Any] = [topic]
+        if bill_id is not None:
+            topics.append(bill_id_hex(bill_id))
+        head = self.chain.block_number()
+        return self.chain.get_logs(self.registry.address, self.ledger.deployment.block_number, head, topics)
+
+    def _last_issued(self, bill_id: int) -> DecodedEvent:
+        events = self._logs(self._issued_topic, bill_id)
+        if not events:
+            raise NotFound(f"no bill {bill_id_hex(bill_id)}")
+        return events[-1]
+
+    def _view(self, bill_id: int, state: _Chain) -> BillView:
+        issued = self._last_issued(bill_id)
+        raw = state.raw
+        pledge = None
+        if int(raw["pledgeStatus"]) != 0:
+            p = dict(self.registry.call("pledgeOf", bill_id))
+            if int(p["status"]) != 0:
+                pledge = _pledge_view(p)
+        kind = KINDS[int(raw["kind"])]
+        return BillView(
+            id=bill_id_hex(bill_id),
+            transport_document_reference=str(issued.args["transportDocumentReference"]),
+            carrier=str(int(raw["carrier"])),
+            kind=kind,
+            status=state.status,
+            possessor=_org(int(raw["possessor"])),
+            title_holder=_org(int(raw["holder"])),
+            consignee=_org(int(issued.args["consignee"])),
+            version=int(raw["version"]),
+            document_checksum=bytes(issued.args["checksum"]).hex(),
+            cid=str(issued.args["cid"]),
+            pledge=pledge,
+            issued_at_block=issued.block_number,
+        )
+
+
+# ------------------------------------------------------------------------------------------ helpers
+
+
+def _has_role(state: _Chain, org: int, role: str) -> bool:
+    key = {"possessor": "possessor", "holder": "holder", "carrier": "carrier", "pledgee": "pledgee"}[role]
+    return int(state.raw[key]) == org
+
+
+def _legal_id_matches(legal_id: str, carrier_code: str) -> bool:
+    """The document's carrierCode (SMDG/SCAC) is the carrier's legal identifier, or its last part."""
+    legal = legal_id.strip().upper()
+    code = carrier_code.strip().upper()
+    return legal == code or legal.rsplit(":", 1)[-1] == code
+
+
+def minor_units(currency: str) -> int:
+    return _MINOR_UNITS.get(currency, 2)
+
+
+def _pledge_args(terms: PledgeTerms) -> tuple[int, bytes, bytes, int]:
+    problems = []
+    currency = terms.currency
+    if len(currency) != 3 or not currency.isascii() or not currency.isalpha() or not currency.isupper():
+        problems.append(FieldProblem("$.pledge.currency", "iso4217", "three upper-case letters, e.g. USD"))
+    exponent = minor_units(currency)
+    amount = 0
+    try:
+        value = Decimal(terms.amount)
+        scaled = value.scaleb(exponent)
+        if not value.is_finite() or value <= 0 or scaled != scaled.to_integral_value() or scaled >= 2**128:
+            raise InvalidOperation
+        amount = int(scaled)
+    except InvalidOperation:
+        problems.append(
+            FieldProblem(
+                "$.pledge.amount",
+                "decimal",
+                f"a positive decimal string with at most {exponent} decimals for {currency} (1250000.00)",
+            )
+        )
+    reference = terms.registration_ref.encode("utf-8")
+    if not reference or len(reference) > 32:
+        problems.append(FieldProblem("$.pledge.registrationRef", "length", "1 to 32 bytes of UTF-8"))
+    if terms.expires_at.tzinfo is None:
+        problems.append(FieldProblem("$.pledge.expiresAt", "rfc3339", "an RFC 3339 time with its offset"))
+    if problems:
+        raise ValidationFailed(problems)
+    return amount, currency.encode("ascii"), reference.ljust(32, b"\x00"), int(terms.expires_at.timestamp())
+
+
+def _pledge_view(p: dict[str, Any]) -> PledgeView:
+    currency = bytes(p["currency"]).decode("ascii", "replace")
+    exponent = minor_units(currency)
+    amount = Decimal(int(p["amount"])).scaleb(-exponent)
+    return PledgeView(
+        status=PLEDGE_STATUSES[int(p["status"])],
+        pledgee=str(int(p["pledgee"])),
+        amount=f"{amount:.{exponent}f}",
+        currency=currency,
+        registration_ref=bytes(p["registrationRef"]).rstrip(b"\x00").decode("utf-8", "replace"),
+        expires_at=datetime.fromtimestamp(int(p["expiry"]), UTC),
+    )

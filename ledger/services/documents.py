@@ -96,6 +96,14 @@ class Documents:
             rows = session.scalars(select(DocumentKeyWrap).where(DocumentKeyWrap.cid == cid)).all()  # type: ignore[arg-type]
         return {row.org: KeyWrap.from_bytes(row.wrap) for row in rows}
 
+    def orgs_for_bill(self, bill_id: str) -> set[int]:
+        """Every organisation holding a key wrap of any version of the title's document."""
+        with self.db.transaction() as session:
+            rows = session.scalars(
+                select(DocumentKeyWrap).where(DocumentKeyWrap.bill_id == bill_id.lower())  # type: ignore[arg-type]
+            ).all()
+        return {row.org for row in rows}
+
     def entitled(self, cid: str) -> set[int]:
         return set(self.wraps_of(cid))
 

@@ -1,7 +1,154 @@
-"""Routes of the bills noun (filled in by the next commit)."""
+"""e-B/L routes: issue, list, read, history, document, actions, amend, by reference, collateral
+statement. Each handler parses, takes the caller's organisation and calls ``ledger.services.bills``."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
 
-router = APIRouter(tags=["bills"])
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from ledger.services.bills import BillAction, Bills, PledgeTerms, WriteContext, parse_bill_id
+from ledger_api.deps import CurrentOrg, IdempotencyKey, LedgerDep, PreferWait
+from ledger_api.responses import operation_response
+from ledger_api.schemas.bills import (
+    AmendBill,
+    Bill,
+    BillActionRequest,
+    BillPage,
+    BillRole,
+    BillStatus,
+    History,
+    HistoryItem,
+    IssueBill,
+)
+from ledger_api.schemas.common import PROBLEM_RESPONSES, TITLE_ID_PATTERN, problem_responses
+from ledger_api.schemas.operations import Operation
+
+router = APIRouter(prefix="/v1/bills", tags=["bills"])
+
+BillId = Annotated[
+    str,
+    Path(
+        alias="id",
+        pattern=TITLE_ID_PATTERN,
+        description="Title id: 0x + 64 hex digits",
+        examples=["0x" + "5c" * 32],
+    ),
+]
+_WRITE = {
+    "status_code": 202,
+    "response_model": Operation,
+    "responses": {
+        200: {"model": Operation, "description": "Final operation (after `Prefer: wait`)"},
+        **PROBLEM_RESPONSES,
+    },
+}
+_READ = problem_responses(401, 404, 422)
+
+
+def _bills(ledger: Any) -> Bills:
+    bills: Bills = ledger.services["bills"]
+    return bills
+
+
+def _ctx(org: CurrentOrg, body: dict[str, Any], key: str | None) -> WriteContext:
+    return WriteContext(org=org.id, body=body, idempotency_key=key)
+
+
+@router.post("", summary="Issue an e-B/L (carrier)", **_WRITE)  # type: ignore[arg-type]
+async def issue_bill(
+    request: IssueBill, org: CurrentOrg, ledger: LedgerDep, key: IdempotencyKey, wait: PreferWait
+) -> JSONResponse:
+    body = request.model_dump(mode="json", by_alias=True)
+    op = await run_in_threadpool(
+        _bills(ledger).issue, request.document, request.issue_to, _ctx(org, body, key)
+    )
+    return await operation_response(ledger, op.id, org.key, wait)
+
+
+@router.get("", response_model=BillPage, responses=_READ, summary="Titles your organisation is a party of")
+def list_bills(
+    org: CurrentOrg,
+    ledger: LedgerDep,
+    role: Annotated[BillRole | None, Query(description="Your organisation's role in the title")] = None,
+    status: Annotated[BillStatus | None, Query()] = None,
+    cursor: Annotated[str | None, Query(pattern=TITLE_ID_PATTERN)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> BillPage:
+    items, next_cursor = _bills(ledger).list_for(org.id, role, status, cursor, limit)
+    return BillPage(items=[Bill.of(v) for v in items], next_cursor=next_cursor)
+
+
+@router.get(
+    "/by-reference/{carrier}/{reference}",
+    response_model=Bill,
+    responses=_READ,
+    summary="A title by its carrier and transport document reference",
+)
+def bill_by_reference(
+    carrier: Annotated[str, Path(pattern=r"^[1-9][0-9]{0,9}$")],
+    reference: Annotated[str, Path(min_length=1, max_length=20)],
+    org: CurrentOrg,
+    ledger: LedgerDep,
+) -> Bill:
+    return Bill.of(_bills(ledger).by_reference(carrier, reference, org.id))
+
+
+@router.get("/{id}", response_model=Bill, responses=_READ, summary="One title")
+def get_bill(bill_id: BillId, org: CurrentOrg, ledger: LedgerDep) -> Bill:
+    return Bill.of(_bills(ledger).get(parse_bill_id(bill_id), org.id))
+
+
+@router.get("/{id}/history", response_model=History, responses=_READ, summary="Every action on a title")
+def bill_history(bill_id: BillId, org: CurrentOrg, ledger: LedgerDep) -> History:
+    entries = _bills(ledger).history(parse_bill_id(bill_id), org.id)
+    return History(items=[HistoryItem.of(e) for e in entries])
+
+
+@router.get(
+    "/{id}/document",
+    responses={
+        **problem_responses(401, 403, 404, 422),
+        200: {"description": "The decrypted DCSA Transport Document (current version)"},
+    },
+    summary="The decrypted transport document (carrier and every past possessor or holder)",
+)
+def bill_document(bill_id: BillId, org: CurrentOrg, ledger: LedgerDep) -> JSONResponse:
+    return JSONResponse(_bills(ledger).document(parse_bill_id(bill_id), org.id))
+
+
+@router.post("/{id}/actions", summary="Act on a title (DCSA action codes, pledge actions)", **_WRITE)  # type: ignore[arg-type]
+async def act_on_bill(
+    bill_id: BillId,
+    request: BillActionRequest,
+    org: CurrentOrg,
+    ledger: LedgerDep,
+    key: IdempotencyKey,
+    wait: PreferWait,
+) -> JSONResponse:
+    body = {"billId": bill_id.lower(), **request.model_dump(mode="json", by_alias=True)}
+    pledge = None
+    if request.pledge is not None:
+        p = request.pledge
+        pledge = PledgeTerms(p.amount, p.currency, p.registration_ref, p.expires_at)
+    action = BillAction(request.action, request.recipient, request.reason_code, request.remark, pledge)
+    op = await run_in_threadpool(_bills(ledger).act, parse_bill_id(bill_id), action, _ctx(org, body, key))
+    return await operation_response(ledger, op.id, org.key, wait)
+
+
+@router.post("/{id}/amend", summary="Re-issue the amended document (carrier)", **_WRITE)  # type: ignore[arg-type]
+async def amend_bill(
+    bill_id: BillId,
+    request: AmendBill,
+    org: CurrentOrg,
+    ledger: LedgerDep,
+    key: IdempotencyKey,
+    wait: PreferWait,
+) -> JSONResponse:
+    body = {"billId": bill_id.lower(), **request.model_dump(mode="json", by_alias=True)}
+    op = await run_in_threadpool(
+        _bills(ledger).amend, parse_bill_id(bill_id), request.document, _ctx(org, body, key)
+    )
+    return await operation_response(ledger, op.id, org.key, wait)

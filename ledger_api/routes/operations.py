@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from ledger_api.deps import CurrentOrg, LedgerDep, PreferWait
 from ledger_api.responses import wait_for_operation
-from ledger_api.schemas.common import PROBLEM_RESPONSES
+from ledger_api.schemas.common import problem_responses
 from ledger_api.schemas.operations import Operation
 
 router = APIRouter(prefix="/v1/operations", tags=["operations"])
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1/operations", tags=["operations"])
 @router.get(
     "/{operation_id}",
     response_model=Operation,
-    responses={k: v for k, v in PROBLEM_RESPONSES.items() if k in (401, 404)},
+    responses=problem_responses(401, 404),
     summary="Read an operation (with `Prefer: wait=N`, wait until it is final)",
 )
 async def get_operation(

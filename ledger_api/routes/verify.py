@@ -1,7 +1,23 @@
-"""Routes of the verify noun (filled in by the next commit)."""
+"""``POST /v1/verify``: is this transport document the current version of a live title?"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-router = APIRouter(tags=["verify"])
+from ledger.services.bills import Bills
+from ledger_api.deps import CurrentOrg, LedgerDep
+from ledger_api.schemas.bills import VerifyRequest, VerifyResult
+from ledger_api.schemas.common import problem_responses
+
+router = APIRouter(prefix="/v1", tags=["verify"])
+
+
+@router.post(
+    "/verify",
+    response_model=VerifyResult,
+    responses=problem_responses(401, 413, 415, 422),
+    summary="Check a transport document against the ledger (checksum, status, who controls it)",
+)
+def verify(request: VerifyRequest, org: CurrentOrg, ledger: LedgerDep) -> VerifyResult:
+    bills: Bills = ledger.services["bills"]
+    return VerifyResult.of(bills.verify(request.document))

@@ -77,3 +77,8 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         422: "Invalid input: VALIDATION_FAILED (every failing path), UNKNOWN_ORGANISATION, a bad argument",
     }.items()
 }
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``responses`` entries of these problem statuses (all of them when none given)."""
+    return {k: v for k, v in PROBLEM_RESPONSES.items() if not statuses or k in statuses}

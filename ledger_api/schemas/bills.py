@@ -1,0 +1,253 @@
+"""Bodies of the e-B/L routes: issue, actions, amend, the bill, its history, verify."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, ConfigDict, Field
+
+from ledger.services.bills import BillView, HistoryEntry, Verification
+from ledger_api.schemas.common import ORG_ID_PATTERN, ApiModel
+
+ActionCode = Literal[
+    "TRANSFER",
+    "ENDORSE",
+    "ENDORSE_TO_ORDER",
+    "BLANK_ENDORSE",
+    "SIGN",
+    "SURRENDER_FOR_DELIVERY",
+    "SURRENDER_FOR_AMENDMENT",
+    "SACC",
+    "SREJ",
+    "REJECT",
+    "VOID",
+    "SWITCH_TO_PAPER",
+    "PLEDGE",
+    "ACCEPT_PLEDGE",
+    "RELEASE_PLEDGE",
+    "ENFORCE_PLEDGE",
+]
+BillStatus = Literal[
+    "ISSUED",
+    "SURRENDER_PENDING_DELIVERY",
+    "SURRENDER_PENDING_AMENDMENT",
+    "ACCOMPLISHED",
+    "SURRENDERED_FOR_AMENDMENT",
+    "SWITCHED_TO_PAPER",
+    "VOIDED",
+]
+BillRole = Literal["possessor", "holder", "carrier", "pledgee"]
+
+_DOCUMENT_EXAMPLE: dict[str, Any] = {
+    "transportDocumentReference": "DOLU2611270001",
+    "transportDocumentStatus": "ISSUED",
+    "transportDocumentTypeCode": "BOL",
+    "isToOrder": True,
+    "carrierCode": "DOLU",
+    "carrierCodeListProvider": "SMDG",
+    "…": "the rest of a DCSA eBL 3.0.3 TransportDocument",
+}
+
+
+class IssueBill(ApiModel):
+    """ISSUE: the carrier (the caller) issues ``document`` to ``issueTo``."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"document": _DOCUMENT_EXAMPLE, "issueTo": "5"}]}
+    )
+
+    document: dict[str, Any] = Field(description="A DCSA eBL 3.0.3 Transport Document, status ISSUED.")
+    issue_to: str = Field(pattern=ORG_ID_PATTERN, description="Org id of the first possessor (shipper).")
+
+
+class AmendBill(ApiModel):
+    """Re-issue of the amended document (carrier, after SACC of a surrender for amendment)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"document": _DOCUMENT_EXAMPLE}]})
+
+    document: dict[str, Any]
+
+
+class PledgeTerms(ApiModel):
+    amount: str = Field(pattern=r"^[0-9]{1,30}(\.[0-9]{1,6})?$", examples=["1250000.00"])
+    currency: str = Field(pattern=r"^[A-Z]{3}$", examples=["USD"])
+    registration_ref: str = Field(min_length=1, max_length=32, examples=["CN-PLEDGE-2026-000123"])
+    expires_at: AwareDatetime = Field(examples=["2026-12-31T23:59:59Z"])
+
+
+class BillActionRequest(ApiModel):
+    """One DCSA action on a title by the caller's organisation."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"action": "TRANSFER", "recipient": "6", "remark": "to the consignee"},
+                {"action": "SURRENDER_FOR_AMENDMENT", "reasonCode": "COD"},
+                {
+                    "action": "PLEDGE",
+                    "recipient": "9",
+                    "pledge": {
+                        "amount": "1250000.00",
+                        "currency": "USD",
+                        "registrationRef": "CN-PLEDGE-2026-000123",
+                        "expiresAt": "2026-12-31T23:59:59Z",
+                    },
+                },
+                {"action": "SACC"},
+            ]
+        }
+    )
+
+    action: ActionCode
+    recipient: str | None = Field(default=None, pattern=ORG_ID_PATTERN)
+    reason_code: Literal["SWTP", "COD", "SWI"] | None = None
+    remark: str | None = Field(
+        default=None, max_length=2000, description="Kept off chain; its hash is recorded."
+    )
+    pledge: PledgeTerms | None = None
+
+
+class Pledge(ApiModel):
+    status: Literal["REQUESTED", "ACTIVE"]
+    pledgee: str
+    amount: str
+    currency: str
+    registration_ref: str
+    expires_at: datetime
+
+
+class Bill(ApiModel):
+    """A title as the ledger knows it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "0x5c3a" + "0" * 60,
+                    "transportDocumentReference": "DOLU2611270001",
+                    "carrier": "4",
+                    "kind": "NEGOTIABLE",
+                    "status": "ISSUED",
+                    "possessor": "5",
+                    "titleHolder": "5",
+                    "consignee": None,
+                    "version": 1,
+                    "documentChecksum": "9f2c" + "0" * 60,
+                    "cid": "bafkrei…",
+                    "pledge": None,
+                    "issuedAtBlock": 42,
+                }
+            ]
+        }
+    )
+
+    id: str
+    transport_document_reference: str
+    carrier: str
+    kind: Literal["NEGOTIABLE", "STRAIGHT", "SWB"]
+    status: str
+    possessor: str | None
+    title_holder: str | None
+    consignee: str | None
+    version: int
+    document_checksum: str
+    cid: str
+    pledge: Pledge | None
+    issued_at_block: int
+
+    @classmethod
+    def of(cls, view: BillView) -> Bill:
+        pledge = None
+        if view.pledge is not None:
+            p = view.pledge
+            pledge = Pledge(
+                status=p.status,  # type: ignore[arg-type]
+                pledgee=p.pledgee,
+                amount=p.amount,
+                currency=p.currency,
+                registration_ref=p.registration_ref,
+                expires_at=p.expires_at,
+            )
+        return cls(
+            id=view.id,
+            transport_document_reference=view.transport_document_reference,
+            carrier=view.carrier,
+            kind=view.kind,  # type: ignore[arg-type]
+            status=view.status,
+            possessor=view.possessor,
+            title_holder=view.title_holder,
+            consignee=view.consignee,
+            version=view.version,
+            document_checksum=view.document_checksum,
+            cid=view.cid,
+            pledge=pledge,
+            issued_at_block=view.issued_at_block,
+        )
+
+
+class BillPage(ApiModel):
+    items: list[Bill]
+    next_cursor: str | None = None
+
+
+class HistoryItem(ApiModel):
+    action: str
+    actor: str
+    recipient: str | None
+    reason_code: str | None
+    remark_hash: str | None
+    block_number: int
+    tx_hash: str
+    log_index: int
+
+    @classmethod
+    def of(cls, entry: HistoryEntry) -> HistoryItem:
+        return cls(**{k: getattr(entry, k) for k in cls.model_fields})
+
+
+class History(ApiModel):
+    items: list[HistoryItem]
+    next_cursor: str | None = None
+
+
+class VerifyRequest(ApiModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"document": _DOCUMENT_EXAMPLE}]})
+
+    document: dict[str, Any]
+
+
+class VerifyResult(ApiModel):
+    """Whether the document is the current version of a live title, and who controls it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "checksum": "9f2c" + "0" * 60,
+                    "accepted": False,
+                    "reason": "SUPERSEDED",
+                    "billId": "0x5c3a" + "0" * 60,
+                    "status": "ISSUED",
+                    "version": 2,
+                    "possessor": "5",
+                    "titleHolder": "5",
+                    "carrier": "4",
+                }
+            ]
+        }
+    )
+
+    checksum: str
+    accepted: bool
+    reason: str = Field(description="LIVE_TITLE, SUPERSEDED, NOT_ISSUED, UNKNOWN_CARRIER, or a final status")
+    bill_id: str | None = None
+    status: str | None = None
+    version: int | None = None
+    possessor: str | None = None
+    title_holder: str | None = None
+    carrier: str | None = None
+
+    @classmethod
+    def of(cls, result: Verification) -> VerifyResult:
+        return cls(**{k: getattr(result, k) for k in cls.model_fields})

@@ -1,0 +1,104 @@
+"""e-B/L lifecycle through HTTP by the named organisations, on a real chain, database and store."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.api.conftest import Api, transport_document
+
+PLEDGE = {
+    "amount": "1250000.00",
+    "currency": "USD",
+    "registrationRef": "CN-PLEDGE-2026-000123",
+    "expiresAt": "2099-12-31T23:59:59Z",
+}
+
+
+def issue(api: Api, document: dict[str, Any], to: str = "shipper") -> str:
+    answer = api.post("/v1/bills", "carrier", {"document": document, "issueTo": api.org(to)})
+    assert answer.status_code == 200, answer.text
+    operation = answer.json()
+    assert operation["status"] == "mined", operation
+    bill_id: str = operation["result"]["billId"]
+    return bill_id
+
+
+def act(api: Api, bill_id: str, who: str, action: str, **fields: Any) -> Any:
+    return api.post(f"/v1/bills/{bill_id}/actions", who, {"action": action, **fields})
+
+
+def mined(answer: Any) -> dict[str, Any]:
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    assert body["status"] == "mined", body
+    return body
+
+
+def refused(answer: Any, status: int, code: str) -> dict[str, Any]:
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = answer.json()
+    assert body["code"] == code, body
+    return body
+
+
+def bill(api: Api, bill_id: str, who: str = "carrier") -> dict[str, Any]:
+    answer = api.get(f"/v1/bills/{bill_id}", who)
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+def test_negotiable_bill_lifecycle_pledge_release_endorse_surrender_accomplished(api: Api) -> None:
+    document = transport_document(api, "negotiable")
+    bill_id = issue(api, document)
+    state = bill(api, bill_id, "shipper")
+    assert (state["status"], state["possessor"], state["titleHolder"], state["kind"]) == (
+        "ISSUED",
+        api.org("shipper"),
+        api.org("shipper"),
+        "NEGOTIABLE",
+    )
+    assert api.get(f"/v1/bills/{bill_id}/document", "shipper").json() == document
+
+    mined(act(api, bill_id, "shipper", "PLEDGE", recipient=api.org("bank"), pledge=PLEDGE))
+    mined(act(api, bill_id, "bank", "ACCEPT_PLEDGE"))
+    pledge = bill(api, bill_id, "bank")["pledge"]
+    assert (
+        pledge["status"] == "ACTIVE"
+        and pledge["amount"] == "1250000.00"
+        and pledge["pledgee"] == api.org("bank")
+    )
+
+    before = api.snapshot()
+    second = act(api, bill_id, "shipper", "PLEDGE", recipient=api.org("bank"), pledge=PLEDGE)
+    refused(second, 409, "BILL_PLEDGED")
+    surrender = act(api, bill_id, "shipper", "SURRENDER_FOR_DELIVERY")
+    body = refused(surrender, 409, "BILL_PLEDGED")
+    assert body["args"]["pledgee"] == int(api.org("bank"))
+    assert api.snapshot() == before
+
+    mined(act(api, bill_id, "bank", "RELEASE_PLEDGE"))
+    mined(act(api, bill_id, "shipper", "ENDORSE", recipient=api.org("consignee")))
+    state = bill(api, bill_id, "consignee")
+    assert (state["possessor"], state["titleHolder"], state["pledge"]) == (
+        api.org("consignee"),
+        api.org("consignee"),
+        None,
+    )
+    assert api.get(f"/v1/bills/{bill_id}/document", "consignee").json() == document
+    assert bill(api, bill_id)["cid"] == state["cid"]
+
+    mined(act(api, bill_id, "consignee", "SURRENDER_FOR_DELIVERY"))
+    mined(act(api, bill_id, "carrier", "SACC"))
+    assert bill(api, bill_id, "consignee")["status"] == "ACCOMPLISHED"
+    history = [h["action"] for h in api.get(f"/v1/bills/{bill_id}/history", "carrier").json()["items"]]
+    assert history == [
+        "ISSUE",
+        "PLEDGE",
+        "ACCEPT_PLEDGE",
+        "RELEASE_PLEDGE",
+        "ENDORSE",
+        "SURRENDER_FOR_DELIVERY",
+        "SACC",
+    ]
