@@ -376,9 +376,10 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, IERC721Metadata, MemberC
     /// @inheritdoc IBillOfLadingRegistry
     function acceptSurrender(uint256 billId, bytes32 remarkHash) external {
         (uint32 actor, Bill memory b) = _pendingForCarrier(billId);
-        b.status = b.status == BillStatus.SURRENDER_PENDING_DELIVERY
-            ? BillStatus.ACCOMPLISHED
-            : BillStatus.SURRENDERED_FOR_AMENDMENT;
+        b.status =
+            b.status == BillStatus.SURRENDER_PENDING_DELIVERY
+                ? BillStatus.ACCOMPLISHED
+                : BillStatus.SURRENDERED_FOR_AMENDMENT;
         _bills[billId] = b.pack();
         _acted(billId, actor, b.prevPossessor, BillAction.SACC, SurrenderReason.NONE, remarkHash);
     }
@@ -411,7 +412,16 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, IERC721Metadata, MemberC
         b.flags &= BillPacking.F_CLOSED;
         _checksums[billId] = checksum;
         _deliver(billId, b, actor, back);
-        emit BillIssued(billId, actor, b.kind, b.kind == BillKind.NEGOTIABLE ? 0 : b.holder, b.version, checksum, "", cid);
+        emit BillIssued(
+            billId,
+            actor,
+            b.kind,
+            b.kind == BillKind.NEGOTIABLE ? 0 : b.holder,
+            b.version,
+            checksum,
+            "",
+            cid
+        );
         _acted(billId, actor, back, BillAction.REISSUE, SurrenderReason.NONE, remarkHash);
     }
 

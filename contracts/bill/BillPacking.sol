@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {Bill, BillKind, BillStatus, PledgeStatus} from "../types/BillTypes.sol";
+import {Bill} from "../types/BillTypes.sol";
 
 /// @title Packing of a {Bill} into one storage word
 /// @notice Same bit layout as the compiler's packing of `struct Bill` (fields from the lowest bits up).

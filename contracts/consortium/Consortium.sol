@@ -21,11 +21,18 @@ contract Consortium is IConsortium {
     struct OrgRecord {
         uint16 roles;
         bool suspended;
+        uint8 nodeCount;
         address admin;
         uint64 admittedAt;
         bytes32 encryptionKey;
         string legalId;
         string name;
+    }
+
+    /// @dev Membership of one account (one slot).
+    struct AccountRecord {
+        uint32 org;
+        uint32 indexPlusOne;
     }
 
     /// @dev Proposal state; `data` is kept so execution decodes exactly what was voted on.
@@ -50,11 +57,10 @@ contract Consortium is IConsortium {
     mapping(uint32 org => OrgRecord) private _orgRecords;
     mapping(bytes32 legalIdHash => uint32 org) private _orgByLegalId;
     mapping(uint32 org => address[]) private _accounts;
-    mapping(address account => uint32 org) private _orgOf;
-    mapping(address account => uint256 indexPlusOne) private _accountIndex;
+    /// @dev The organisation an account acts for and its position in `_accounts[org]` plus one.
+    mapping(address account => AccountRecord) private _accountOf;
 
     mapping(bytes32 enodeHash => uint32 org) private _nodeOrg;
-    mapping(uint32 org => uint256) private _nodeCount;
 
     mapping(uint256 proposalId => ProposalRecord) private _proposals;
     mapping(uint256 proposalId => mapping(address governor => bool)) private _approved;
@@ -192,7 +198,8 @@ contract Consortium is IConsortium {
         } else {
             address g = abi.decode(data, (address));
             if (!_isGovernor[g]) revert ConsortiumNotGovernor(g);
-            if (_threshold > _governors.length - 1) revert ConsortiumInvalidThreshold(_threshold, _governors.length - 1);
+            if (_threshold > _governors.length - 1)
+                revert ConsortiumInvalidThreshold(_threshold, _governors.length - 1);
         }
     }
 
@@ -260,7 +267,7 @@ contract Consortium is IConsortium {
         if (existing != 0) revert ConsortiumDuplicateLegalId(legalId, existing);
         if (roles & ~_ALL_ROLES != 0) revert ConsortiumInvalidRole(roles);
         if (admin == address(0)) revert ConsortiumZeroAddress();
-        if (_orgOf[admin] != 0) revert ConsortiumAccountTaken(admin, _orgOf[admin]);
+        if (_accountOf[admin].org != 0) revert ConsortiumAccountTaken(admin, _accountOf[admin].org);
     }
 
     function _admit(
@@ -302,7 +309,7 @@ contract Consortium is IConsortium {
         OrgRecord storage rec = _asAdmin(org);
         if (rec.suspended) revert ConsortiumOrganisationSuspended(org);
         if (account == address(0)) revert ConsortiumZeroAddress();
-        if (_orgOf[account] != 0) revert ConsortiumAccountTaken(account, _orgOf[account]);
+        if (_accountOf[account].org != 0) revert ConsortiumAccountTaken(account, _accountOf[account].org);
         _linkAccount(org, account, rec);
     }
 
@@ -310,8 +317,7 @@ contract Consortium is IConsortium {
         address[] storage accounts = _accounts[org];
         if (accounts.length >= MAX_ACCOUNTS) revert ConsortiumTooManyAccounts(org, MAX_ACCOUNTS);
         accounts.push(account);
-        _accountIndex[account] = accounts.length;
-        _orgOf[account] = org;
+        _accountOf[account] = AccountRecord(org, uint32(accounts.length)); // at most MAX_ACCOUNTS
         emit AccountAdded(org, account, msg.sender);
         uint256 n = _caches.length;
         for (uint256 i = 0; i < n; ++i) IMemberCache(_caches[i]).syncMember(account, org, rec.roles, rec.suspended);
@@ -320,16 +326,15 @@ contract Consortium is IConsortium {
     /// @inheritdoc IConsortium
     function removeAccount(uint32 org, address account) external {
         OrgRecord storage rec = _asAdmin(org);
-        if (_orgOf[account] != org) revert ConsortiumAccountNotMember(org, account);
+        if (_accountOf[account].org != org) revert ConsortiumAccountNotMember(org, account);
         if (account == rec.admin) revert ConsortiumAccountIsAdmin(org, account);
         address[] storage accounts = _accounts[org];
-        uint256 index = _accountIndex[account] - 1;
+        uint256 index = _accountOf[account].indexPlusOne - 1;
         address last = accounts[accounts.length - 1];
         accounts[index] = last;
-        _accountIndex[last] = index + 1;
+        _accountOf[last].indexPlusOne = uint32(index + 1);
         accounts.pop();
-        delete _accountIndex[account];
-        delete _orgOf[account];
+        delete _accountOf[account];
         emit AccountRemoved(org, account, msg.sender);
         uint256 n = _caches.length;
         for (uint256 i = 0; i < n; ++i) IMemberCache(_caches[i]).syncMember(account, 0, 0, false);
@@ -339,7 +344,7 @@ contract Consortium is IConsortium {
     function setAdmin(uint32 org, address admin) external {
         OrgRecord storage rec = _asAdmin(org);
         if (rec.suspended) revert ConsortiumOrganisationSuspended(org);
-        if (_orgOf[admin] != org || admin == address(0)) revert ConsortiumAccountNotMember(org, admin);
+        if (_accountOf[admin].org != org || admin == address(0)) revert ConsortiumAccountNotMember(org, admin);
         emit AdminChanged(org, rec.admin, admin);
         rec.admin = admin;
     }
@@ -358,19 +363,19 @@ contract Consortium is IConsortium {
         if (rec.suspended) revert ConsortiumOrganisationSuspended(org);
         bytes32 h = keccak256(bytes(enodeId));
         if (_nodeOrg[h] != 0) revert ConsortiumNodeConflict(h, _nodeOrg[h]);
-        if (_nodeCount[org] >= MAX_NODES) revert ConsortiumTooManyNodes(org, MAX_NODES);
+        if (rec.nodeCount >= MAX_NODES) revert ConsortiumTooManyNodes(org, MAX_NODES);
         _nodeOrg[h] = org;
-        _nodeCount[org] += 1;
+        rec.nodeCount += 1;
         emit NodeAdded(org, h, enodeId);
     }
 
     /// @inheritdoc IConsortium
     function removeNode(uint32 org, string calldata enodeId) external {
-        _asAdmin(org);
+        OrgRecord storage rec = _asAdmin(org);
         bytes32 h = keccak256(bytes(enodeId));
         if (_nodeOrg[h] != org) revert ConsortiumNodeConflict(h, _nodeOrg[h]);
         delete _nodeOrg[h];
-        _nodeCount[org] -= 1;
+        rec.nodeCount -= 1;
         emit NodeRemoved(org, h);
     }
 
@@ -412,7 +417,7 @@ contract Consortium is IConsortium {
 
     /// @inheritdoc IConsortium
     function orgOf(address account) external view returns (uint32) {
-        return _orgOf[account];
+        return _accountOf[account].org;
     }
 
     /// @inheritdoc IConsortium
@@ -465,7 +470,7 @@ contract Consortium is IConsortium {
         uint256,
         bytes calldata
     ) external view returns (bool) {
-        return _isGovernor[sender] || _orgOf[sender] != 0 || (sender == _deployer && !_sealed);
+        return _isGovernor[sender] || _accountOf[sender].org != 0 || (sender == _deployer && !_sealed);
     }
 
     /// @inheritdoc IConsortium
