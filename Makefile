@@ -75,5 +75,15 @@ brownie: install $(BROWNIE_VENV)/.installed ## brownie in its own venv (compile/
 brownie-smoke: brownie ## compile and deploy with brownie on anvil
 	PATH="$(ANVIL_DIR):$$PATH" $(BROWNIE_VENV)/bin/brownie run scripts/brownie_smoke.py --network portledger-dev
 
+# Deploy (or complete) PortLedger on the running chain with brownie; idempotent. The node must already
+# listen on the network's port (portledger-dev: 127.0.0.1:18545). See docs/deployment.md.
+DEPLOY_CONFIG ?= config/consortium.demo.yaml
+DEPLOY_DATA_DIR ?= $(or $(PORTLEDGER_DATA_DIR),data)
+DEPLOY_NETWORK ?= portledger-dev
+.PHONY: deploy
+deploy: build brownie ## deploy the contracts to the running chain (DEPLOY_CONFIG, DEPLOY_DATA_DIR, DEPLOY_NETWORK)
+	PATH="$(ANVIL_DIR):$$PATH" $(BROWNIE_VENV)/bin/brownie run scripts/deploy.py main \
+		$(DEPLOY_CONFIG) $(DEPLOY_DATA_DIR) $(DEPLOY_ADDRESSES) --network $(DEPLOY_NETWORK)
+
 clean: ## remove build outputs (not the virtual environments)
 	rm -rf build reports .pytest_cache .mypy_cache .ruff_cache
