@@ -112,7 +112,7 @@ class OracleSetup:
             reference,
             SWB,
             stack.org("consignee"),
-            0,
+            stack.org("consignee"),
             hashlib.sha256(reference.encode()).digest(),
             CID,
             ZERO32,
