@@ -154,9 +154,15 @@ contract Consortium is IConsortium {
         _approve(proposalId, p);
     }
 
+    /// @dev Approvals are recounted over the current governors, so the vote of a governor removed since
+    ///      it approved no longer counts (the governor set is small: the loop is bounded in practice).
     function _approve(uint256 proposalId, ProposalRecord storage p) private {
         _approved[proposalId][msg.sender] = true;
-        uint32 approvals = p.approvals + 1;
+        uint32 approvals = 0;
+        uint256 n = _governors.length;
+        for (uint256 i = 0; i < n; ++i) {
+            if (_approved[proposalId][_governors[i]]) ++approvals;
+        }
         p.approvals = approvals;
         emit ProposalApproved(proposalId, msg.sender, approvals);
         if (approvals >= _threshold) {

@@ -48,7 +48,7 @@ interface IConsortium {
         ProposalKind kind;
         /// @notice Whether it has been executed.
         bool executed;
-        /// @notice Number of governor approvals so far (the proposer's included).
+        /// @notice Approvals of current governors at the last approval (the proposer's included).
         uint32 approvals;
         /// @notice Governor who proposed it.
         address proposer;
@@ -286,7 +286,8 @@ interface IConsortium {
     /// @return proposalId The proposal id.
     function propose(uint8 kind, bytes calldata data) external returns (uint256 proposalId);
 
-    /// @notice Approves a proposal; it executes when approvals reach the threshold.
+    /// @notice Approves a proposal; it executes when the approvals of the current governors reach the
+    ///         threshold (approvals of governors removed since no longer count).
     /// @param proposalId The proposal.
     function approve(uint256 proposalId) external;
 

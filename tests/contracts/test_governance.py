@@ -382,3 +382,14 @@ def test_removing_an_account_of_a_suspended_organisation_is_allowed(gov: Governe
     gov.decide(SUSPEND, ["uint32"], [trader])
     gov.consortium.transact("removeAccount", trader, extra, sender=admin)
     assert gov.consortium.call("orgOf", extra) == 0
+
+
+def test_approval_of_a_removed_governor_no_longer_counts(gov: Governed) -> None:
+    # governor 2 approves a suspension, then is removed before the second vote arrives
+    pid = gov.propose(SUSPEND, ["uint32"], [gov.org["TERMINAL"]], by=2)
+    gov.decide(REMOVE_GOVERNOR, ["address"], [gov.governors[2]])
+    receipt = gov.approve(pid, by=0)
+    assert receipt.event("ProposalApproved").args["approvals"] == 1
+    assert gov.consortium.call("organisation", gov.org["TERMINAL"])["suspended"] is False
+    gov.approve(pid, by=1)
+    assert gov.consortium.call("organisation", gov.org["TERMINAL"])["suspended"] is True
