@@ -16,6 +16,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(wallet_app, name="wallet")
+app.add_typer(__import__("oracles.cli", fromlist=["app"]).app, name="oracle")
 
 if __name__ == "__main__":
     app()
