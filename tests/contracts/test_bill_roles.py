@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from ledger.chain import ChainClient, ContractRevert
-from tests.contracts.roles import CASE_IDS, CASES, Row
+from tests.contracts.roles import CASE_IDS, CASES, TABLE, Row
 from tests.contracts.roles_attestation import World, build_world
 
 
@@ -45,3 +45,15 @@ def test_only_allowed_callers_succeed_and_others_get_the_named_error(
                 assert refused.value.args == arguments
     finally:
         chain.revert(snap)
+
+
+@pytest.mark.parametrize("contract", ["Consortium", "BillOfLadingRegistry"])
+def test_matrix_covers_every_state_changing_function(chain: ChainClient, contract: str) -> None:
+    abi = chain.artifacts.get(contract).abi
+    writes = {
+        f["name"]
+        for f in abi
+        if f["type"] == "function" and f["stateMutability"] in ("nonpayable", "payable")
+    }
+    covered = {row.function for row in TABLE if row.contract == contract}
+    assert writes <= covered, f"no role-matrix row for {sorted(writes - covered)}"
