@@ -1,0 +1,531 @@
+"""Container release and EIR use cases (DESIGN §1.3): grant, nominate, one-time release codes, gate-out,
+gate-in, and the read of a right and of a container's equipment interchange receipts.
+
+Validates what only the service can (ISO 6346 numbers, organisation ids, EIR fields), turns EIR data into
+what the contract stores (seal and plate hashes, the EIR checksum), pre-checks each write with
+``eth_call`` through the outbox and queues it. Release readiness, holder and terminal checks are the
+ContainerRelease contract's rules: a refusal comes back as its decoded custom error; nothing here restates
+them. Reads rebuild a right's history from the contract's events (``ledger.services.events``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import TYPE_CHECKING, Any
+
+import rfc8785
+from eth_abi.abi import encode as abi_encode
+from eth_utils.crypto import keccak
+
+from ledger.chain import Contract, Receipt
+from ledger.chain.deployment import Deployment, bind
+from ledger.domain import schemas
+from ledger.domain.values import check_container_number
+from ledger.outbox import Operation, Outbox, Write
+from ledger.services.consortium import Actor
+from ledger.services.errors import FieldProblem, NotFound, ValidationFailed
+from ledger.services.events import contract_events
+from ledger.services.organisations import Organisations
+
+if TYPE_CHECKING:
+    from ledger.bootstrap import Ledger
+
+RIGHT_EVENTS = (
+    "ReleaseGranted",
+    "ReleaseNominated",
+    "ReleaseCodeSet",
+    "ReleaseRevoked",
+    "GatedOut",
+    "GatedIn",
+)
+RELEASE_CODE_BYTES = 16  # 128 random bits; the contract refuses fewer than 12 bytes (96 bits)
+UINT64_MAX = (1 << 64) - 1
+
+
+class ReleaseStatus(IntEnum):
+    """``ReleaseTypes.sol`` ReleaseStatus."""
+
+    NONE = 0
+    GRANTED = 1
+    REVOKED = 2
+    GATED_OUT = 3
+    GATED_IN = 4
+
+
+def right_id_of(bill_id: int, container_number: str) -> bytes:
+    """``keccak256(abi.encode(billId, containerSubject))`` as ``ContainerRelease.rightIdOf``."""
+    return keccak(abi_encode(["uint256", "bytes32"], [bill_id, schemas.container_subject(container_number)]))
+
+
+def release_code_hash(release_address: str, right_id: bytes, code: bytes) -> bytes:
+    """The salted hash the contract stores: ``keccak256(abi.encode(address(this), rightId, code))``."""
+    return keccak(abi_encode(["address", "bytes32", "bytes"], [release_address, right_id, code]))
+
+
+def container_problems(numbers: Sequence[str], path: str) -> list[FieldProblem]:
+    problems = []
+    for i, number in enumerate(numbers):
+        why = check_container_number(number)
+        if why is not None:
+            problems.append(FieldProblem(f"{path}[{i}]", "iso6346", why))
+    if len(set(numbers)) != len(numbers):
+        problems.append(FieldProblem(path, "unique", "a container is listed twice"))
+    return problems
+
+
+@dataclass(frozen=True, slots=True)
+class EirData:
+    """Equipment interchange data as the terminal's gate system reports it (personal data stays here)."""
+
+    laden: bool
+    seals: tuple[str, ...] = ()
+    damage_codes: tuple[str, ...] = ()
+    truck_plate: str = ""
+    event_time: int = 0
+    condition: str | None = None
+    remarks: str | None = None
+
+    def document(self, container_number: str, direction: str) -> dict[str, Any]:
+        """The EIR document whose SHA-256 (RFC 8785 canonical JSON) goes on chain."""
+        doc: dict[str, Any] = {
+            "direction": direction,
+            "equipmentReference": container_number,
+            "laden": self.laden,
+            "seals": list(self.seals),
+            "damageCodes": list(self.damage_codes),
+            "truckLicensePlate": self.truck_plate,
+            "eventDateTime": self.event_time,
+        }
+        if self.condition is not None:
+            doc["condition"] = self.condition
+        if self.remarks is not None:
+            doc["remarks"] = self.remarks
+        return doc
+
+    def on_chain(self, container_number: str, direction: str) -> tuple[Any, ...]:
+        """The ``EquipmentInterchange`` tuple: seals and plate hashed, the document checksummed."""
+        seals_hash = keccak(abi_encode(["string[]"], [list(self.seals)])) if self.seals else b"\x00" * 32
+        plate_hash = keccak(text=self.truck_plate) if self.truck_plate else b"\x00" * 32
+        checksum = hashlib.sha256(rfc8785.dumps(self.document(container_number, direction))).digest()
+        return (self.laden, seals_hash, list(self.damage_codes), plate_hash, self.event_time, checksum)
+
+    def problems(self, path: str) -> list[FieldProblem]:
+        out = []
+        if not 0 <= self.event_time <= UINT64_MAX:
+            out.append(FieldProblem(f"{path}.eventTime", "range", "must be a Unix time in seconds"))
+        for i, seal in enumerate(self.seals):
+            if not seal.strip():
+                out.append(FieldProblem(f"{path}.seals[{i}]", "required", "a seal number cannot be blank"))
+        for i, code in enumerate(self.damage_codes):
+            if not code.strip():
+                out.append(
+                    FieldProblem(f"{path}.damageCodes[{i}]", "required", "a damage code cannot be blank")
+                )
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseRecord:
+    """One record of a right's causal chain (grant, nomination, code, revocation, gate-out, gate-in)."""
+
+    kind: str
+    record_id: bytes
+    previous_record_id: bytes
+    block_number: int
+    tx_hash: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseView:
+    """A release right as its parties see it."""
+
+    right_id: bytes
+    bill_id: int
+    container_number: str
+    carrier: int
+    holder: int
+    terminal: int
+    valid_from: int
+    valid_until: int
+    status: ReleaseStatus
+    has_release_code: bool
+    records: list[ReleaseRecord]
+
+    @property
+    def parties(self) -> set[int]:
+        """Every organisation that is or was party to the right (the carrier, holders, terminals)."""
+        out = {self.carrier, self.holder, self.terminal}
+        for record in self.records:
+            for key in ("from", "to", "holder", "terminal", "haulier"):
+                value = record.details.get(key)
+                if isinstance(value, int) and value:
+                    out.add(value)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class EirView:
+    """An equipment interchange receipt (gate-out or gate-in) read back from the chain."""
+
+    direction: str
+    right_id: bytes
+    bill_id: int
+    container_number: str
+    terminal: int
+    haulier: int
+    by_release_code: bool
+    record_id: bytes
+    previous_record_id: bytes
+    laden: bool
+    seals_hash: bytes
+    damage_codes: list[str]
+    truck_plate_hash: bytes
+    event_time: int
+    eir_checksum: bytes
+    block_number: int
+    tx_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class CodeIssued:
+    """A queued release code: the code is shown once, only its salted hash goes on chain."""
+
+    operation: Operation
+    code: str | None
+
+
+class ReleaseService:
+    """Queues release writes and reads rights and EIRs back."""
+
+    def __init__(self, ledger: Ledger):
+        self.outbox: Outbox = ledger.outbox
+        self.deployment: Deployment = ledger.deployment
+        self.organisations: Organisations = ledger.organisations
+        self._release: Contract = bind(ledger.chain, ledger.deployment).release
+
+    # -- writes ------------------------------------------------------------------------------------
+    def grant(
+        self,
+        actor: Actor,
+        bill_id: int,
+        container_numbers: Sequence[str],
+        terminal: str | int,
+        valid_from: int,
+        valid_until: int,
+        *,
+        body: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Operation:
+        """Queue one release right per container of an accomplished B/L (or a sea waybill)."""
+        problems = container_problems(list(container_numbers), "$.containerNumbers")
+        if not container_numbers:
+            problems.append(FieldProblem("$.containerNumbers", "required", "at least one container"))
+        for name, value in (("validFrom", valid_from), ("validUntil", valid_until)):
+            if not 0 <= value <= UINT64_MAX:
+                problems.append(FieldProblem(f"$.{name}", "range", "must be a Unix time in seconds"))
+        if not 0 <= bill_id < 1 << 256:
+            problems.append(FieldProblem("$.billId", "range", "must be a 32-byte title id"))
+        if problems:
+            raise ValidationFailed(problems)
+        terminal_org = self.organisations.get(terminal, "$.terminal").id
+        write = Write.call(
+            self._release,
+            "grant",
+            bill_id,
+            list(container_numbers),
+            terminal_org,
+            valid_from,
+            valid_until,
+            org=actor.key,
+            kind="release.grant",
+            signer=actor.account,
+            body=body,
+            idempotency_key=idempotency_key,
+        )
+        return self.outbox.enqueue(write)
+
+    def nominate(
+        self, actor: Actor, right_id: bytes, nominee: str | int, *, idempotency_key: str | None = None
+    ) -> Operation:
+        self._require_known(right_id)
+        nominee_org = self.organisations.get(nominee, "$.nominee").id
+        write = Write.call(
+            self._release,
+            "nominate",
+            right_id,
+            nominee_org,
+            org=actor.key,
+            kind="release.nominate",
+            signer=actor.account,
+            idempotency_key=idempotency_key,
+        )
+        return self.outbox.enqueue(write)
+
+    def issue_release_code(
+        self,
+        actor: Actor,
+        right_id: bytes,
+        *,
+        body: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> CodeIssued:
+        """Generate a random one-time release code (128 bits) and queue its salted hash; the holder only.
+
+        With an idempotency key that was already used, the earlier operation comes back without the
+        code: it was shown once and is not kept anywhere.
+        """
+        self._require_known(right_id)
+        if idempotency_key is not None:
+            earlier = self.outbox.find(actor.key, idempotency_key)
+            if earlier is not None and earlier.kind == "release.code":
+                return CodeIssued(earlier, None)
+        code = secrets.token_bytes(RELEASE_CODE_BYTES)
+        write = Write.call(
+            self._release,
+            "setReleaseCode",
+            right_id,
+            release_code_hash(self._release.address, right_id, code),
+            org=actor.key,
+            kind="release.code",
+            signer=actor.account,
+            body=body if body is not None else {"rightId": "0x" + right_id.hex()},
+            idempotency_key=idempotency_key,
+        )
+        op = self.outbox.enqueue(write)
+        return CodeIssued(op, code.hex())
+
+    def gate_out(
+        self,
+        actor: Actor,
+        right_id: bytes,
+        eir: EirData,
+        *,
+        haulier: str | int | None = None,
+        release_code: str | None = None,
+        body: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Operation:
+        """Queue gate-out (EIR out) of the right's container, for the truck's haulier or a release code."""
+        problems = eir.problems("$.eir")
+        code = b""
+        if release_code is not None:
+            try:
+                code = bytes.fromhex(release_code.removeprefix("0x"))
+            except ValueError:
+                problems.append(FieldProblem("$.releaseCode", "hex", "the release code is hex"))
+        if haulier is None and release_code is None:
+            problems.append(
+                FieldProblem("$.haulier", "required", "name the truck's haulier or give the code")
+            )
+        if problems:
+            raise ValidationFailed(problems)
+        haulier_org = self.organisations.get(haulier, "$.haulier").id if haulier is not None else 0
+        bill_id, container = self._grant_facts(right_id)
+        write = Write.call(
+            self._release,
+            "gateOut",
+            bill_id,
+            container,
+            haulier_org,
+            code,
+            eir.on_chain(container, "OUT"),
+            org=actor.key,
+            kind="release.gate_out",
+            signer=actor.account,
+            body=body,
+            idempotency_key=idempotency_key,
+        )
+        return self.outbox.enqueue(write)
+
+    def gate_in(
+        self,
+        actor: Actor,
+        right_id: bytes,
+        eir: EirData,
+        *,
+        body: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Operation:
+        problems = eir.problems("$.eir")
+        if problems:
+            raise ValidationFailed(problems)
+        bill_id, container = self._grant_facts(right_id)
+        write = Write.call(
+            self._release,
+            "gateIn",
+            bill_id,
+            container,
+            eir.on_chain(container, "IN"),
+            org=actor.key,
+            kind="release.gate_in",
+            signer=actor.account,
+            body=body,
+            idempotency_key=idempotency_key,
+        )
+        return self.outbox.enqueue(write)
+
+    # -- reads -------------------------------------------------------------------------------------
+    def get(self, actor: Actor, right_id: bytes) -> ReleaseView:
+        """The right, if the caller's organisation is or was party to it; otherwise :class:`NotFound`."""
+        view = self._view(right_id)
+        if view is None or actor.org not in view.parties:
+            raise NotFound(f"no release right 0x{right_id.hex()}")
+        return view
+
+    def eirs(self, actor: Actor, container_number: str) -> list[EirView]:
+        """Gate-out and gate-in receipts of a container that the caller's organisation is party to."""
+        why = check_container_number(container_number)
+        if why is not None:
+            raise ValidationFailed([FieldProblem("$.containerNumber", "iso6346", why)])
+        out: list[EirView] = []
+        rights: dict[bytes, ReleaseView | None] = {}
+        events = contract_events(self._release, ("GatedOut", "GatedIn"), self.deployment.block_number)
+        for event in events:
+            args = event.args
+            if args["containerNumber"] != container_number:
+                continue
+            right_id = bytes(args["rightId"])
+            if right_id not in rights:
+                rights[right_id] = self._view(right_id)
+            right = rights[right_id]
+            if right is None or actor.org not in right.parties | {int(args["terminal"])}:
+                continue
+            eir = args["eir"]
+            out.append(
+                EirView(
+                    direction="OUT" if event.name == "GatedOut" else "IN",
+                    right_id=right_id,
+                    bill_id=int(args["billId"]),
+                    container_number=container_number,
+                    terminal=int(args["terminal"]),
+                    haulier=int(args.get("haulier", 0)),
+                    by_release_code=bool(args.get("byReleaseCode", False)),
+                    record_id=bytes(args["recordId"]),
+                    previous_record_id=bytes(args["previousRecordId"]),
+                    laden=bool(eir["laden"]),
+                    seals_hash=bytes(eir["sealsHash"]),
+                    damage_codes=list(eir["damageCodes"]),
+                    truck_plate_hash=bytes(eir["truckPlateHash"]),
+                    event_time=int(eir["eventTime"]),
+                    eir_checksum=bytes(eir["eirChecksum"]),
+                    block_number=event.block_number,
+                    tx_hash=event.tx_hash,
+                )
+            )
+        return out
+
+    # -- helpers -----------------------------------------------------------------------------------
+    def _require_known(self, right_id: bytes) -> None:
+        stored: dict[str, Any] = self._release.call("releaseRight", right_id)
+        if int(stored["status"]) == ReleaseStatus.NONE:
+            raise NotFound(f"no release right 0x{right_id.hex()}")
+
+    def _grant_facts(self, right_id: bytes) -> tuple[int, str]:
+        """The bill and container of a right, from its grant event (the right id is their hash)."""
+        grants = contract_events(
+            self._release, ("ReleaseGranted",), self.deployment.block_number, topics=["0x" + right_id.hex()]
+        )
+        if not grants:
+            raise NotFound(f"no release right 0x{right_id.hex()}")
+        args = grants[0].args
+        return int(args["billId"]), str(args["containerNumber"])
+
+    def _view(self, right_id: bytes) -> ReleaseView | None:
+        stored: dict[str, Any] = self._release.call("releaseRight", right_id)
+        if int(stored["status"]) == ReleaseStatus.NONE:
+            return None
+        names = (
+            "ReleaseGranted",
+            "ReleaseNominated",
+            "ReleaseCodeSet",
+            "ReleaseRevoked",
+            "GatedOut",
+            "GatedIn",
+        )
+        events = contract_events(
+            self._release, names, self.deployment.block_number, topics=["0x" + right_id.hex()]
+        )
+        records = []
+        bill_id, container = 0, ""
+        for event in events:
+            args = event.args
+            details: dict[str, Any] = {}
+            if event.name == "ReleaseGranted":
+                bill_id, container = int(args["billId"]), str(args["containerNumber"])
+                details = {"holder": int(args["holder"]), "terminal": int(args["terminal"])}
+            elif event.name == "ReleaseNominated":
+                details = {"from": int(args["from"]), "to": int(args["to"])}
+            elif event.name == "ReleaseCodeSet":
+                details = {"holder": int(args["holder"]), "cleared": bytes(args["codeHash"]) == b"\x00" * 32}
+            elif event.name == "GatedOut":
+                details = {
+                    "terminal": int(args["terminal"]),
+                    "haulier": int(args["haulier"]),
+                    "byReleaseCode": bool(args["byReleaseCode"]),
+                }
+            elif event.name == "GatedIn":
+                details = {"terminal": int(args["terminal"])}
+            records.append(
+                ReleaseRecord(
+                    kind=event.name,
+                    record_id=bytes(args["recordId"]),
+                    previous_record_id=bytes(args["previousRecordId"]),
+                    block_number=event.block_number,
+                    tx_hash=event.tx_hash,
+                    details=details,
+                )
+            )
+        code_hash = bytes(self._release.call("releaseCodeOf", right_id))
+        return ReleaseView(
+            right_id=right_id,
+            bill_id=bill_id,
+            container_number=container,
+            carrier=int(stored["carrier"]),
+            holder=int(stored["holder"]),
+            terminal=int(stored["terminal"]),
+            valid_from=int(stored["validFrom"]),
+            valid_until=int(stored["validUntil"]),
+            status=ReleaseStatus(int(stored["status"])),
+            has_release_code=code_hash != b"\x00" * 32,
+            records=records,
+        )
+
+
+def grant_result(_op: Operation, receipt: Receipt) -> dict[str, Any]:
+    """Operation result of a grant: the right id, container and holder of each right."""
+    rights = [
+        {
+            "rightId": "0x" + bytes(e.args["rightId"]).hex(),
+            "containerNumber": e.args["containerNumber"],
+            "holder": str(e.args["holder"]),
+        }
+        for e in receipt.events
+        if e.name == "ReleaseGranted"
+    ]
+    return {"rights": rights}
+
+
+def record_result(_op: Operation, receipt: Receipt) -> dict[str, Any]:
+    """Operation result of the other release writes: the right and the record written."""
+    names = ("ReleaseNominated", "ReleaseCodeSet", "ReleaseRevoked", "GatedOut", "GatedIn")
+    for event in receipt.events:
+        if event.name in names:
+            return {
+                "rightId": "0x" + bytes(event.args["rightId"]).hex(),
+                "recordId": "0x" + bytes(event.args["recordId"]).hex(),
+            }
+    return {}
+
+
+RESULT_BUILDERS = {
+    "release.grant": grant_result,
+    "release.nominate": record_result,
+    "release.code": record_result,
+    "release.gate_out": record_result,
+    "release.gate_in": record_result,
+}

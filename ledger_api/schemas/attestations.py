@@ -1,0 +1,88 @@
+"""Bodies of the attestation, schema and agency report routes (DESIGN §1.4, §1.5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from ledger_api.schemas.common import ORG_ID_PATTERN, ApiModel
+from ledger_api.schemas.operations import Operation
+
+HEX32_PATTERN = r"^0x[0-9a-fA-F]{64}$"
+HEX_PATTERN = r"^0x([0-9a-fA-F]{2})*$"
+UINT64 = (1 << 64) - 1
+ROLE_PATTERN = r"^[A-Z_]{3,20}$"
+
+DataField = str | dict[str, Any]
+DATA_DESCRIPTION = "0x-prefixed hex of the ABI-encoded fields, or the schema's fields by name as JSON."
+
+
+class SchemaCreate(ApiModel):
+    name: str = Field(min_length=1, max_length=64, examples=["AEO_STATUS"])
+    definition: str = Field(
+        min_length=1, max_length=1000, examples=["uint64 validUntil,string aeoNumber,string level"]
+    )
+    revocable: bool
+    expiring: bool = False
+    attester_roles: list[str] = Field(min_length=1, max_length=9, examples=[["CUSTOMS"]])
+    required_recognitions: int = Field(default=0, ge=0, le=255)
+
+
+class SchemaAccepted(ApiModel):
+    operation: Operation
+    schema_id: str = Field(description="The id the schema will have (a pure function of the record).")
+
+
+class AttestationCreate(ApiModel):
+    schema_id: str = Field(pattern=HEX32_PATTERN)
+    subject: str = Field(
+        min_length=1,
+        max_length=66,
+        description="32-byte hex (a title id), an ISO 6346 container number or an organisation id.",
+        examples=["MSKU1234565"],
+    )
+    data: DataField = Field(description=DATA_DESCRIPTION)
+    ref_uid: str | None = Field(default=None, pattern=HEX32_PATTERN)
+
+
+class AttestationReplace(ApiModel):
+    data: DataField = Field(description=DATA_DESCRIPTION)
+
+
+class ReportSubmit(ApiModel):
+    """A k-of-n signed agency report; anyone may relay it."""
+
+    agency: str = Field(pattern=ORG_ID_PATTERN, description="The agency whose signer set applies.")
+    schema_id: str = Field(pattern=HEX32_PATTERN, alias="schema")
+    subject: str = Field(min_length=1, max_length=66)
+    source_id: str = Field(pattern=HEX32_PATTERN)
+    sequence: int = Field(ge=0, le=UINT64)
+    deadline: int = Field(ge=0, le=UINT64)
+    data: DataField = Field(description=DATA_DESCRIPTION)
+    signatures: list[str] = Field(min_length=1, max_length=64)
+
+
+class ReportAccepted(ApiModel):
+    """The report was accepted earlier: nothing was queued; this is the attestation it made."""
+
+    already_accepted: bool = True
+    uid: str
+
+
+class AttestationView(ApiModel):
+    uid: str
+    schema_id: str
+    schema_name: str | None
+    subject: str
+    attester: str
+    ref_uid: str | None
+    time: int
+    expiration_time: int
+    revocation_time: int
+    recognitions: int
+    effective: bool
+    data: str
+    fields: dict[str, Any] | None
+    block_number: int
+    tx_hash: str
