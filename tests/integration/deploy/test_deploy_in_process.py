@@ -314,3 +314,44 @@ def test_deploy_takes_seconds_not_minutes(fresh_chain: ChainClient, tmp_path: Pa
     stack = deploy_stack(fresh_chain, tmp_path, first_account=0)
     assert stack.deployment.complete
     assert time.monotonic() - started < 30
+
+
+class _LocalSigner:
+    """A key the node does not hold, as a wallet would provide it (address + sign_transaction)."""
+
+    def __init__(self) -> None:
+        self._account = Account.create()
+
+    @property
+    def address(self) -> str:
+        return str(self._account.address)
+
+    def sign_transaction(self, tx: dict[str, Any]) -> bytes:
+        return bytes(self._account.sign_transaction(tx).raw_transaction)
+
+
+def test_deploy_with_wallet_signers_signs_every_step_with_the_right_key(
+    fresh_chain: ChainClient, tmp_path: Path
+) -> None:
+    config = ConsortiumConfig.from_mapping(TEST_CONSORTIUM)
+    keys: dict[str, _LocalSigner] = {p: _LocalSigner() for p in config.placeholders()}
+    funder = fresh_chain.rpc("eth_accounts")[0]
+    for signer in keys.values():
+        fresh_chain.send({"to": signer.address, "value": hex(10**18)}, sender=funder)
+    deployer = keys["deployer"]
+    resolved = config.resolve(lambda placeholder: keys[placeholder].address, deployer=deployer.address)
+    signers = {s.address: s for s in keys.values()}
+
+    record = deploy(fresh_chain, resolved, deployer, tmp_path, signers=signers)
+
+    verify_code(fresh_chain, record)
+    assert record.deployer == deployer.address
+    consortium = fresh_chain.at("Consortium", record.consortium)
+    carrier = record.org_id("carrier")
+    assert consortium.call("orgOf", keys["wallet:carrier/clerk"].address) == carrier  # added by its admin
+    # The port authority approved every admission: each ADMIT proposal executed on its vote.
+    approved = fresh_chain.get_logs(record.consortium, record.block_number, fresh_chain.block_number())
+    votes = [e for e in approved if e.name == "ProposalApproved"]
+    assert {e.args["governor"] for e in votes} == {deployer.address, keys["wallet:port-authority"].address}
+    # Nobody but the deployer and the wallet keys sent anything.
+    assert int(fresh_chain.rpc("eth_getTransactionCount", [funder, "latest"]), 16) == len(keys)
