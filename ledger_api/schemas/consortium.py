@@ -49,3 +49,11 @@ class ProposalCreate(ApiModel):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"kind": "GRANT_ROLE", "org": "6", "role": "HAULIER"}]}
     )
+
+
+class ProposalView(ApiModel):
+    id: str
+    kind: ProposalKindName
+    executed: bool
+    approvals: int
+    created_at: int

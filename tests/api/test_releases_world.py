@@ -66,6 +66,7 @@ class PortWorld:
     org: dict[str, int]
     signer: dict[str, KeySigner]
     setup: dict[str, KeySigner]
+    deployer: KeySigner
     token: dict[str, str]
     oracles: list[LocalAccount]
     contracts: Any
@@ -209,6 +210,7 @@ def port_world(chain: ChainClient, tmp_path_factory: pytest.TempPathFactory) -> 
             org=org,
             signer=signer,
             setup=setup,
+            deployer=deployer,
             token=token,
             oracles=oracles,
             contracts=bind(chain, deployment),
