@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from brownie import accounts, chain, network, project, web3  # type: ignore[attr-defined]  # noqa: E402
+from brownie import accounts, chain, network, project, web3  # type: ignore[attr-defined,unused-ignore]  # noqa: E402
 from brownie.exceptions import VirtualMachineError  # noqa: E402
 from eth_utils.address import to_checksum_address  # noqa: E402
 
