@@ -6,9 +6,12 @@ maritime administration with 1-of-1 for vessel events), and hands back the recor
 and the organisations' accounts (anvil development accounts 40-59, so they do not collide with the
 accounts the contract tests use; their private keys derive from anvil's public development mnemonic).
 
-Tests that change the stack's state should also request ``isolated`` (snapshot and revert): the session
-fixture is set up before the snapshot is taken, so the deployment survives every revert. The bootstrap
-is left unsealed, so a test may still attach extra member caches as the deployer.
+Tests that change the stack's state should also request ``isolated`` (snapshot and revert): pytest sets
+up the session fixture before the function-scoped snapshot, so the deployment survives every revert.
+A module-scoped fixture that takes its own snapshot must list ``deployed_stack`` among its parameters;
+otherwise a later test of the module may deploy after that snapshot, and the module's final revert
+would remove the contracts that this cached session fixture still points at. The bootstrap is left
+unsealed, so a test may still attach extra member caches as the deployer.
 """
 
 from __future__ import annotations
