@@ -195,6 +195,8 @@ def run(
 ) -> None:
     """Process each message of the inbox exactly once: parse, sign k-of-n, submit; dead-letter the rest."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("alembic", "pydifact"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     config_path = config or (Path(os.environ[CONFIG_ENV]) if os.environ.get(CONFIG_ENV) else None)
     if config_path is None:
         raise typer.BadParameter(f"give --config or set {CONFIG_ENV}")
