@@ -12,6 +12,7 @@ shown ``mined`` only once their events are projected.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -141,8 +142,18 @@ class Ledger:
 
     def _wire_services(self) -> None:
         from ledger.services.bills import Bills
+        from ledger.services.statements import StatementKey, Statements
 
         self.services["bills"] = Bills(self)
+        self.services["statements"] = Statements(
+            self, StatementKey(self.settings.statement_key_path, self._statement_passphrase())
+        )
+
+    def _statement_passphrase(self) -> str | None:
+        for secret in (self.settings.statement_key_passphrase, self.settings.wallet_passphrase):
+            if secret is not None:
+                return secret.get_secret_value()
+        return os.environ.get("PORTLEDGER_WALLET_PASSPHRASE") or None
 
     # -- background workers ------------------------------------------------------------------------
     def transaction_manager(self) -> TransactionManager:

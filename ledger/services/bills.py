@@ -619,7 +619,13 @@ class Bills:
     def _may_see(self, bill_id: int, state: _Chain, org: int) -> bool:
         if state.status == "NONE":
             return False
-        return org in state.parties() or org in self.documents.orgs_for_bill(bill_id_hex(bill_id))
+        if org in state.parties() or org in self.documents.orgs_for_bill(bill_id_hex(bill_id)):
+            return True
+        # A past party (e.g. the bank of a released pledge) still knows the title.
+        return any(
+            org in (int(e.args["actor"]), int(e.args["recipient"]))
+            for e in self._logs(self._acted_topic, bill_id)
+        )
 
     def _visible(self, bill_id: int, org: int) -> _Chain:
         """The title's state if it exists and ``org`` may know it; :class:`NotFound` otherwise."""
@@ -648,7 +654,7 @@ class Bills:
         if int(raw["pledgeStatus"]) != 0:
             p = dict(self.registry.call("pledgeOf", bill_id))
             if int(p["status"]) != 0:
-                pledge = _pledge_view(p)
+                pledge = pledge_view(p)
         kind = KINDS[int(raw["kind"])]
         return BillView(
             id=bill_id_hex(bill_id),
@@ -717,7 +723,7 @@ def _pledge_args(terms: PledgeTerms) -> tuple[int, bytes, bytes, int]:
     return amount, currency.encode("ascii"), reference.ljust(32, b"\x00"), int(terms.expires_at.timestamp())
 
 
-def _pledge_view(p: dict[str, Any]) -> PledgeView:
+def pledge_view(p: dict[str, Any]) -> PledgeView:
     currency = bytes(p["currency"]).decode("ascii", "replace")
     exponent = minor_units(currency)
     amount = Decimal(int(p["amount"])).scaleb(-exponent)

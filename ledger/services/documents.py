@@ -79,7 +79,7 @@ class Documents:
     def put(self, envelope: bytes, bill_id: str, version: int, wraps: dict[int, KeyWrap]) -> str:
         """Store the envelope and record its wraps (idempotent per CID and organisation)."""
         cid = self.store.put(envelope)
-        with self.db.transaction() as session:
+        with self.db.transaction(lock=True) as session:
             rows = session.scalars(select(DocumentKeyWrap).where(DocumentKeyWrap.cid == cid)).all()  # type: ignore[arg-type]
             present = {row.org for row in rows}
             for org, wrap in wraps.items():
@@ -122,7 +122,7 @@ class Documents:
         existing = self.db_row(cid, via_org)
         content_key = unwrap_content_key(wraps[via_org], via_key)
         wrap = wrap_content_key(content_key, new_public_key)
-        with self.db.transaction() as session:
+        with self.db.transaction(lock=True) as session:
             session.add(
                 DocumentKeyWrap(
                     cid=cid,

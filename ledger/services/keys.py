@@ -60,12 +60,12 @@ class ApiKeys:
     def create(self, org: str, label: str = "") -> IssuedKey:
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         row = ApiKey(id="key_" + new_ulid(), org=org, token_sha256=_digest(token), label=label)
-        with self.db.transaction() as session:
+        with self.db.transaction(lock=True) as session:
             session.add(row)
         return IssuedKey(row.id, org, label, token)
 
     def revoke(self, key_id: str) -> ApiKey:
-        with self.db.transaction() as session:
+        with self.db.transaction(lock=True) as session:
             row = session.get(ApiKey, key_id)
             if row is None:
                 raise NotFound(f"no API key {key_id}")

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from ledger.services.bills import BillAction, Bills, PledgeTerms, WriteContext, parse_bill_id
+from ledger.services.statements import Statements
 from ledger_api.deps import CurrentOrg, IdempotencyKey, LedgerDep, PreferWait
 from ledger_api.responses import operation_response
 from ledger_api.schemas.bills import (
@@ -19,6 +20,7 @@ from ledger_api.schemas.bills import (
     BillPage,
     BillRole,
     BillStatus,
+    CollateralStatement,
     History,
     HistoryItem,
     IssueBill,
@@ -152,3 +154,14 @@ async def amend_bill(
         _bills(ledger).amend, parse_bill_id(bill_id), request.document, _ctx(org, body, key)
     )
     return await operation_response(ledger, op.id, org.key, wait)
+
+
+@router.get(
+    "/{id}/collateral-statement",
+    response_model=CollateralStatement,
+    responses=_READ,
+    summary="A signed statement of the title's state for collateral checks (verify offline)",
+)
+def collateral_statement(bill_id: BillId, org: CurrentOrg, ledger: LedgerDep) -> JSONResponse:
+    statements: Statements = ledger.services["statements"]
+    return JSONResponse(statements.collateral(parse_bill_id(bill_id), org.id))

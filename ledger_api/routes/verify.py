@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 
 from ledger.services.bills import Bills
+from ledger.services.statements import Statements
 from ledger_api.deps import CurrentOrg, LedgerDep
-from ledger_api.schemas.bills import VerifyRequest, VerifyResult
+from ledger_api.schemas.bills import StatementKey, VerifyRequest, VerifyResult
 from ledger_api.schemas.common import problem_responses
 
 router = APIRouter(prefix="/v1", tags=["verify"])
@@ -21,3 +23,13 @@ router = APIRouter(prefix="/v1", tags=["verify"])
 def verify(request: VerifyRequest, org: CurrentOrg, ledger: LedgerDep) -> VerifyResult:
     bills: Bills = ledger.services["bills"]
     return VerifyResult.of(bills.verify(request.document))
+
+
+@router.get(
+    "/statement-key",
+    response_model=StatementKey,
+    summary="The node's public statement key (verify collateral statements offline)",
+)
+def statement_key(ledger: LedgerDep) -> JSONResponse:
+    statements: Statements = ledger.services["statements"]
+    return JSONResponse(statements.key.describe())

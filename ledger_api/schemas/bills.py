@@ -251,3 +251,63 @@ class VerifyResult(ApiModel):
     @classmethod
     def of(cls, result: Verification) -> VerifyResult:
         return cls(**{k: getattr(result, k) for k in cls.model_fields})
+
+
+class CollateralStatement(ApiModel):
+    """A statement signed with the node's Ed25519 key over the RFC 8785 form of ``statement``."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "statement": {
+                        "type": "PortLedgerCollateralStatement",
+                        "version": 1,
+                        "billId": "0x5c3a" + "0" * 60,
+                        "status": "ISSUED",
+                        "possessor": "5",
+                        "titleHolder": "5",
+                        "pledge": {
+                            "status": "ACTIVE",
+                            "pledgee": "8",
+                            "amount": "1250000.00",
+                            "currency": "USD",
+                        },
+                        "documentChecksum": "9f2c" + "0" * 60,
+                        "attestations": [],
+                        "blockNumber": 120,
+                        "blockHash": "0xab…",
+                        "issuedAt": "2026-11-27T22:00:00Z",
+                    },
+                    "algorithm": "Ed25519",
+                    "keyId": "3f0c2a9b1d4e5f60",
+                    "signature": "base64…",
+                }
+            ]
+        }
+    )
+
+    statement: dict[str, Any]
+    algorithm: Literal["Ed25519"]
+    key_id: str
+    signature: str = Field(description="Base64 Ed25519 signature of the RFC 8785 canonical statement")
+
+
+class StatementKey(ApiModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "algorithm": "Ed25519",
+                    "keyId": "3f0c2a9b1d4e5f60",
+                    "publicKey": "base64 of the 32-byte raw key",
+                    "pem": "-----BEGIN PUBLIC KEY-----…",
+                }
+            ]
+        }
+    )
+
+    algorithm: Literal["Ed25519"]
+    key_id: str
+    public_key: str
+    pem: str

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from ledger.bootstrap import Ledger
@@ -122,7 +123,13 @@ def api(
         public = document_key.public_key().public_bytes_raw()
         consortium.transact("setEncryptionKey", org_id, public, sender=deployed_stack.admin(name))
         wallets[org_id] = OrgWallet(KeySigner(deployed_stack.private_key(name)), document_key)
-    settings = Settings(data_dir=data_dir, rpc_url=chain.rpc_url, run_workers=True, max_wait_seconds=60)
+    settings = Settings(
+        data_dir=data_dir,
+        rpc_url=chain.rpc_url,
+        run_workers=True,
+        max_wait_seconds=60,
+        statement_key_passphrase=SecretStr("statement key passphrase for tests"),
+    )
     db = Database(settings.resolved_database_url)
     db.migrate()
     ledger = Ledger.assemble(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import copy
 from typing import Any
 
+from ledger.services.statements import verify_statement
 from tests.api.conftest import Api, transport_document
 
 PLEDGE = {
@@ -102,3 +105,21 @@ def test_negotiable_bill_lifecycle_pledge_release_endorse_surrender_accomplished
         "SURRENDER_FOR_DELIVERY",
         "SACC",
     ]
+
+    signed = api.get(f"/v1/bills/{bill_id}/collateral-statement", "bank").json()
+    statement = signed["statement"]
+    assert (statement["status"], statement["possessor"], statement["pledge"]) == (
+        "ACCOMPLISHED",
+        api.org("carrier"),
+        None,
+    )
+    assert statement["documentChecksum"] == state["documentChecksum"]
+    chain_block = api.ledger.chain.get_block(statement["blockNumber"])
+    assert chain_block["hash"] == statement["blockHash"]
+    published = api.client.get("/v1/statement-key").json()
+    public_key = base64.b64decode(published["publicKey"])
+    assert published["keyId"] == signed["keyId"]
+    assert verify_statement(signed, public_key)
+    forged = copy.deepcopy(signed)
+    forged["statement"]["status"] = "ISSUED"
+    assert not verify_statement(forged, public_key)

@@ -1,0 +1,207 @@
+"""Signed collateral statements for banks, and the node's statement key.
+
+A statement is a JSON object read from the chain at one pinned block (number and hash): the title's
+possessor, title holder, status, pledge, document checksum and version, and the effective
+attestations about the title and its parties. It is signed with the node's Ed25519 statement key
+over its RFC 8785 canonical form, so anyone can verify it offline with the published public key
+(``GET /v1/statement-key``). A statement is evidence of what the chain said at that block; anything
+that decides money or title is re-checked against the chain (``bill(id)``) at the time of use.
+
+The key lives in ``<data dir>/statement-key.pem`` as encrypted PKCS#8 (the passphrase comes from
+settings, never from a request) and is created on first use. Nothing here returns the private key.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import rfc8785
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from ledger.services.bills import STATUSES, bill_id_hex, pledge_view
+from ledger.services.errors import SignerUnavailable
+
+if TYPE_CHECKING:
+    from ledger.bootstrap import Ledger
+
+ALGORITHM = "Ed25519"
+STATEMENT_TYPE = "PortLedgerCollateralStatement"
+# Schemas whose effective attestations about the title and its parties a statement reports.
+STATEMENT_SCHEMAS = ("CREDIT_LEVEL", "COLLATERAL_CHECK", "CUSTOMS_HOLD", "CUSTOMS_RELEASE")
+
+
+def key_id(public_key: bytes) -> str:
+    """The first 16 hex digits of the SHA-256 of the raw public key."""
+    return hashlib.sha256(public_key).hexdigest()[:16]
+
+
+class StatementKey:
+    """The node's Ed25519 statement key, encrypted at rest."""
+
+    def __init__(self, path: Path, passphrase: str | None):
+        self.path = path
+        self._passphrase = passphrase
+        self._key: Ed25519PrivateKey | None = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> Ed25519PrivateKey:
+        with self._lock:
+            if self._key is not None:
+                return self._key
+            if not self._passphrase:
+                raise SignerUnavailable(
+                    "no statement key passphrase: set PORTLEDGER_STATEMENT_KEY_PASSPHRASE "
+                    "(or PORTLEDGER_WALLET_PASSPHRASE)"
+                )
+            secret = self._passphrase.encode("utf-8")
+            if self.path.is_file():
+                key = serialization.load_pem_private_key(self.path.read_bytes(), password=secret)
+                if not isinstance(key, Ed25519PrivateKey):
+                    raise SignerUnavailable(f"{self.path} does not hold an Ed25519 key")
+            else:
+                key = Ed25519PrivateKey.generate()
+                pem = key.private_bytes(
+                    serialization.Encoding.PEM,
+                    serialization.PrivateFormat.PKCS8,
+                    serialization.BestAvailableEncryption(secret),
+                )
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = self.path.with_suffix(".tmp")
+                tmp.write_bytes(pem)
+                tmp.chmod(0o600)
+                tmp.replace(self.path)
+            self._key = key
+            return key
+
+    def public_key(self) -> bytes:
+        return self._load().public_key().public_bytes_raw()
+
+    def describe(self) -> dict[str, str]:
+        public = self._load().public_key()
+        raw = public.public_bytes_raw()
+        pem = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        return {
+            "algorithm": ALGORITHM,
+            "keyId": key_id(raw),
+            "publicKey": base64.b64encode(raw).decode("ascii"),
+            "pem": pem.decode("ascii"),
+        }
+
+    def sign(self, payload: bytes) -> bytes:
+        return self._load().sign(payload)
+
+
+def verify_statement(signed: dict[str, Any], public_key: bytes) -> bool:
+    """Offline check of a signed statement against a published raw Ed25519 public key."""
+    try:
+        signature = base64.b64decode(signed["signature"])
+        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, rfc8785.dumps(signed["statement"]))
+    except (InvalidSignature, KeyError, ValueError):
+        return False
+    return True
+
+
+@dataclass
+class Statements:
+    """Builds and signs collateral statements."""
+
+    ledger: Ledger
+    key: StatementKey
+
+    def collateral(self, bill_id: int, org: int) -> dict[str, Any]:
+        bills = self.ledger.services["bills"]
+        view = bills.get(bill_id, org)  # visibility: NotFound for an org that may not know the title
+        chain = self.ledger.chain
+        block = chain.get_block("latest")
+        number = int(block["number"], 16) if isinstance(block["number"], str) else int(block["number"])
+        registry = self.ledger.bill_registry
+        raw = dict(registry.call("bill", bill_id, block=number))
+        pledge = dict(registry.call("pledgeOf", bill_id, block=number))
+        checksum = bytes(registry.call("documentChecksum", bill_id, block=number)).hex()
+        parties = {
+            "carrier": int(raw["carrier"]),
+            "possessor": int(raw["possessor"]),
+            "titleHolder": int(raw["holder"]),
+            "pledgee": int(pledge["pledgee"]) if int(pledge["status"]) else 0,
+        }
+        statement: dict[str, Any] = {
+            "type": STATEMENT_TYPE,
+            "version": 1,
+            "billId": bill_id_hex(bill_id),
+            "transportDocumentReference": view.transport_document_reference,
+            "kind": view.kind,
+            "status": STATUSES[int(raw["status"])],
+            "carrier": str(parties["carrier"]),
+            "possessor": str(parties["possessor"]) if parties["possessor"] else None,
+            "titleHolder": str(parties["titleHolder"]) if parties["titleHolder"] else None,
+            "documentChecksum": checksum,
+            "documentVersion": int(raw["version"]),
+            "pledge": _pledge(pledge) if int(pledge["status"]) else None,
+            "attestations": self._attestations(bill_id, parties, number),
+            "chainId": chain.chain_id,
+            "registry": registry.address,
+            "blockNumber": number,
+            "blockHash": str(block["hash"]),
+            "issuedAt": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "requestedBy": str(org),
+        }
+        signature = self.key.sign(rfc8785.dumps(statement))
+        return {
+            "statement": statement,
+            "algorithm": ALGORITHM,
+            "keyId": key_id(self.key.public_key()),
+            "signature": base64.b64encode(signature).decode("ascii"),
+        }
+
+    def _attestations(self, bill_id: int, parties: dict[str, int], block: int) -> list[dict[str, Any]]:
+        deployment = self.ledger.deployment
+        try:
+            registry = self.ledger.chain.at("AttestationRegistry", deployment.attestation_registry)
+        except Exception:
+            return []
+        subjects = {"bill": bill_id.to_bytes(32, "big")}
+        for role, org in parties.items():
+            if org:
+                subjects[role] = org.to_bytes(32, "big")
+        out = []
+        for schema in STATEMENT_SCHEMAS:
+            if schema not in deployment.schemas:
+                continue
+            schema_id = deployment.schema_id(schema)
+            for about, subject in subjects.items():
+                uid = bytes(registry.call("latestEffective", subject, schema_id, block=block))
+                if not any(uid):
+                    continue
+                record = dict(registry.call("attestation", uid, block=block))
+                out.append(
+                    {
+                        "schema": schema,
+                        "about": about,
+                        "uid": "0x" + uid.hex(),
+                        "attester": str(int(record["attester"])),
+                        "time": int(record["time"]),
+                        "expirationTime": int(record["expirationTime"]) or None,
+                        "dataHash": "0x" + bytes(record["dataHash"]).hex(),
+                    }
+                )
+        return out
+
+
+def _pledge(p: dict[str, Any]) -> dict[str, Any]:
+    view = pledge_view(p)
+    return {
+        "status": view.status,
+        "pledgee": view.pledgee,
+        "amount": view.amount,
+        "currency": view.currency,
+        "registrationRef": view.registration_ref,
+        "expiresAt": view.expires_at.isoformat().replace("+00:00", "Z"),
+    }
