@@ -104,6 +104,10 @@ def _plausible(action: str, t: Title) -> bool:
         return t.status == Status.SURRENDERED_FOR_AMENDMENT
     if action == "reject":
         return t.rejectable
+    if action == "requestPledge":
+        return t.status == Status.ISSUED and t.kind == Kind.NEGOTIABLE and t.pledge == PledgeState.NONE
+    if action in ("surrenderForAmendment", "surrenderForDelivery"):
+        return t.status == Status.ISSUED and t.kind != Kind.SWB and t.pledge == PledgeState.NONE
     return t.status == Status.ISSUED
 
 
@@ -303,6 +307,46 @@ class TitleMachine(RuleBasedStateMachine):
             recipient = fitting[pick % len(fitting)]
         self.act(action, pick, 0, actor_kind, recipient, reason, True)
 
+    @rule(
+        pick=st.integers(min_value=0, max_value=1_000),
+        how=st.sampled_from(("transfer", "endorse", "endorseToOrder", "blankEndorse", "reject", "reject")),
+    )
+    def advance_chain(self, pick: int, how: str) -> None:
+        """Moves some title down the endorsement chain (or has its last recipient reject it)."""
+        self.act_as_intended_party(how, pick, "TRADER", "TRADER", Reason.NONE)
+
+    @rule(
+        pick=st.integers(min_value=0, max_value=1_000),
+        finish=st.sampled_from(("releasePledge", "enforcePledge")),
+    )
+    def advance_pledge(self, pick: int, finish: str) -> None:
+        """Takes some title one step further through the pledge overlay (request, accept, end)."""
+        now = self.chain.latest_timestamp()
+        titles = [self.model.titles[b] for b in self.ids]
+        if any(t.pledge_effective(now) == PledgeState.ACTIVE for t in titles):
+            action = finish
+        elif any(t.pledge_effective(now) == PledgeState.REQUESTED for t in titles):
+            action = "acceptPledge"
+        else:
+            action = "requestPledge"
+        self.act_as_intended_party(action, pick, "BANK", "BANK", Reason.NONE)
+
+    @rule(
+        pick=st.integers(min_value=0, max_value=1_000),
+        reason=st.sampled_from((Reason.SWTP, Reason.COD, Reason.SWI)),
+        end=st.sampled_from(("reissue", "switchToPaper", "voidTitle", "rejectSurrender")),
+    )
+    def advance_amendment(self, pick: int, reason: Reason, end: str) -> None:
+        """Takes some title one step further through an amendment (surrender, SACC/SREJ, outcome)."""
+        statuses = {self.model.titles[b].status for b in self.ids}
+        if Status.SURRENDERED_FOR_AMENDMENT in statuses and end != "rejectSurrender":
+            action = end
+        elif Status.SURRENDER_PENDING_AMENDMENT in statuses:
+            action = "rejectSurrender" if end == "rejectSurrender" else "acceptSurrender"
+        else:
+            action = "surrenderForAmendment"
+        self.act_as_intended_party(action, pick, "TRADER", "TRADER", reason)
+
     @rule()
     def time_passes(self) -> None:
         self.chain.increase_time(TIME_JUMP)
@@ -363,7 +407,7 @@ def test_random_title_actions_match_the_reference_model(base: World) -> None:
     run_state_machine_as_test(
         TitleMachine,
         settings=settings(
-            max_examples=40,
+            max_examples=30,
             stateful_step_count=40,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
