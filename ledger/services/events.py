@@ -142,6 +142,31 @@ class EventFeed:
             self._org_of_account[account] = int(self.contracts.consortium.call("orgOf", account))
         return self._org_of_account[account]
 
+    def _record_parties(self, event: DecodedEvent, cache: dict[tuple[str, Any], set[int]]) -> set[int]:
+        """Parties of the bill or release right an event is about, read from the contract's record."""
+        out: set[int] = set()
+        right_id = event.args.get("rightId")
+        if isinstance(right_id, bytes | bytearray):
+            key: tuple[str, Any] = ("right", bytes(right_id))
+            if key not in cache:
+                right = self.contracts.release.call("releaseRight", bytes(right_id))
+                cache[key] = {int(right[k]) for k in ("carrier", "holder", "terminal")}
+            out |= cache[key]
+        bill_id = event.args.get("billId")
+        if isinstance(bill_id, int) and not isinstance(bill_id, bool) and bill_id > 0:
+            key = ("bill", bill_id)
+            if key not in cache:
+                try:
+                    bill = self.contracts.bills.call("bill", bill_id)
+                    cache[key] = {
+                        int(bill[k]) for k in ("carrier", "possessor", "holder", "pledgee") if k in bill
+                    }
+                except Exception:  # an unknown title reverts: no parties to add
+                    cache[key] = set()
+            out |= cache[key]
+        out.discard(0)
+        return out
+
     def _parties(self, event: DecodedEvent) -> frozenset[int]:
         parties: set[int] = set()
         for key in _ORG_ARGS:
@@ -164,6 +189,7 @@ class EventFeed:
         out: list[LedgerEvent] = []
         start = first_block
         chain = self.contracts.consortium.chain
+        records: dict[tuple[str, Any], set[int]] = {}
         while start <= head and len(out) < limit:
             end = min(start + _LOG_PAGE - 1, head)
             for event in chain.get_logs(addresses, start, end):
@@ -177,7 +203,7 @@ class EventFeed:
                     block_number=event.block_number,
                     tx_hash=event.tx_hash,
                     args=dict(event.args),
-                    parties=self._parties(event),
+                    parties=self._parties(event) | self._record_parties(event, records),
                 )
                 if item.visible_to(org):
                     out.append(item)

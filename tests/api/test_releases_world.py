@@ -215,4 +215,7 @@ def port_world(chain: ChainClient, tmp_path_factory: pytest.TempPathFactory) -> 
             oracles=oracles,
             contracts=bind(chain, deployment),
         )
+        stop = ledger.services.get("webhooks.stop")
+        if stop is not None:
+            stop.set()
     db.dispose()

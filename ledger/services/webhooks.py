@@ -1,0 +1,306 @@
+"""Webhooks: an organisation registers an HTTPS/HTTP endpoint and receives the ledger events it may see
+(:mod:`ledger.services.events`), signed, in order, at least once.
+
+Owns the webhook and delivery tables (migration ``0003_webhooks``), the signature scheme and the delivery
+loop. Each delivery is a JSON POST with ``PortLedger-Event-Id``, ``PortLedger-Timestamp`` and
+``PortLedger-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" under the webhook secret>``;
+the receiver recomputes the HMAC and rejects old timestamps. A failed attempt (no answer, or not 2xx) is
+retried with exponential backoff (``base * 2**(attempt-1)`` seconds); after ``max_attempts`` the event
+is given up and the next one is delivered. Every attempt is a row in the delivery log. The secret is
+shown once, at creation, and never logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import BigInteger, DateTime, Index, select
+from sqlmodel import Field, SQLModel
+
+from ledger.db import Database
+from ledger.services.errors import FieldProblem, NotFound, ValidationFailed
+from ledger.services.events import SEQUENCE_BASE, EventFeed, LedgerEvent
+
+_log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "PortLedger-Signature"
+TIMESTAMP_HEADER = "PortLedger-Timestamp"
+EVENT_ID_HEADER = "PortLedger-Event-Id"
+MAX_URL = 2000
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Webhook(SQLModel, table=True):
+    """A registered endpoint of one organisation, with its delivery cursor and retry state."""
+
+    __tablename__ = "webhook"
+    __table_args__ = (Index("ix_webhook_org", "org"),)
+
+    id: str = Field(primary_key=True, max_length=40)
+    org: str = Field(max_length=64)
+    url: str = Field(max_length=MAX_URL)
+    secret: str = Field(max_length=128)
+    event_types: str = Field(default="", max_length=2000)  # comma-separated; empty = every visible event
+    active: bool = Field(default=True)
+    cursor: int = Field(default=-1, sa_type=BigInteger)  # id of the last event delivered or given up
+    attempt: int = Field(default=0)  # failed attempts at the event after the cursor
+    next_attempt_at: float = Field(default=0.0)  # unix seconds
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "url": self.url,
+            "eventTypes": [t for t in self.event_types.split(",") if t],
+            "active": self.active,
+            "createdAt": self.created_at.isoformat(),
+        }
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One delivery attempt of one event to one webhook."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (Index("ix_webhook_delivery_webhook", "webhook_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    webhook_id: str = Field(max_length=40)
+    event_id: int = Field(sa_type=BigInteger)
+    event_type: str = Field(max_length=64)
+    attempt: int
+    status: str = Field(max_length=16)  # delivered | failed | given_up
+    response_status: int | None = None
+    error: str | None = Field(default=None, max_length=500)
+    duration_ms: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "eventId": str(self.event_id),
+            "eventType": self.event_type,
+            "attempt": self.attempt,
+            "status": self.status,
+            "responseStatus": self.response_status,
+            "error": self.error,
+            "durationMs": self.duration_ms,
+            "createdAt": self.created_at.isoformat(),
+        }
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """The ``PortLedger-Signature`` value of a delivery."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={mac}"
+
+
+def verify(secret: str, header: str, body: bytes, *, tolerance: int = 300, now: float | None = None) -> bool:
+    """Receiver side: the signature matches and its timestamp is within ``tolerance`` seconds."""
+    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
+    try:
+        timestamp = int(parts["t"])
+    except (KeyError, ValueError):
+        return False
+    if abs((now if now is not None else time.time()) - timestamp) > tolerance:
+        return False
+    return hmac.compare_digest(sign(secret, timestamp, body), header)
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookCreated:
+    webhook: Webhook
+    secret: str
+
+
+class WebhookService:
+    """Registers webhooks and delivers the event feed to them."""
+
+    def __init__(
+        self,
+        db: Database,
+        feed: EventFeed,
+        *,
+        backoff_base: float = 1.0,
+        max_attempts: int = 8,
+        timeout: float = 5.0,
+    ):
+        self.db = db
+        self.feed = feed
+        self.backoff_base = backoff_base
+        self.max_attempts = max_attempts
+        self.timeout = timeout
+
+    def ensure_tables(self) -> None:
+        """Create the tables when the database was not migrated to ``0003_webhooks`` (test databases)."""
+        SQLModel.metadata.create_all(
+            self.db.engine,
+            tables=[Webhook.__table__, WebhookDelivery.__table__],  # type: ignore[attr-defined]
+            checkfirst=True,
+        )
+
+    # -- registration ------------------------------------------------------------------------------
+    def create(self, org: int, url: str, event_types: list[str] | None = None) -> WebhookCreated:
+        problems = []
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > MAX_URL:
+            problems.append(FieldProblem("$.url", "url", "must be an absolute http(s) URL"))
+        types = sorted(set(event_types or []))
+        if any(not t.isidentifier() for t in types):
+            problems.append(
+                FieldProblem("$.eventTypes", "name", "event types are event names, e.g. GatedOut")
+            )
+        if problems:
+            raise ValidationFailed(problems)
+        head = self.feed.contracts.consortium.chain.block_number()
+        secret = secrets.token_hex(32)
+        hook = Webhook(
+            id="wh_" + secrets.token_hex(12),
+            org=str(org),
+            url=url,
+            secret=secret,
+            event_types=",".join(types),
+            cursor=head * SEQUENCE_BASE + SEQUENCE_BASE - 1,  # events from now on
+        )
+        with self.db.transaction() as session:
+            session.add(hook)
+            session.flush()
+            session.expunge(hook)
+        return WebhookCreated(hook, secret)
+
+    def of_org(self, org: int) -> list[Webhook]:
+        with self.db.transaction() as session:
+            rows = session.scalars(select(Webhook).where(Webhook.org == str(org))).all()  # type: ignore[arg-type]
+            for row in rows:
+                session.expunge(row)
+            return list(rows)
+
+    def get(self, org: int, webhook_id: str) -> Webhook:
+        with self.db.transaction() as session:
+            hook = session.get(Webhook, webhook_id)
+            if hook is None or hook.org != str(org):
+                raise NotFound(f"no webhook {webhook_id}")
+            session.expunge(hook)
+            return hook
+
+    def deliveries(self, org: int, webhook_id: str, limit: int = 100) -> list[WebhookDelivery]:
+        self.get(org, webhook_id)
+        with self.db.transaction() as session:
+            rows = session.scalars(
+                select(WebhookDelivery)
+                .where(WebhookDelivery.webhook_id == webhook_id)  # type: ignore[arg-type]
+                .order_by(WebhookDelivery.id.desc())  # type: ignore[union-attr]
+                .limit(limit)
+            ).all()
+            for row in rows:
+                session.expunge(row)
+            return list(rows)
+
+    # -- delivery ----------------------------------------------------------------------------------
+    def deliver_due(self, now: float | None = None) -> int:
+        """One pass: for each active webhook whose retry time has come, deliver its next events in order
+        (stopping at the first failure). Returns the number of attempts made."""
+        attempts = 0
+        with self.db.transaction() as session:
+            hooks = session.scalars(select(Webhook).where(Webhook.active == True)).all()  # type: ignore[arg-type]  # noqa: E712
+            for hook in hooks:
+                session.expunge(hook)
+        for hook in hooks:
+            current = now if now is not None else time.time()
+            if hook.next_attempt_at > current:
+                continue
+            types = {t for t in hook.event_types.split(",") if t}
+            events = [
+                e
+                for e in self.feed.after(int(hook.org), hook.cursor, limit=50)
+                if not types or e.name in types
+            ]
+            if not events:
+                continue
+            for event in events:
+                attempts += 1
+                if not self._attempt(hook, event):
+                    break
+        return attempts
+
+    def _attempt(self, hook: Webhook, event: LedgerEvent) -> bool:
+        body = json.dumps(event.to_json(), separators=(",", ":"), sort_keys=True).encode()
+        timestamp = int(time.time())
+        request = urllib.request.Request(
+            hook.url,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "User-Agent": "PortLedger-Webhooks/1",
+                EVENT_ID_HEADER: str(event.id),
+                TIMESTAMP_HEADER: str(timestamp),
+                SIGNATURE_HEADER: sign(hook.secret, timestamp, body),
+            },
+        )
+        started = time.monotonic()
+        status: int | None = None
+        error: str | None = None
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                status = int(response.status)
+        except urllib.error.HTTPError as exc:
+            status = int(exc.code)
+            error = f"HTTP {exc.code}"
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            error = f"{exc.__class__.__name__}: {str(exc)[:200]}"
+        duration = int((time.monotonic() - started) * 1000)
+        ok = status is not None and 200 <= status < 300
+        attempt = hook.attempt + 1
+        if ok:
+            outcome, hook.cursor, hook.attempt, hook.next_attempt_at = "delivered", event.id, 0, 0.0
+        elif attempt >= self.max_attempts:
+            outcome, hook.cursor, hook.attempt, hook.next_attempt_at = "given_up", event.id, 0, 0.0
+        else:
+            outcome = "failed"
+            hook.attempt = attempt
+            hook.next_attempt_at = time.time() + self.backoff_base * 2 ** (attempt - 1)
+        with self.db.transaction() as session:
+            stored = session.get(Webhook, hook.id)
+            if stored is not None:
+                stored.cursor, stored.attempt, stored.next_attempt_at = (
+                    hook.cursor,
+                    hook.attempt,
+                    hook.next_attempt_at,
+                )
+            session.add(
+                WebhookDelivery(
+                    webhook_id=hook.id,
+                    event_id=event.id,
+                    event_type=event.name,
+                    attempt=attempt,
+                    status=outcome,
+                    response_status=status,
+                    error=error,
+                    duration_ms=duration,
+                )
+            )
+        return outcome != "failed"
+
+    def run(self, stop: threading.Event, interval: float = 0.2) -> None:
+        """The delivery loop, for a background worker thread."""
+        while not stop.is_set():
+            try:
+                self.deliver_due()
+            except Exception:
+                _log.exception("webhook delivery pass failed; retrying")
+            stop.wait(interval)
