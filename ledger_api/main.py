@@ -181,6 +181,7 @@ def create_app(settings: Settings | None = None, *, ledger: Ledger | None = None
     app.include_router(consortium.router)
     app.include_router(events.router)
     app.include_router(webhooks.router)
+    app.include_router(__import__("ledger_api.routes.ingest", fromlist=["router"]).router)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes, metrics=metrics)
     return app
 
