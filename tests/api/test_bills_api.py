@@ -41,7 +41,7 @@ def refused(answer: Any, status: int, code: str) -> dict[str, Any]:
     assert answer.status_code == status, answer.text
     assert answer.headers["content-type"].startswith("application/problem+json")
     body: dict[str, Any] = answer.json()
-    assert body["code"] == code, body
+    assert body["code"] == code, answer.text
     return body
 
 
