@@ -22,9 +22,15 @@ One ``step()``:
    nonce has stayed past it without it for ``consumed_after`` seconds (a node may count a nonce
    a moment before the receipt can be read).
 
-Nonce gaps: a raw transaction the node refuses for good (not "already known" / "nonce too low")
-would block every later nonce, so its nonce is filled with a signed zero-value transfer to the
-signer itself and the operation fails with ``TRANSACTION_REJECTED`` once the filler is mined.
+Nonce gaps: a raw transaction the node refuses for good (gas above the block gas limit, a bad
+signature or chain id; not "already known", "nonce too low" or account conditions such as
+insufficient funds, which are retried) would block every later nonce, so its nonce is filled
+with a signed zero-value transfer to the signer itself, and the operation fails with
+``TRANSACTION_REJECTED`` once the filler is mined. A transaction a node claims to know but never
+mines while it holds the next nonce (anvil can lose one from its pool when a client dies in the
+middle of a batch) is re-signed after ``stuck_after`` seconds with the same nonce and 1 more gas;
+every hash signed for an operation is kept (``replaced_tx_hashes``) and tracked, and since they
+share the nonce at most one of them can be mined.
 
 Chain rollback: ``recover()`` (call it at start-up) walks the blocks recorded for mined and
 reverted operations from the newest down until one is still canonical; operations in the blocks
@@ -82,6 +88,20 @@ _BENIGN_SEND_ERRORS = (
     "replacement transaction underpriced",
 )
 
+# Answers that condemn the transaction itself; anything else (insufficient funds, pool full, a
+# node restarting) is retried with the same bytes after ``resend_after``.
+_PERMANENT_SEND_ERRORS = (
+    "intrinsic gas",
+    "gas limit",
+    "exceeds block gas",
+    "oversized",
+    "initcode",
+    "invalid sender",
+    "invalid signature",
+    "invalid chain id",
+    "incorrect chain id",
+)
+
 ResultBuilder = Callable[[Operation, Receipt], dict[str, Any]]
 MinedHook = Callable[[Session, list[Operation]], None]
 
@@ -135,6 +155,12 @@ def _benign(error: Mapping[str, Any]) -> bool:
     return any(text in message for text in _BENIGN_SEND_ERRORS)
 
 
+def _refused_for_good(error: Mapping[str, Any]) -> bool:
+    """The node will never accept this transaction as signed (not: "not now, for this account")."""
+    message = str(error.get("message", "")).lower()
+    return any(text in message for text in _PERMANENT_SEND_ERRORS)
+
+
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -155,6 +181,7 @@ class TransactionManager:
         poll_interval: float = 0.005,
         gas_headroom: float = 0.5,
         consumed_after: float = 2.0,
+        stuck_after: float = 30.0,
         results: Mapping[str, ResultBuilder] | None = None,
         on_mined: MinedHook | None = None,
     ):
@@ -167,11 +194,13 @@ class TransactionManager:
         self.poll_interval = poll_interval
         self.gas_headroom = gas_headroom
         self.consumed_after = consumed_after
+        self.stuck_after = stuck_after
         self.results = dict(results or {})
         self.on_mined = on_mined
         self._last_sent: dict[str, float] = {}
         self._nonce_synced: set[str] = set()
         self._consumed_seen: dict[str, float] = {}
+        self._stuck_seen: dict[str, float] = {}
         self._gas_price: int | None = None
 
     @property
@@ -374,8 +403,14 @@ class TransactionManager:
             now = time.monotonic()
             for item, answer in zip(chunk, answers, strict=True):
                 self._last_sent[item.tx_hash] = now
-                if "error" in answer and not _benign(answer["error"]):
+                if "error" not in answer or _benign(answer["error"]):
+                    continue
+                if _refused_for_good(answer["error"]):
                     self._reject(signer, item, str(answer["error"].get("message")), report)
+                else:
+                    _log.warning(
+                        "%s refused for now, will re-send: %s", item.op_id, answer["error"].get("message")
+                    )
             if resend:
                 report.resent += len(chunk)
             else:
@@ -386,7 +421,7 @@ class TransactionManager:
         with self.db.transaction(lock=True) as session:
             connection = session.connection()
             current = connection.execute(
-                select(OPS.c.status, OPS.c.tx_hash, OPS.c.error_code)
+                select(OPS.c.status, OPS.c.tx_hash, OPS.c.error_code, OPS.c.replaced_tx_hashes)
                 .where(OPS.c.id == item.op_id)
                 .with_for_update()
             ).one()
@@ -413,6 +448,7 @@ class TransactionManager:
                 .values(
                     raw_tx=filler.raw,
                     tx_hash=filler.tx_hash,
+                    replaced_tx_hashes=[*(current.replaced_tx_hashes or []), item.tx_hash],
                     error_code=TRANSACTION_REJECTED,
                     error_detail=f"the node refused {item.tx_hash}: {message}",
                     updated_at=utcnow(),
@@ -440,6 +476,7 @@ class TransactionManager:
                         OPS.c.calldata,
                         OPS.c.gas,
                         OPS.c.error_code,
+                        OPS.c.replaced_tx_hashes,
                     )
                     .where(
                         OPS.c.chain_id == self.chain_id, OPS.c.signer == signer.address, OPS.c.status == SENT
@@ -452,36 +489,43 @@ class TransactionManager:
         if not rows:
             return
         chain_nonce = _int(self.chain.rpc("eth_getTransactionCount", [signer.address, "latest"]))
-        receipts: list[Any] = []
-        for chunk in _chunks(rows, 500):
-            answers = self.chain.batch([("eth_getTransactionReceipt", [r.tx_hash]) for r in chunk])
-            receipts.extend(a.get("result") for a in answers)
+        receipts = self._receipts([h for r in rows for h in _hashes(r)])
         mined: list[dict[str, Any]] = []
         failed: list[dict[str, Any]] = []
         resend: list[_Signed] = []
+        stuck: list[Any] = []
         now = time.monotonic()
-        for row, raw in zip(rows, receipts, strict=True):
-            if raw is None or raw.get("blockNumber") is None:
-                if row.nonce < chain_nonce and self._consumed_for(row.tx_hash, now) >= self.consumed_after:
+        for row in rows:
+            found = [(h, receipts[h]) for h in _hashes(row) if receipts.get(h) is not None]
+            if not found:
+                if row.nonce < chain_nonce and self._seen_for(self._consumed_seen, row.tx_hash, now) >= (
+                    self.consumed_after
+                ):
                     failed.append(
                         {
-                            **_outcome(row.id, row.tx_hash, None),
+                            **_outcome(row, row.tx_hash, None),
                             "b_code": NONCE_CONSUMED,
                             "b_detail": f"nonce {row.nonce} was used by another transaction",
                         }
                     )
                 elif row.nonce < chain_nonce:
                     report.waiting += 1  # a node may count the nonce before its receipt is readable
+                elif (
+                    row.nonce == chain_nonce
+                    and self._seen_for(self._stuck_seen, row.tx_hash, now) >= self.stuck_after
+                ):
+                    stuck.append(row)
                 elif now - self._last_sent.get(row.tx_hash, 0.0) >= self.resend_after:
                     resend.append(_Signed(row.id, row.nonce, row.raw_tx, row.tx_hash))
                 else:
                     report.waiting += 1
                 continue
-            outcome = _outcome(row.id, row.tx_hash, raw)
-            self._last_sent.pop(row.tx_hash, None)
-            self._consumed_seen.pop(row.tx_hash, None)
+            mined_hash, raw = found[0]
+            outcome = _outcome(row, mined_hash, raw)
+            for h in _hashes(row):
+                self._forget(h)
             if _int(raw.get("status", "0x1")) == 1:
-                if row.error_code == TRANSACTION_REJECTED:
+                if row.error_code == TRANSACTION_REJECTED and mined_hash == row.tx_hash:  # the nonce filler
                     failed.append({**outcome, "b_code": row.error_code, "b_detail": None})
                 else:
                     outcome["b_result"] = self._result(row, raw)
@@ -495,11 +539,72 @@ class TransactionManager:
         report.failed += len(failed)
         if resend:
             self._send(signer, resend, report, resend=True)
+        for row in stuck:
+            self._resign(signer, row, report)
 
-    def _consumed_for(self, tx_hash: str, now: float) -> float:
-        """For how long this transaction's nonce has been seen used while its receipt was missing."""
-        first = self._consumed_seen.setdefault(tx_hash, now)
-        return now - first
+    def _receipts(self, hashes: Sequence[str]) -> dict[str, Any]:
+        """Mined receipts by transaction hash (None for those not mined)."""
+        out: dict[str, Any] = {}
+        for chunk in _chunks(hashes, 500):
+            answers = self.chain.batch([("eth_getTransactionReceipt", [h]) for h in chunk])
+            for tx_hash, answer in zip(chunk, answers, strict=True):
+                raw = answer.get("result")
+                out[tx_hash] = raw if raw is not None and raw.get("blockNumber") is not None else None
+        return out
+
+    def _forget(self, tx_hash: str) -> None:
+        self._last_sent.pop(tx_hash, None)
+        self._consumed_seen.pop(tx_hash, None)
+        self._stuck_seen.pop(tx_hash, None)
+
+    def _resign(self, signer: TransactionSigner, row: Any, report: StepReport) -> None:
+        """Sign the operation again with the same nonce when the node keeps a transaction it never
+        mines (it answers "already known" but the next nonce stays unused): the new bytes differ
+        only in gas, and since both carry the nonce, at most one of them can be mined."""
+        with self.db.transaction(lock=True) as session:
+            connection = session.connection()
+            current = connection.execute(
+                select(OPS.c.status, OPS.c.tx_hash, OPS.c.replaced_tx_hashes)
+                .where(OPS.c.id == row.id)
+                .with_for_update()
+            ).one()
+            if current.status != SENT or current.tx_hash != row.tx_hash:
+                return
+            replaced = [*(current.replaced_tx_hashes or []), row.tx_hash]
+            filler = row.error_code == TRANSACTION_REJECTED
+            raw = signer.sign_transaction(
+                {
+                    "nonce": row.nonce,
+                    "gasPrice": self.gas_price,
+                    "gas": (FILLER_GAS if filler else row.gas) + len(replaced),
+                    "to": signer.address if filler else row.target,
+                    "value": 0,
+                    "data": b"" if filler else row.calldata,
+                    "chainId": self.chain_id,
+                }
+            )
+            fresh = _Signed(row.id, row.nonce, raw, transaction_hash(raw))
+            connection.execute(
+                update(OPS)
+                .where(OPS.c.id == row.id)
+                .values(
+                    raw_tx=fresh.raw, tx_hash=fresh.tx_hash, replaced_tx_hashes=replaced, updated_at=utcnow()
+                )
+            )
+        _log.warning(
+            "%s: %s was never mined, re-signed as %s (nonce %d)",
+            row.id,
+            row.tx_hash,
+            fresh.tx_hash,
+            row.nonce,
+        )
+        self._forget(row.tx_hash)
+        self._send(signer, [fresh], report, resend=True)
+
+    @staticmethod
+    def _seen_for(seen: dict[str, float], tx_hash: str, now: float) -> float:
+        """For how long ``tx_hash`` has been found in the condition ``seen`` records."""
+        return now - seen.setdefault(tx_hash, now)
 
     def _result(self, row: Any, raw: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = {"gasUsed": _int(raw["gasUsed"])}
@@ -545,6 +650,10 @@ class TransactionManager:
                     .where(guard)
                     .values(
                         status=MINED,
+                        tx_hash=bindparam("b_mined_hash"),
+                        replaced_tx_hashes=bindparam("b_replaced", type_=OPS.c.replaced_tx_hashes.type),
+                        error_code=None,
+                        error_detail=None,
                         block_number=bindparam("b_block"),
                         block_hash=bindparam("b_block_hash"),
                         result=bindparam("b_result", type_=OPS.c.result.type),
@@ -559,6 +668,8 @@ class TransactionManager:
                     .where(guard)
                     .values(
                         status=FAILED,
+                        tx_hash=bindparam("b_mined_hash"),
+                        replaced_tx_hashes=bindparam("b_replaced", type_=OPS.c.replaced_tx_hashes.type),
                         block_number=bindparam("b_block"),
                         block_hash=bindparam("b_block_hash"),
                         error_code=bindparam("b_code"),
@@ -631,7 +742,9 @@ class TransactionManager:
             rows = (
                 session.connection()
                 .execute(
-                    select(OPS.c.id, OPS.c.tx_hash, OPS.c.error_code, OPS.c.status).where(
+                    select(
+                        OPS.c.id, OPS.c.tx_hash, OPS.c.replaced_tx_hashes, OPS.c.error_code, OPS.c.status
+                    ).where(
                         OPS.c.chain_id == self.chain_id,
                         OPS.c.signer == address,
                         tuple_(OPS.c.block_number, OPS.c.block_hash).in_(stale),
@@ -639,21 +752,24 @@ class TransactionManager:
                 )
                 .all()
             )
-        receipts: list[Any] = []
-        for chunk in _chunks(rows, 500):
-            answers = self.chain.batch([("eth_getTransactionReceipt", [r.tx_hash]) for r in chunk])
-            receipts.extend(a.get("result") for a in answers)
+        receipts = self._receipts([h for r in rows for h in _hashes(r)])
         now = utcnow()
         with self.db.transaction() as session:
             connection = session.connection()
-            for row, raw in zip(rows, receipts, strict=True):
+            for row in rows:
                 guard = and_(OPS.c.id == row.id, OPS.c.tx_hash == row.tx_hash, OPS.c.status == row.status)
-                if raw is not None and raw.get("blockNumber") is not None:
+                found = [(h, receipts[h]) for h in _hashes(row) if receipts.get(h) is not None]
+                if found:
+                    mined_hash, raw = found[0]
                     connection.execute(
                         update(OPS)
                         .where(guard)
                         .values(
-                            block_number=_int(raw["blockNumber"]), block_hash=raw["blockHash"], updated_at=now
+                            tx_hash=mined_hash,
+                            replaced_tx_hashes=[h for h in _hashes(row) if h != mined_hash] or None,
+                            block_number=_int(raw["blockNumber"]),
+                            block_hash=raw["blockHash"],
+                            updated_at=now,
                         )
                     )
                     report.moved += 1
@@ -674,14 +790,24 @@ class TransactionManager:
                         updated_at=now,
                     )
                 )
-                self._last_sent.pop(row.tx_hash, None)
+                for h in _hashes(row):
+                    self._forget(h)
                 report.lost.append(row.id)
 
 
-def _outcome(op_id: str, tx_hash: str, raw: Mapping[str, Any] | None) -> dict[str, Any]:
+def _hashes(row: Any) -> list[str]:
+    """Every transaction hash signed for an operation, the current one first."""
+    return [row.tx_hash, *(row.replaced_tx_hashes or [])]
+
+
+def _outcome(row: Any, mined_hash: str, raw: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Bind parameters recording ``row``'s outcome; the mined hash becomes ``tx_hash``."""
+    others = [h for h in _hashes(row) if h != mined_hash]
     return {
-        "b_id": op_id,
-        "b_hash": tx_hash,
+        "b_id": row.id,
+        "b_hash": row.tx_hash,
+        "b_mined_hash": mined_hash,
+        "b_replaced": others or None,
         "b_block": _int(raw["blockNumber"]) if raw else None,
         "b_block_hash": raw["blockHash"] if raw else None,
     }

@@ -59,6 +59,10 @@ class Operation(SQLModel, table=True):
     nonce: int | None = Field(default=None, sa_type=BigInteger)
     raw_tx: bytes | None = Field(default=None, sa_type=LargeBinary)
     tx_hash: str | None = Field(default=None, max_length=66)
+    # Earlier signed transactions of this operation, all with its nonce (so at most one of them,
+    # or ``tx_hash``, can ever be mined): a refused one replaced by a nonce filler, or one a node
+    # claimed to know but never mined, re-signed.
+    replaced_tx_hashes: list[str] | None = Field(default=None, sa_type=JSON)
     status: str = Field(default=OperationStatus.QUEUED.value, max_length=16)
     block_number: int | None = Field(default=None, sa_type=BigInteger)
     block_hash: str | None = Field(default=None, max_length=66)

@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("nonce", sa.BigInteger(), nullable=True),
         sa.Column("raw_tx", sa.LargeBinary(), nullable=True),
         sa.Column("tx_hash", sa.String(66), nullable=True),
+        sa.Column("replaced_tx_hashes", sa.JSON(), nullable=True),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("block_number", sa.BigInteger(), nullable=True),
         sa.Column("block_hash", sa.String(66), nullable=True),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from ledger.chain import ChainClient, Contract
 from ledger.db import Database
@@ -21,7 +22,7 @@ def operations(db: Database, signer: str | None = None) -> list[Operation]:
     with db.transaction() as session:
         query = select(Operation).order_by(Operation.nonce)  # type: ignore[arg-type]
         if signer is not None:
-            query = query.where(Operation.signer == signer)
+            query = query.where(col(Operation.signer) == signer)
         return list(session.scalars(query).all())
 
 

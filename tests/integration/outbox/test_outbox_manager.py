@@ -4,10 +4,12 @@ nonce-gap repair and several managers sharing one signer."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from ledger.chain import ChainClient, Contract
 from ledger.db import Database
@@ -196,6 +198,33 @@ def test_mined_hook_runs_in_the_recording_transaction_and_projection_gates_mined
     op = outbox.get(ids[0])
     assert op.public(require_projection=True)["status"] == "pending"
     with db.transaction() as session:
-        row = session.scalars(select(Operation).where(Operation.id == ids[0])).one()
+        row = session.scalars(select(Operation).where(col(Operation.id) == ids[0])).one()
         row.projected = True
     assert outbox.get(ids[0]).public(require_projection=True)["status"] == "mined"
+
+
+def test_operation_resigned_with_the_same_nonce_is_mined_once_whichever_version_lands(
+    outbox: Outbox, db: Database, chain: ChainClient, probe: Contract, signer: KeySigner, manual_mining: None
+) -> None:
+    op = outbox.enqueue(
+        Write.call(
+            probe, "store", 1, tag(signer, "resign"), org="o", kind="probe.store", signer=signer.address
+        )
+    )
+    manager = TransactionManager(db, chain, [signer], resend_after=0.05, stuck_after=0.1)
+    manager.step()
+    first = outbox.get(op.id)
+    deadline = time.monotonic() + 10
+    while outbox.get(op.id).tx_hash == first.tx_hash and time.monotonic() < deadline:
+        manager.step()  # the node holds the first version without mining it: re-signed
+        time.sleep(0.02)
+    second = outbox.get(op.id)
+    assert second.tx_hash != first.tx_hash and second.nonce == first.nonce
+    assert second.replaced_tx_hashes == [first.tx_hash]
+    chain.rpc("evm_mine")  # the first version (still in the pool) is the one that lands
+    manager.drain(timeout=30)
+    mined = outbox.get(op.id)
+    assert mined.status == "mined" and mined.tx_hash == first.tx_hash
+    assert mined.replaced_tx_hashes == [second.tx_hash]
+    assert stored_notes(chain, probe)[tag(signer, "resign")] == 1
+    assert int(chain.rpc("eth_getTransactionCount", [signer.address, "latest"]), 16) == 1
