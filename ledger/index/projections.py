@@ -1,0 +1,628 @@
+"""Projections: one function per contract event, turning a stored log into read-model rows.
+
+Owns how each event changes the read models, and nothing else: no chain access, no transaction
+handling (the indexer gives every function the session of the transaction that also stores the log
+and moves the checkpoint). A function is called exactly once per log — the event-log row keyed by
+(tx hash, log index) is the applied-event marker — and again, in the same order, when a rewind
+replays the stored log, so each one is a pure function of the rows before it and the event.
+
+The title state mirrors ``BillOfLadingRegistry`` field by field (``bill(id)``), so that
+``portledger reconcile`` can compare them; the rules themselves stay on chain: a projection only
+records what an accepted action did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from ledger.index.codes import (
+    BILL_ACTION,
+    BILL_KIND,
+    BILL_STATUS,
+    PROPOSAL_KIND,
+    SURRENDER_REASON,
+)
+from ledger.index.models import (
+    Account,
+    Attestation,
+    AttestationSchema,
+    Bill,
+    BillHistory,
+    Eir,
+    Organisation,
+    Pledge,
+    Proposal,
+    ReleaseRight,
+)
+
+ZERO32 = "0x" + "00" * 32
+
+
+@dataclass(frozen=True)
+class Logged:
+    """A log as projections see it: JSON-safe arguments (see :func:`json_args`) and its block time."""
+
+    contract: str
+    name: str
+    args: dict[str, Any]
+    block_number: int
+    block_hash: str
+    tx_hash: str
+    log_index: int
+    time: int
+
+
+Projection = Callable[[Session, Logged], None]
+
+# ------------------------------------------------------------------------------------ value helpers
+
+_JSON_INT_LIMIT = 2**53
+
+
+def json_value(value: Any) -> Any:
+    """Decoded ABI values → JSON: bytes as 0x-hex, integers beyond 2**53 as 0x-hex, structs as dicts."""
+    if isinstance(value, bool | str) or value is None:
+        return value
+    if isinstance(value, int):
+        return value if abs(value) < _JSON_INT_LIMIT else f"0x{value:064x}"
+    if isinstance(value, bytes | bytearray):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, dict):
+        return {str(k): json_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_value(v) for v in value]
+    raise TypeError(f"cannot store a {type(value).__name__} in the event log")
+
+
+def json_args(args: dict[str, Any]) -> dict[str, Any]:
+    return {k: json_value(v) for k, v in args.items()}
+
+
+def as_int(value: Any) -> int:
+    if isinstance(value, int):
+        return value
+    return int(str(value), 16)
+
+
+def hex32(value: Any) -> str:
+    """A uint256 or bytes32 argument as 0x-prefixed 32-byte hex (title ids, uids, right ids)."""
+    return f"0x{as_int(value):064x}"
+
+
+def opt_hex32(value: Any) -> str | None:
+    text = hex32(value)
+    return None if text == ZERO32 else text
+
+
+def opt_org(value: Any) -> int | None:
+    org = as_int(value)
+    return org or None
+
+
+# ------------------------------------------------------------------------------------ consortium
+
+
+def _organisation(session: Session, org: Any) -> Organisation:
+    row = session.get(Organisation, as_int(org))
+    if row is None:
+        raise LookupError(f"event for organisation {org} before its OrganisationAdmitted")
+    return row
+
+
+def organisation_admitted(session: Session, e: Logged) -> None:
+    a = e.args
+    session.add(
+        Organisation(
+            id=as_int(a["org"]),
+            legal_id=a["legalId"],
+            name=a["name"],
+            roles=a["roles"],
+            suspended=False,
+            admin=a["admin"],
+            encryption_key=hex32(a["encryptionKey"]),
+            admitted_at=e.time,
+            admitted_by_proposal=as_int(a["proposalId"]),
+            updated_block=e.block_number,
+        )
+    )
+
+
+def organisation_suspended(session: Session, e: Logged) -> None:
+    row = _organisation(session, e.args["org"])
+    row.suspended = True
+    row.updated_block = e.block_number
+    session.add(row)
+
+
+def organisation_reinstated(session: Session, e: Logged) -> None:
+    row = _organisation(session, e.args["org"])
+    row.suspended = False
+    row.updated_block = e.block_number
+    session.add(row)
+
+
+def role_changed(session: Session, e: Logged) -> None:
+    """RoleGranted and RoleRevoked carry the organisation's whole new role set."""
+    row = _organisation(session, e.args["org"])
+    row.roles = e.args["roles"]
+    row.updated_block = e.block_number
+    session.add(row)
+
+
+def admin_changed(session: Session, e: Logged) -> None:
+    row = _organisation(session, e.args["org"])
+    row.admin = e.args["admin"]
+    row.updated_block = e.block_number
+    session.add(row)
+
+
+def encryption_key_changed(session: Session, e: Logged) -> None:
+    row = _organisation(session, e.args["org"])
+    row.encryption_key = hex32(e.args["encryptionKey"])
+    row.updated_block = e.block_number
+    session.add(row)
+
+
+def account_added(session: Session, e: Logged) -> None:
+    session.add(Account(address=e.args["account"], org=as_int(e.args["org"]), added_block=e.block_number))
+
+
+def account_removed(session: Session, e: Logged) -> None:
+    row = session.get(Account, e.args["account"])
+    if row is not None:
+        session.delete(row)
+
+
+def proposal_created(session: Session, e: Logged) -> None:
+    a = e.args
+    session.add(
+        Proposal(
+            id=as_int(a["proposalId"]),
+            kind=PROPOSAL_KIND[a["kind"]],
+            proposer=a["proposer"],
+            data=a["data"],
+            approvals=0,
+            approvers=[],
+            executed=False,
+            created_at=e.time,
+        )
+    )
+
+
+def proposal_approved(session: Session, e: Logged) -> None:
+    row = session.get(Proposal, as_int(e.args["proposalId"]))
+    if row is None:
+        raise LookupError(f"approval of unknown proposal {e.args['proposalId']}")
+    row.approvals = e.args["approvals"]
+    row.approvers = [*row.approvers, e.args["governor"]]
+    session.add(row)
+
+
+def proposal_executed(session: Session, e: Logged) -> None:
+    row = session.get(Proposal, as_int(e.args["proposalId"]))
+    if row is None:
+        raise LookupError(f"execution of unknown proposal {e.args['proposalId']}")
+    row.executed = True
+    row.executed_block = e.block_number
+    session.add(row)
+
+
+# ------------------------------------------------------------------------------------ bills
+
+
+def _bill(session: Session, bill_id: Any) -> Bill:
+    row = session.get(Bill, hex32(bill_id))
+    if row is None:
+        raise LookupError(f"action on title {hex32(bill_id)} before its BillIssued")
+    return row
+
+
+def _open_pledge(session: Session, bill_id: str) -> Pledge | None:
+    return session.exec(
+        select(Pledge).where(Pledge.bill_id == bill_id, col(Pledge.status).in_(("REQUESTED", "ACTIVE")))
+    ).first()
+
+
+def _clear_pledge(bill: Bill) -> None:
+    bill.pledge_status = "NONE"
+    bill.pledgee = None
+    bill.pledge_amount = None
+    bill.pledge_currency = None
+    bill.pledge_registration_ref = None
+    bill.pledge_expiry = None
+
+
+def _close_pledge(session: Session, bill: Bill, status: str, e: Logged) -> None:
+    pledge = _open_pledge(session, bill.id)
+    if pledge is not None:
+        pledge.status = status
+        pledge.closed_block = e.block_number
+        session.add(pledge)
+    _clear_pledge(bill)
+
+
+def _lapse_expired_request(session: Session, bill: Bill, e: Logged) -> None:
+    """An action that requires an unpledged title succeeded while a request was recorded: the request
+    had expired, and the registry cleared it (without an event of its own)."""
+    if bill.pledge_status == "REQUESTED":
+        _close_pledge(session, bill, "LAPSED", e)
+
+
+def bill_issued(session: Session, e: Logged) -> None:
+    a = e.args
+    bill_id = hex32(a["billId"])
+    row = session.get(Bill, bill_id)
+    if row is None:
+        # Parties are set by the BillActed(ISSUE) that follows in the same transaction.
+        row = Bill(
+            id=bill_id,
+            carrier=as_int(a["carrier"]),
+            transport_document_reference=a["transportDocumentReference"],
+            kind=BILL_KIND[a["kind"]],
+            status="ISSUED",
+            consignee=opt_org(a["consignee"]),
+            version=a["version"],
+            checksum=hex32(a["checksum"]),
+            cid=a["cid"],
+            issued_block=e.block_number,
+            updated_block=e.block_number,
+            updated_tx=e.tx_hash,
+        )
+    else:  # re-issue of the amended version: same reference (not repeated in the event)
+        row.version = a["version"]
+        row.checksum = hex32(a["checksum"])
+        row.cid = a["cid"]
+        row.updated_block = e.block_number
+        row.updated_tx = e.tx_hash
+    session.add(row)
+
+
+def bill_pledge_requested(session: Session, e: Logged) -> None:
+    a = e.args
+    bill = _bill(session, a["billId"])
+    _lapse_expired_request(session, bill, e)
+    amount = str(as_int(a["amount"]))
+    currency = bytes.fromhex(str(a["currency"])[2:]).decode("ascii", errors="replace")
+    session.add(
+        Pledge(
+            tx_hash=e.tx_hash,
+            log_index=e.log_index,
+            bill_id=bill.id,
+            pledgee=as_int(a["pledgee"]),
+            amount=amount,
+            currency=currency,
+            registration_ref=hex32(a["registrationRef"]),
+            expiry=as_int(a["expiry"]),
+            status="REQUESTED",
+            requested_block=e.block_number,
+        )
+    )
+    bill.pledge_status = "REQUESTED"
+    bill.pledgee = as_int(a["pledgee"])
+    bill.pledge_amount = amount
+    bill.pledge_currency = currency
+    bill.pledge_registration_ref = hex32(a["registrationRef"])
+    bill.pledge_expiry = as_int(a["expiry"])
+    bill.updated_block = e.block_number
+    bill.updated_tx = e.tx_hash
+    session.add(bill)
+
+
+def _apply_action(session: Session, bill: Bill, action: str, actor: int, recipient: int, e: Logged) -> None:
+    """The title fields an accepted action changed (BillOfLadingRegistry, action by action)."""
+    if action == "ISSUE":
+        bill.possessor = recipient
+        bill.holder = recipient if bill.kind == "NEGOTIABLE" else bill.consignee
+        bill.status = "ISSUED"
+    elif action == "TRANSFER":
+        _lapse_expired_request(session, bill, e)
+        bill.prev_possessor, bill.prev_holder = actor, bill.holder
+        bill.possessor = recipient
+    elif action in ("ENDORSE", "ENDORSE_TO_ORDER"):
+        _lapse_expired_request(session, bill, e)
+        bill.prev_possessor, bill.prev_holder = actor, bill.holder
+        bill.holder = recipient
+        bill.possessor = recipient
+    elif action == "BLANK_ENDORSE":
+        _lapse_expired_request(session, bill, e)
+        bill.holder = None
+    elif action == "REJECT":
+        bill.holder = bill.prev_holder
+        bill.possessor = recipient
+    elif action in ("SURRENDER_FOR_DELIVERY", "SURRENDER_FOR_AMENDMENT"):
+        _lapse_expired_request(session, bill, e)
+        delivery = action == "SURRENDER_FOR_DELIVERY"
+        bill.status = "SURRENDER_PENDING_DELIVERY" if delivery else "SURRENDER_PENDING_AMENDMENT"
+        bill.prev_possessor = actor
+        bill.possessor = recipient
+    elif action == "SACC":
+        pending_delivery = bill.status == "SURRENDER_PENDING_DELIVERY"
+        bill.status = "ACCOMPLISHED" if pending_delivery else "SURRENDERED_FOR_AMENDMENT"
+    elif action in ("SREJ", "REISSUE"):
+        bill.status = "ISSUED"
+        bill.possessor = recipient
+    elif action == "VOID":
+        bill.status = "VOIDED"
+    elif action == "SWITCH_TO_PAPER":
+        bill.status = "SWITCHED_TO_PAPER"
+    elif action == "ACCEPT_PLEDGE":
+        bill.pledge_status = "ACTIVE"
+        pledge = _open_pledge(session, bill.id)
+        if pledge is not None:
+            pledge.status = "ACTIVE"
+            session.add(pledge)
+    elif action == "RELEASE_PLEDGE":
+        _close_pledge(session, bill, "RELEASED", e)
+    elif action == "ENFORCE_PLEDGE":
+        _close_pledge(session, bill, "ENFORCED", e)
+        bill.prev_possessor, bill.prev_holder = bill.possessor, bill.holder
+        bill.holder = actor
+        bill.possessor = actor
+    # SIGN and PLEDGE (terms come with BillPledgeRequested) change no title field.
+
+
+def bill_acted(session: Session, e: Logged) -> None:
+    a = e.args
+    bill = _bill(session, a["billId"])
+    action = BILL_ACTION[a["action"]]
+    actor, recipient = as_int(a["actor"]), as_int(a["recipient"])
+    reason = SURRENDER_REASON[a["reason"]]
+    session.add(
+        BillHistory(
+            tx_hash=e.tx_hash,
+            log_index=e.log_index,
+            bill_id=bill.id,
+            block_number=e.block_number,
+            time=e.time,
+            actor=actor,
+            recipient=recipient or None,
+            action_code=action,
+            reason_code=None if reason == "NONE" else reason,
+            remark_hash=opt_hex32(a["remarkHash"]),
+            version=bill.version,
+        )
+    )
+    _apply_action(session, bill, action, actor, recipient, e)
+    bill.updated_block = e.block_number
+    bill.updated_tx = e.tx_hash
+    session.add(bill)
+
+
+# ------------------------------------------------------------------------------------ release
+
+
+def _right(session: Session, right_id: Any) -> ReleaseRight:
+    row = session.get(ReleaseRight, hex32(right_id))
+    if row is None:
+        raise LookupError(f"event of release right {hex32(right_id)} before its ReleaseGranted")
+    return row
+
+
+def _advance(row: ReleaseRight, e: Logged) -> None:
+    row.step += 1
+    row.last_record_id = hex32(e.args["recordId"])
+    row.updated_block = e.block_number
+
+
+def release_granted(session: Session, e: Logged) -> None:
+    a = e.args
+    right_id = hex32(a["rightId"])
+    row = session.get(ReleaseRight, right_id)
+    step = 1 if row is None else row.step + 1
+    fresh = ReleaseRight(
+        id=right_id,
+        bill_id=hex32(a["billId"]),
+        container_number=a["containerNumber"],
+        carrier=as_int(a["carrier"]),
+        holder=as_int(a["holder"]),
+        terminal=as_int(a["terminal"]),
+        valid_from=as_int(a["validFrom"]),
+        valid_until=as_int(a["validUntil"]),
+        status="GRANTED",
+        step=step,
+        last_record_id=hex32(a["recordId"]),
+        code_hash=None,
+        updated_block=e.block_number,
+    )
+    if row is None:
+        session.add(fresh)
+    else:
+        for field in ReleaseRight.model_fields:
+            setattr(row, field, getattr(fresh, field))
+        session.add(row)
+
+
+def release_nominated(session: Session, e: Logged) -> None:
+    row = _right(session, e.args["rightId"])
+    _advance(row, e)
+    row.holder = as_int(e.args["to"])
+    row.code_hash = None
+    session.add(row)
+
+
+def release_code_set(session: Session, e: Logged) -> None:
+    row = _right(session, e.args["rightId"])
+    _advance(row, e)
+    row.code_hash = opt_hex32(e.args["codeHash"])
+    session.add(row)
+
+
+def release_revoked(session: Session, e: Logged) -> None:
+    row = _right(session, e.args["rightId"])
+    _advance(row, e)
+    row.status = "REVOKED"
+    row.code_hash = None
+    session.add(row)
+
+
+def _eir(e: Logged, direction: str, terminal: int, haulier: int | None, by_code: bool, customs: Any) -> Eir:
+    a = e.args
+    eir = a["eir"]
+    return Eir(
+        record_id=hex32(a["recordId"]),
+        previous_record_id=hex32(a["previousRecordId"]),
+        right_id=hex32(a["rightId"]),
+        bill_id=hex32(a["billId"]),
+        direction=direction,
+        container_number=a["containerNumber"],
+        terminal=terminal,
+        haulier=haulier,
+        by_release_code=by_code,
+        customs_release=opt_hex32(customs) if customs is not None else None,
+        laden=bool(eir["laden"]),
+        seals_hash=opt_hex32(eir["sealsHash"]),
+        damage_codes=list(eir["damageCodes"]),
+        truck_plate_hash=opt_hex32(eir["truckPlateHash"]),
+        event_time=as_int(eir["eventTime"]),
+        eir_checksum=hex32(eir["eirChecksum"]),
+        block_number=e.block_number,
+        time=e.time,
+        tx_hash=e.tx_hash,
+    )
+
+
+def gated_out(session: Session, e: Logged) -> None:
+    a = e.args
+    row = _right(session, a["rightId"])
+    _advance(row, e)
+    row.status = "GATED_OUT"
+    session.add(row)
+    session.add(
+        _eir(
+            e,
+            "OUT",
+            as_int(a["terminal"]),
+            opt_org(a["haulier"]),
+            bool(a["byReleaseCode"]),
+            a["customsRelease"],
+        )
+    )
+
+
+def gated_in(session: Session, e: Logged) -> None:
+    a = e.args
+    row = _right(session, a["rightId"])
+    _advance(row, e)
+    row.status = "GATED_IN"
+    session.add(row)
+    session.add(_eir(e, "IN", as_int(a["terminal"]), None, False, None))
+
+
+# ------------------------------------------------------------------------------------ attestations
+
+
+def schema_registered(session: Session, e: Logged) -> None:
+    a = e.args
+    session.add(
+        AttestationSchema(
+            id=hex32(a["schemaId"]),
+            name=a["name"],
+            definition=a["definition"],
+            revocable=a["revocable"],
+            expiring=a["expiring"],
+            attester_roles=a["attesterRoles"],
+            required_recognitions=a["requiredRecognitions"],
+            active=True,
+        )
+    )
+
+
+def schema_active_changed(session: Session, e: Logged) -> None:
+    row = session.get(AttestationSchema, hex32(e.args["schemaId"]))
+    if row is not None:
+        row.active = bool(e.args["active"])
+        session.add(row)
+
+
+def attested(session: Session, e: Logged) -> None:
+    a = e.args
+    session.add(
+        Attestation(
+            uid=hex32(a["uid"]),
+            schema_id=hex32(a["schemaId"]),
+            subject=hex32(a["subject"]),
+            attester=as_int(a["attester"]),
+            ref_uid=opt_hex32(a["refUID"]),
+            time=e.time,
+            expiration_time=as_int(a["expirationTime"]),
+            revocation_time=0,
+            recognitions=0,
+            data=a["data"],
+            block_number=e.block_number,
+            tx_hash=e.tx_hash,
+        )
+    )
+
+
+def _attestation(session: Session, uid: Any) -> Attestation:
+    row = session.get(Attestation, hex32(uid))
+    if row is None:
+        raise LookupError(f"event of attestation {hex32(uid)} before its Attested")
+    return row
+
+
+def revoked(session: Session, e: Logged) -> None:
+    row = _attestation(session, e.args["uid"])
+    row.revocation_time = e.time
+    session.add(row)
+
+
+def replaced(session: Session, e: Logged) -> None:
+    row = _attestation(session, e.args["oldUid"])
+    row.replaced_by = hex32(e.args["newUid"])
+    session.add(row)
+
+
+def recognised(session: Session, e: Logged) -> None:
+    row = _attestation(session, e.args["uid"])
+    row.recognitions = e.args["recognitions"]
+    session.add(row)
+
+
+# ------------------------------------------------------------------------------------ dispatch
+
+PROJECTIONS: dict[tuple[str, str], Projection] = {
+    ("Consortium", "OrganisationAdmitted"): organisation_admitted,
+    ("Consortium", "OrganisationSuspended"): organisation_suspended,
+    ("Consortium", "OrganisationReinstated"): organisation_reinstated,
+    ("Consortium", "RoleGranted"): role_changed,
+    ("Consortium", "RoleRevoked"): role_changed,
+    ("Consortium", "AdminChanged"): admin_changed,
+    ("Consortium", "EncryptionKeyChanged"): encryption_key_changed,
+    ("Consortium", "AccountAdded"): account_added,
+    ("Consortium", "AccountRemoved"): account_removed,
+    ("Consortium", "ProposalCreated"): proposal_created,
+    ("Consortium", "ProposalApproved"): proposal_approved,
+    ("Consortium", "ProposalExecuted"): proposal_executed,
+    ("BillOfLadingRegistry", "BillIssued"): bill_issued,
+    ("BillOfLadingRegistry", "BillActed"): bill_acted,
+    ("BillOfLadingRegistry", "BillPledgeRequested"): bill_pledge_requested,
+    ("ContainerRelease", "ReleaseGranted"): release_granted,
+    ("ContainerRelease", "ReleaseNominated"): release_nominated,
+    ("ContainerRelease", "ReleaseCodeSet"): release_code_set,
+    ("ContainerRelease", "ReleaseRevoked"): release_revoked,
+    ("ContainerRelease", "GatedOut"): gated_out,
+    ("ContainerRelease", "GatedIn"): gated_in,
+    ("AttestationRegistry", "SchemaRegistered"): schema_registered,
+    ("AttestationRegistry", "SchemaActiveChanged"): schema_active_changed,
+    ("AttestationRegistry", "Attested"): attested,
+    ("AttestationRegistry", "Revoked"): revoked,
+    ("AttestationRegistry", "Replaced"): replaced,
+    ("AttestationRegistry", "Recognised"): recognised,
+}
+"""(contract, event) → projection. Events not listed (governors, threshold, nodes, caches, report
+signer sets, accepted reports, ERC-721 ``Transfer``) are kept in the event log only."""
+
+
+def project(session: Session, event: Logged) -> None:
+    """Apply one stored log to the read models (no-op for events kept only in the log)."""
+    projection = PROJECTIONS.get((event.contract, event.name))
+    if projection is not None:
+        projection(session, event)
+
+
+__all__ = ["BILL_STATUS", "PROJECTIONS", "Logged", "json_args", "project"]

@@ -1,0 +1,181 @@
+"""A port community's day on the real contracts: every title, pledge, release, gate, attestation and
+governance action the indexer projects, driven through the contracts' own functions."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from eth_abi.abi import encode as abi_encode
+
+from ledger.domain import schemas
+from tests.contracts.roles_attestation import World, attest, hold_data, release_data
+from tests.contracts.roles_release import (
+    CONTAINERS,
+    NEGOTIABLE,
+    STRAIGHT,
+    SWB,
+    ZERO,
+    customs_release_on_bill,
+    eir,
+    grant,
+    issue,
+)
+
+COD, SWTP, SWI = 2, 1, 3
+ADMIT, SUSPEND, REINSTATE, GRANT_ROLE, REVOKE_ROLE = 0, 1, 2, 3, 4
+ROLE_BANK = 2
+
+
+@dataclass
+class Outcome:
+    """Ids the scenario created, for the assertions."""
+
+    bills: dict[str, int] = field(default_factory=dict)
+    rights: list[bytes] = field(default_factory=list)
+    attestations: dict[str, bytes] = field(default_factory=dict)
+    admitted_admin: str = ""
+
+
+def remark(text: str) -> bytes:
+    return hashlib.sha256(text.encode()).digest()
+
+
+def act(world: World, kind: str, name: str, *args: object) -> None:
+    assert world.bills is not None
+    world.bills.transact(name, *args, sender=world.caller(kind))
+
+
+def drive(world: World, spare_accounts: list[str]) -> Outcome:
+    """Runs the whole scenario; ``spare_accounts`` are two funded accounts no organisation uses yet."""
+    assert world.bills is not None and world.release is not None
+    out = Outcome()
+    org = world.org
+    now = world.chain.latest_timestamp
+
+    # A: negotiable, transferred and rejected, endorsed to order, signed, pledged and released,
+    #    endorsed, surrendered for delivery, accepted; its containers released and gated.
+    a = out.bills["A"] = issue(world, NEGOTIABLE, to="TRADER")
+    act(world, "TRADER", "transfer", a, org["FORWARDER"], remark("possession to forwarder"))
+    act(world, "FORWARDER", "reject", a, ZERO)
+    act(world, "TRADER", "endorseToOrder", a, org["FORWARDER"], ZERO)
+    act(world, "FORWARDER", "sign", a, remark("signed"))
+    act(
+        world,
+        "FORWARDER",
+        "requestPledge",
+        a,
+        org["BANK"],
+        1_000_000,
+        b"USD",
+        remark("MPR"),
+        now() + 3600,
+        ZERO,
+    )
+    act(world, "BANK", "acceptPledge", a, ZERO)
+    act(world, "BANK", "releasePledge", a, ZERO)
+    act(world, "FORWARDER", "endorse", a, org["TRADER"], ZERO)
+    act(world, "TRADER", "surrenderForDelivery", a, ZERO)
+    act(world, "CARRIER", "acceptSurrender", a, ZERO)
+    out.rights = grant(world, a, CONTAINERS[:2])
+    world.release.transact("nominate", out.rights[0], org["HAULIER"], sender=world.caller("TRADER"))
+    code_hash = world.release.call("releaseCodeHash", out.rights[1], b"0123456789abcdef")
+    world.release.transact("setReleaseCode", out.rights[1], code_hash, sender=world.caller("TRADER"))
+    world.release.transact("revoke", out.rights[1], sender=world.caller("CARRIER"))
+    out.attestations["release"] = customs_release_on_bill(world, a)
+    world.release.transact(
+        "gateOut", a, CONTAINERS[0], org["HAULIER"], b"", eir(), sender=world.caller("TERMINAL")
+    )
+    world.release.transact(
+        "gateIn", a, CONTAINERS[0], eir(laden=False, damage=("DT", "BR")), sender=world.caller("TERMINAL")
+    )
+
+    # B: pledged, accepted and enforced; the bank blank-endorses.
+    b = out.bills["B"] = issue(world, NEGOTIABLE, to="TRADER")
+    act(world, "TRADER", "requestPledge", b, org["BANK"], 2**100, b"EUR", remark("MPR-B"), now() + 3600, ZERO)
+    act(world, "BANK", "acceptPledge", b, ZERO)
+    act(world, "BANK", "enforcePledge", b, ZERO)
+    act(world, "BANK", "blankEndorse", b, ZERO)
+
+    # C: surrender for amendment refused, again accepted and re-issued, then switched to paper.
+    c = out.bills["C"] = issue(world, NEGOTIABLE, to="TRADER")
+    act(world, "TRADER", "surrenderForAmendment", c, COD, ZERO)
+    act(world, "CARRIER", "rejectSurrender", c, ZERO)
+    act(world, "TRADER", "surrenderForAmendment", c, SWI, ZERO)
+    act(world, "CARRIER", "acceptSurrender", c, ZERO)
+    act(world, "CARRIER", "reissue", c, remark("amended v2"), "bafyamended", ZERO)
+    act(world, "TRADER", "surrenderForAmendment", c, SWTP, ZERO)
+    act(world, "CARRIER", "acceptSurrender", c, ZERO)
+    act(world, "CARRIER", "switchToPaper", c, ZERO)
+
+    # D: voided after an accepted surrender for amendment.
+    d = out.bills["D"] = issue(world, NEGOTIABLE, to="TRADER")
+    act(world, "TRADER", "surrenderForAmendment", d, COD, ZERO)
+    act(world, "CARRIER", "acceptSurrender", d, ZERO)
+    act(world, "CARRIER", "voidTitle", d, ZERO)
+
+    # E: straight B/L to its consignee; F: a sea waybill.
+    e = out.bills["E"] = issue(world, STRAIGHT, to="TRADER", consignee="FORWARDER")
+    act(world, "TRADER", "transfer", e, org["FORWARDER"], ZERO)
+    out.bills["F"] = issue(world, SWB, to="TRADER", consignee="FORWARDER")
+
+    # Attestations: a hold revoked, a hold replaced, a release recognised by a second agency.
+    container = schemas.container_subject(CONTAINERS[2])
+    held = attest(world, "CUSTOMS", "CUSTOMS_HOLD", container, hold_data())
+    world.attestations.transact("revoke", held, sender=world.caller("CUSTOMS"))
+    old = attest(world, "CUSTOMS", "CUSTOMS_HOLD", container, hold_data("DEC-2"))
+    receipt = world.attestations.transact(
+        "replace",
+        old,
+        (world.schema["CUSTOMS_HOLD"], container, ZERO, hold_data("DEC-3")),
+        sender=world.caller("CUSTOMS"),
+    )
+    out.attestations.update(held=held, replaced=old, replacement=receipt.event("Replaced").args["newUid"])
+    world.attestations.transact("recognise", out.attestations["release"], sender=world.caller("CUSTOMS2"))
+    out.attestations["fact"] = attest(world, "CUSTOMS", "CUSTOMS_RELEASE", container, release_data("DEC-9"))
+
+    # Consortium: accounts, keys, admission by proposal, roles, suspension and reinstatement.
+    new_admin, extra = spare_accounts
+    world.consortium.transact("addAccount", org["FORWARDER"], extra, sender=world.caller("FORWARDER"))
+    world.consortium.transact(
+        "setEncryptionKey", org["FORWARDER"], b"\x11" * 32, sender=world.caller("FORWARDER")
+    )
+    world.consortium.transact("setAdmin", org["FORWARDER"], extra, sender=world.caller("FORWARDER"))
+    world.consortium.transact("removeAccount", org["FORWARDER"], world.caller("FORWARDER"), sender=extra)
+    world.account["FORWARDER"] = extra
+    admit = abi_encode(
+        ["string", "string", "uint16", "bytes32", "address"],
+        ["91310000MA1FL0001X", "Yangshan Empty Depot Co.", 1 << 3, b"\x22" * 32, new_admin],
+    )
+    world.consortium.transact("propose", ADMIT, admit, sender=world.governor)
+    out.admitted_admin = new_admin
+    haulier2 = org["HAULIER2"]
+    world.consortium.transact(
+        "propose", GRANT_ROLE, abi_encode(["uint32", "uint8"], [haulier2, ROLE_BANK]), sender=world.governor
+    )
+    world.consortium.transact(
+        "propose", REVOKE_ROLE, abi_encode(["uint32", "uint8"], [haulier2, ROLE_BANK]), sender=world.governor
+    )
+    world.consortium.transact("propose", SUSPEND, abi_encode(["uint32"], [haulier2]), sender=world.governor)
+    world.consortium.transact("propose", REINSTATE, abi_encode(["uint32"], [haulier2]), sender=world.governor)
+    return out
+
+
+def lapse_a_pledge_request(world: World) -> int:
+    """A pledge request the bank never accepts: after its expiry a transfer clears it silently."""
+    g = issue(world, NEGOTIABLE, to="TRADER")
+    act(
+        world,
+        "TRADER",
+        "requestPledge",
+        g,
+        world.org["BANK"],
+        5,
+        b"USD",
+        ZERO,
+        world.chain.latest_timestamp() + 60,
+        ZERO,
+    )
+    world.chain.increase_time(120)
+    act(world, "TRADER", "transfer", g, world.org["FORWARDER"], ZERO)
+    return g
