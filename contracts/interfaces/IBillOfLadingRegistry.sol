@@ -208,50 +208,89 @@ interface IBillOfLadingRegistry {
     ) external returns (uint256 billId);
 
     /// @notice TRANSFER of possession (possessor; straight: only to the consignee; never an SWB).
+    /// @param billId The title id.
+    /// @param to The recipient organisation.
+    /// @param remarkHash Hash of an off-chain remark (0 if none).
     function transfer(uint256 billId, uint32 to, bytes32 remarkHash) external;
 
     /// @notice ENDORSE to a named endorsee who cannot endorse further (possessor who is title holder, or
     ///         any possessor when blank; negotiable only). The endorsee becomes holder and possessor.
+    /// @param billId The title id.
+    /// @param to The recipient organisation.
+    /// @param remarkHash Hash of an off-chain remark (0 if none).
     function endorse(uint256 billId, uint32 to, bytes32 remarkHash) external;
 
     /// @notice ENDORSE_TO_ORDER of a named endorsee, who may endorse further. Same parties as {endorse}.
+    /// @param billId The title id.
+    /// @param to The recipient organisation.
+    /// @param remarkHash Hash of an off-chain remark (0 if none).
     function endorseToOrder(uint256 billId, uint32 to, bytes32 remarkHash) external;
 
     /// @notice BLANK_ENDORSE (possessor and title holder): no title holder from now on.
+    /// @param billId The title id.
+    /// @param remarkHash Hash of an off-chain remark (0 if none).
     function blankEndorse(uint256 billId, bytes32 remarkHash) external;
 
     /// @notice SIGN (possessor): event only.
+    /// @param billId The title id.
+    /// @param remarkHash Hash of an off-chain remark (0 if none).
     function sign(uint256 billId, bytes32 remarkHash) external;
 
     /// @notice REJECT (recipient of the last transfer or endorsement, as its first action): possession
     ///         and title holder return to what they were before it.
+    /// @param billId The title id.
+    /// @param remarkHash Hash of an off-chain remark (0 if none).
     function reject(uint256 billId, bytes32 remarkHash) external;
 
     /// @notice SURRENDER_FOR_DELIVERY to the issuing carrier (negotiable: possessor who is holder or any
     ///         possessor when blank; straight: the possessor).
+    /// @param billId The title id.
+    /// @param remarkHash Hash of an off-chain remark (0 if none).
     function surrenderForDelivery(uint256 billId, bytes32 remarkHash) external;
 
     /// @notice SURRENDER_FOR_AMENDMENT to the issuing carrier, same parties, reason SWTP / COD / SWI.
+    /// @param billId The title id.
+    /// @param reason SWTP, COD or SWI.
+    /// @param remarkHash Hash of an off-chain remark (0 if none).
     function surrenderForAmendment(uint256 billId, SurrenderReason reason, bytes32 remarkHash) external;
 
     /// @notice SACC (carrier; allowed while suspended): delivery → ACCOMPLISHED, amendment →
     ///         SURRENDERED_FOR_AMENDMENT.
+    /// @param billId The title id.
+    /// @param remarkHash Hash of an off-chain remark (0 if none).
     function acceptSurrender(uint256 billId, bytes32 remarkHash) external;
 
     /// @notice SREJ (carrier; allowed while suspended): back to ISSUED, possession to the requester.
+    /// @param billId The title id.
+    /// @param remarkHash Hash of an off-chain remark (0 if none).
     function rejectSurrender(uint256 billId, bytes32 remarkHash) external;
 
     /// @notice Re-issue of the amended version (carrier): version + 1, new checksum, possession back to
     ///         the organisation that surrendered.
+    /// @param billId The title id.
+    /// @param checksum SHA-256 of the amended transport document (must change).
+    /// @param cid Where the encrypted amended document is stored (event only).
+    /// @param remarkHash Hash of an off-chain remark (0 if none).
     function reissue(uint256 billId, bytes32 checksum, string calldata cid, bytes32 remarkHash) external;
 
     /// @notice SWITCH_TO_PAPER (carrier; the surrender reason was SWTP): final.
+    /// @param billId The title id.
+    /// @param remarkHash Hash of an off-chain remark (0 if none).
     function switchToPaper(uint256 billId, bytes32 remarkHash) external;
 
     /// @notice VOID (carrier, after SACC of a surrender for amendment): final.
+    /// @param billId The title id.
+    /// @param remarkHash Hash of an off-chain remark (0 if none).
     function voidTitle(uint256 billId, bytes32 remarkHash) external;
 
     /// @notice PLEDGE request (possessor of a negotiable, issued title; no other pledge).
+    /// @param billId The title id.
+    /// @param bank The pledgee (a BANK organisation).
+    /// @param amount Secured amount in minor units of `currency`.
+    /// @param currency ISO 4217 code.
+    /// @param registrationRef External registration reference.
+    /// @param expiry Last moment the bank may accept (unix seconds, in the future).
+    /// @param remarkHash Hash of an off-chain remark (0 if none).
     function requestPledge(
         uint256 billId,
         uint32 bank,
@@ -263,12 +302,18 @@ interface IBillOfLadingRegistry {
     ) external;
 
     /// @notice ACCEPT_PLEDGE (the named bank, before expiry).
+    /// @param billId The title id.
+    /// @param remarkHash Hash of an off-chain remark (0 if none).
     function acceptPledge(uint256 billId, bytes32 remarkHash) external;
 
     /// @notice RELEASE_PLEDGE (the bank; declines a request or ends an active pledge; allowed while suspended).
+    /// @param billId The title id.
+    /// @param remarkHash Hash of an off-chain remark (0 if none).
     function releasePledge(uint256 billId, bytes32 remarkHash) external;
 
     /// @notice ENFORCE_PLEDGE (the bank, active pledge): the bank becomes possessor and title holder.
+    /// @param billId The title id.
+    /// @param remarkHash Hash of an off-chain remark (0 if none).
     function enforcePledge(uint256 billId, bytes32 remarkHash) external;
 
     // ----------------------------------------------------------------------------------------------
@@ -276,20 +321,27 @@ interface IBillOfLadingRegistry {
     // ----------------------------------------------------------------------------------------------
 
     /// @notice The packed state of a title (status NONE for an unknown id).
+    /// @param billId The title id.
     function bill(uint256 billId) external view returns (Bill memory);
 
     /// @notice SHA-256 of the current version of the transport document (0 for an unknown id).
+    /// @param billId The title id.
     function documentChecksum(uint256 billId) external view returns (bytes32);
 
     /// @notice The status of a title (NONE for an unknown id).
+    /// @param billId The title id.
     function statusOf(uint256 billId) external view returns (BillStatus);
 
     /// @notice The pledge on a title with its effective status (an expired request reads as NONE).
+    /// @param billId The title id.
     function pledgeOf(uint256 billId) external view returns (Pledge memory);
 
     /// @notice Number of titles an organisation possesses.
+    /// @param org The organisation.
     function balanceOfOrg(uint32 org) external view returns (uint256);
 
     /// @notice The title id of a carrier's transport document reference (Ids.titleId).
+    /// @param carrier The carrier organisation.
+    /// @param transportDocumentReference The carrier's reference.
     function titleIdOf(uint32 carrier, string calldata transportDocumentReference) external pure returns (uint256);
 }

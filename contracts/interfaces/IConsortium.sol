@@ -331,18 +331,22 @@ interface IConsortium {
     // ----------------------------------------------------------------------------------------------
 
     /// @notice The record of an organisation (all zero for an unknown id).
+    /// @param org The organisation id.
     function organisation(uint32 org) external view returns (Organisation memory);
 
     /// @notice The organisation an account acts for (0 if none).
+    /// @param account The account.
     function orgOf(address account) external view returns (uint32);
 
     /// @notice The member accounts of an organisation.
+    /// @param org The organisation id.
     function accountsOf(uint32 org) external view returns (address[] memory);
 
     /// @notice The id the next admitted organisation will get minus one, i.e. the number of organisations.
     function organisationCount() external view returns (uint32);
 
     /// @notice Whether the address is a governor.
+    /// @param account The account.
     function isGovernor(address account) external view returns (bool);
 
     /// @notice The governors.
@@ -352,9 +356,12 @@ interface IConsortium {
     function threshold() external view returns (uint256);
 
     /// @notice A proposal (kind ADMIT with proposer 0 for an unknown id).
+    /// @param proposalId The proposal id.
     function proposal(uint256 proposalId) external view returns (Proposal memory);
 
     /// @notice Whether a governor approved a proposal.
+    /// @param proposalId The proposal id.
+    /// @param governor The governor.
     function hasApproved(uint256 proposalId, address governor) external view returns (bool);
 
     /// @notice The attached member caches.
@@ -363,6 +370,12 @@ interface IConsortium {
     /// @notice Besu account permissioning: whether `sender` may send a transaction. Governors and member
     ///         accounts (of suspended organisations too: they must still be able to discharge) may; the
     ///         deployer may until the bootstrap is sealed.
+    /// @param sender The transaction sender.
+    /// @param target The transaction target (not consulted).
+    /// @param value The value sent (not consulted).
+    /// @param gasPrice The gas price (not consulted).
+    /// @param gasLimit The gas limit (not consulted).
+    /// @param payload The call data (not consulted).
     function transactionAllowed(
         address sender,
         address target,
