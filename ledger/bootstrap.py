@@ -5,8 +5,8 @@ workers a node uses) and their start/stop; no rule lives here. ``ledger_api.main
 the CLI call :meth:`Ledger.from_settings`; tests do too, against a real anvil, SQLite and store.
 
 Background workers run in threads of this process: the transaction manager (signs, sends, tracks)
-and, when a projector is registered, the event indexer. With an indexer running, operations are
-shown ``mined`` only once their events are projected.
+the event indexer (``ledger.index``). With the indexer running, operations are shown ``mined`` only
+once their events are projected, so a client that sees ``mined`` reads its own write.
 """
 
 from __future__ import annotations
@@ -157,10 +157,25 @@ class Ledger:
 
     # -- background workers ------------------------------------------------------------------------
     def transaction_manager(self) -> TransactionManager:
+        from ledger.index.indexer import mark_projected
         from ledger.services.bills import RESULT_BUILDERS
 
         signers = [w.signer for w in self.organisations.wallets.values()]
-        return TransactionManager(self.db, self.chain, signers, results=RESULT_BUILDERS)
+        return TransactionManager(
+            self.db, self.chain, signers, results=RESULT_BUILDERS, on_mined=mark_projected
+        )
+
+    def indexer_worker(self) -> Worker:
+        """The event indexer as a background loop over the deployment's contracts."""
+        from ledger.index.indexer import Indexer
+
+        indexer = Indexer.for_deployment(self.db, self.chain, self.deployment)
+        interval = self.settings.index_poll_seconds
+
+        def run(stop: threading.Event) -> None:
+            indexer.run(stop, poll_interval=interval)
+
+        return run
 
     def add_worker(self, name: str, worker: Worker, *, projects_operations: bool = False) -> None:
         """Register a background loop (e.g. the indexer); ``projects_operations`` makes ``mined``
@@ -175,7 +190,11 @@ class Ledger:
             return
         self._stop.clear()
         manager = self.transaction_manager()
-        workers: dict[str, Worker] = {"transaction-manager": manager.run, **self.extra_workers}
+        workers: dict[str, Worker] = {"transaction-manager": manager.run}
+        if self.settings.run_indexer:
+            workers["indexer"] = self.indexer_worker()
+            self.operations.require_projection = True
+        workers.update(self.extra_workers)
         for name, worker in workers.items():
             thread = threading.Thread(target=self._guarded, args=(name, worker), name=name, daemon=True)
             thread.start()

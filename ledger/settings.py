@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     run_workers: bool = Field(
         default=True, description="Run the transaction manager (and indexer) in the app's lifespan."
     )
+    run_indexer: bool = Field(default=True, description="Run the event indexer with the workers.")
+    index_poll_seconds: float = Field(default=0.1, description="Indexer poll interval at the chain head.")
     page_size_default: int = 50
     page_size_max: int = 200
 

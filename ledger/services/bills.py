@@ -35,6 +35,7 @@ from ledger.documents import (
     document_checksum,
     require_valid_transport_document,
 )
+from ledger.index import queries as index_queries
 from ledger.outbox import Operation, Write
 from ledger.outbox.errors import IdempotencyConflict
 from ledger.outbox.manager import ResultBuilder
@@ -409,26 +410,26 @@ class Bills:
     def list_for(
         self, org: int, role: str | None, status: str | None, cursor: str | None, limit: int
     ) -> tuple[list[BillView], str | None]:
-        """The caller's titles (those it is a party of), ordered by id, ``limit`` at a time."""
-        after = parse_bill_id(cursor) if cursor else -1
-        ids = sorted({int(e.args["billId"]) for e in self._logs(self._issued_topic, None)})
-        out: list[BillView] = []
-        for bill_id in ids:
-            if bill_id <= after:
-                continue
-            state = self._state(bill_id)
-            if not self._may_see(bill_id, state, org):
-                continue
-            if role is not None and not _has_role(state, org, role):
-                continue
-            if status is not None and state.status != status:
-                continue
-            out.append(self._view(bill_id, state))
-            if len(out) > limit:
-                break
-        if len(out) > limit:
-            return out[:limit], out[limit - 1].id
-        return out, None
+        """The caller's titles (carrier, possessor, holder or pledgee; or that ``role``) from the read
+        models, ordered by id, ``limit`` at a time; each shown as the chain holds it now."""
+        try:
+            rows, next_cursor = index_queries.list_bills(
+                self.ledger.db,
+                org=org,
+                role=role,  # type: ignore[arg-type]
+                status=status,
+                cursor=cursor,
+                limit=limit,
+            )
+        except index_queries.InvalidCursor:
+            raise ValidationFailed(
+                [FieldProblem("query:cursor", "cursor", "pass the nextCursor of the previous page unchanged")]
+            ) from None
+        views = []
+        for row in rows:
+            bill_id = int(row.id, 16)
+            views.append(self._view(bill_id, self._state(bill_id)))
+        return views, next_cursor
 
     def document(self, bill_id: int, org: int) -> dict[str, Any]:
         """The decrypted current document, for an entitled organisation only."""

@@ -76,7 +76,9 @@ def list_bills(
     ledger: LedgerDep,
     role: Annotated[BillRole | None, Query(description="Your organisation's role in the title")] = None,
     status: Annotated[BillStatus | None, Query()] = None,
-    cursor: Annotated[str | None, Query(pattern=TITLE_ID_PATTERN)] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=500, description="`nextCursor` of the previous page")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> BillPage:
     items, next_cursor = _bills(ledger).list_for(org.id, role, status, cursor, limit)
