@@ -17,6 +17,7 @@ app = typer.Typer(
 )
 app.add_typer(wallet_app, name="wallet")
 app.add_typer(__import__("oracles.cli", fromlist=["app"]).app, name="oracle")
+app.add_typer(__import__("ledger.keys_cli", fromlist=["app"]).app, name="keys")
 app.command("reconcile")(__import__("ledger.index.cli", fromlist=["reconcile"]).reconcile)
 
 if __name__ == "__main__":
