@@ -1,0 +1,36 @@
+"""``portledger keys``: a created key authenticates its organisation, is listed without its token,
+and is refused once revoked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ledger.db import Database
+from ledger.keys_cli import app
+from ledger.services.errors import Unauthenticated
+from ledger.services.keys import ApiKeys
+
+
+def test_keys_create_list_revoke_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORTLEDGER_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("PORTLEDGER_DATABASE_URL", raising=False)
+    runner = CliRunner()
+    created = runner.invoke(app, ["create", "--org", "7", "--label", "bank back office"])
+    assert created.exit_code == 0, created.output
+    token = created.stdout.strip().splitlines()[-1]
+    assert token.startswith("plk_") and len(token) > 40
+    keys = ApiKeys(Database(f"sqlite:///{tmp_path / 'portledger.db'}"))
+    assert keys.authenticate(token) == "7"
+
+    listed = runner.invoke(app, ["list"])
+    assert listed.exit_code == 0 and "bank back office" in listed.stdout and token not in listed.stdout
+    key_id = listed.stdout.split("\t")[0]
+
+    revoked = runner.invoke(app, ["revoke", key_id])
+    assert revoked.exit_code == 0, revoked.output
+    with pytest.raises(Unauthenticated):
+        keys.authenticate(token)
+    assert runner.invoke(app, ["revoke", "key_UNKNOWN"]).exit_code == 1
