@@ -55,6 +55,11 @@ def contract_status(code: str) -> int:
     return 422 if _ARGUMENT_ERROR.search(code) else 409
 
 
+def is_published(code: str) -> bool:
+    """Whether a service error code is in the table (contract codes are covered by the rule)."""
+    return code in _BY_CODE
+
+
 def status_for(code: str) -> int:
     entry = _BY_CODE.get(code)
     return entry.status if entry is not None else contract_status(code)

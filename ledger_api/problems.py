@@ -17,11 +17,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ledger.documents import DocumentError, DocumentInvalid, StoreUnavailable
+from ledger.documents import DocumentError, DocumentInvalid, EnvelopeError, StoreError, StoreUnavailable
 from ledger.domain.errors import ContractRevert, LedgerError
 from ledger.outbox import IdempotencyConflict, OperationNotFound
 from ledger.services.errors import DocumentNotBound, UnknownOrganisation, ValidationFailed
-from ledger_api.errors_table import status_for, title_for
+from ledger_api.errors_table import is_published, status_for, title_for
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://portledger.example/problems/"
@@ -161,10 +161,17 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(LedgerError)
     async def _ledger_error(request: Request, exc: LedgerError) -> JSONResponse:
+        if not is_published(exc.code):
+            _log.error("unpublished error code %s on %s %s", exc.code, request.method, request.url.path)
+            return problem("INTERNAL_ERROR", "unexpected error; nothing about it is shown here")
         return problem(exc.code, str(exc), instance=request.url.path)
 
     @app.exception_handler(DocumentError)
     async def _document_error(request: Request, exc: DocumentError) -> JSONResponse:
+        if isinstance(exc, EnvelopeError | StoreError):
+            # A stored envelope or key wrap that does not open is the node's problem, not the caller's.
+            _log.error("document store or envelope failure on %s: %s", request.url.path, exc.code)
+            return problem("INTERNAL_ERROR", "a stored document could not be read; the operator is told")
         code = exc.code if exc.code == "DOCUMENT_NOT_CANONICALISABLE" else "VALIDATION_FAILED"
         return problem(code, str(exc), instance=request.url.path)
 
