@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import typer
 
+from ledger.commands.demo import app as demo_app
+from ledger.commands.run import app as run_app
 from wallets.cli import app as wallet_app
 
 app = typer.Typer(
@@ -16,6 +18,8 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(wallet_app, name="wallet")
+app.add_typer(run_app, name="run")
+app.add_typer(demo_app, name="demo")
 app.add_typer(__import__("oracles.cli", fromlist=["app"]).app, name="oracle")
 app.add_typer(__import__("ledger.keys_cli", fromlist=["app"]).app, name="keys")
 app.command("reconcile")(__import__("ledger.index.cli", fromlist=["reconcile"]).reconcile)
