@@ -1,0 +1,243 @@
+"""``portledger bills``: issue from a DCSA JSON file, act on a title, read it, import a folder in bulk.
+
+Every command is one API request (``Prefer: wait`` for the final operation); a refusal prints the
+contract's error code. ``bills import DIR`` issues every ``*.json`` file of a folder with a progress
+bar, each with an idempotency key derived from the file's bytes, so an interrupted import can simply
+run again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from ledger.commands.http import ApiClient, ApiProblem, ApiUnavailable
+from ledger.commands.options import (
+    ApiKey,
+    ApiUrl,
+    DataDir,
+    Role,
+    connect,
+    console,
+    err,
+    fail,
+    show,
+    show_operation,
+)
+
+app = typer.Typer(help="Electronic bills of lading: issue, act, read, import.", no_args_is_help=True)
+
+Wait = Annotated[float, typer.Option(help="Seconds to wait for the operation (Prefer: wait).")]
+BillId = Annotated[str, typer.Argument(help="The title id (0x + 64 hex digits).")]
+
+
+def _document(path: Path) -> dict[str, Any]:
+    try:
+        document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise typer.BadParameter(f"{path}: {exc}") from None
+    return document
+
+
+def _write(client: ApiClient, path: str, body: dict[str, Any], wait: float, key: str | None = None) -> None:
+    try:
+        operation = client.write(path, body, wait=wait, idempotency_key=key)
+    except (ApiProblem, ApiUnavailable) as exc:
+        raise fail(exc) from None
+    show_operation(operation)
+
+
+def _act(client: ApiClient, bill: str, body: dict[str, Any], wait: float) -> None:
+    _write(client, f"/v1/bills/{bill}/actions", body, wait)
+
+
+@app.command("issue")
+def issue(
+    document: Annotated[Path, typer.Argument(help="DCSA eBL 3.0.3 document (JSON), ISSUED.")],
+    issue_to: Annotated[str, typer.Option("--to", help="Org id of the first possessor (the shipper).")],
+    wait: Wait = 30.0,
+    api_url: ApiUrl = None,
+    api_key: ApiKey = None,
+    role: Role = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Issue an e-B/L from a DCSA JSON file (carrier)."""
+    client = connect(api_url, api_key, role, data_dir)
+    _write(client, "/v1/bills", {"document": _document(document), "issueTo": issue_to}, wait)
+
+
+@app.command("transfer")
+def transfer(
+    bill: BillId,
+    to: Annotated[str, typer.Option("--to", help="Org id of the new possessor.")],
+    wait: Wait = 30.0,
+    api_url: ApiUrl = None,
+    api_key: ApiKey = None,
+    role: Role = None,
+    data_dir: DataDir = None,
+) -> None:
+    """TRANSFER possession (possessor)."""
+    _act(connect(api_url, api_key, role, data_dir), bill, {"action": "TRANSFER", "recipient": to}, wait)
+
+
+@app.command("endorse")
+def endorse(
+    bill: BillId,
+    to: Annotated[str, typer.Option("--to", help="Org id of the endorsee.")],
+    to_order: Annotated[bool, typer.Option(help="ENDORSE_TO_ORDER: may endorse on.")] = False,
+    wait: Wait = 30.0,
+    api_url: ApiUrl = None,
+    api_key: ApiKey = None,
+    role: Role = None,
+    data_dir: DataDir = None,
+) -> None:
+    """ENDORSE (or ENDORSE_TO_ORDER) a negotiable B/L; possession passes with it."""
+    action = "ENDORSE_TO_ORDER" if to_order else "ENDORSE"
+    _act(connect(api_url, api_key, role, data_dir), bill, {"action": action, "recipient": to}, wait)
+
+
+@app.command("surrender")
+def surrender(
+    bill: BillId,
+    amendment: Annotated[
+        str | None, typer.Option("--amendment", help="Surrender for amendment with reason SWTP, COD or SWI.")
+    ] = None,
+    wait: Wait = 30.0,
+    api_url: ApiUrl = None,
+    api_key: ApiKey = None,
+    role: Role = None,
+    data_dir: DataDir = None,
+) -> None:
+    """SURRENDER_FOR_DELIVERY to the issuing carrier (or SURRENDER_FOR_AMENDMENT with --amendment)."""
+    body: dict[str, Any] = {"action": "SURRENDER_FOR_DELIVERY"}
+    if amendment:
+        body = {"action": "SURRENDER_FOR_AMENDMENT", "reasonCode": amendment}
+    _act(connect(api_url, api_key, role, data_dir), bill, body, wait)
+
+
+@app.command("pledge")
+def pledge(
+    bill: BillId,
+    bank: Annotated[str, typer.Option("--bank", help="Org id of the pledgee bank.")],
+    amount: Annotated[str, typer.Option(help="Secured amount, e.g. 1250000.00.")],
+    currency: Annotated[str, typer.Option(help="ISO 4217 code, e.g. USD.")],
+    registration_ref: Annotated[str, typer.Option(help="Registration filing number of the pledge.")],
+    expires_at: Annotated[str, typer.Option(help="Until when the bank may accept (RFC 3339).")],
+    wait: Wait = 30.0,
+    api_url: ApiUrl = None,
+    api_key: ApiKey = None,
+    role: Role = None,
+    data_dir: DataDir = None,
+) -> None:
+    """PLEDGE the B/L to a bank (possessor); the bank then answers with `bills act ACCEPT_PLEDGE`."""
+    terms = {
+        "amount": amount,
+        "currency": currency,
+        "registrationRef": registration_ref,
+        "expiresAt": expires_at,
+    }
+    body = {"action": "PLEDGE", "recipient": bank, "pledge": terms}
+    _act(connect(api_url, api_key, role, data_dir), bill, body, wait)
+
+
+@app.command("act")
+def act(
+    bill: BillId,
+    action: Annotated[str, typer.Argument(help="A DCSA action code, e.g. SACC, SREJ, ACCEPT_PLEDGE, SIGN.")],
+    to: Annotated[str | None, typer.Option("--to", help="Recipient org id, when the action has one.")] = None,
+    wait: Wait = 30.0,
+    api_url: ApiUrl = None,
+    api_key: ApiKey = None,
+    role: Role = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Any other action on a title (SACC, SREJ, ACCEPT_PLEDGE, RELEASE_PLEDGE, ENFORCE_PLEDGE, …)."""
+    body: dict[str, Any] = {"action": action.upper()}
+    if to:
+        body["recipient"] = to
+    _act(connect(api_url, api_key, role, data_dir), bill, body, wait)
+
+
+@app.command("show")
+def show_bill(
+    bill: BillId,
+    history: Annotated[bool, typer.Option(help="Also print every action on the title.")] = False,
+    api_url: ApiUrl = None,
+    api_key: ApiKey = None,
+    role: Role = None,
+    data_dir: DataDir = None,
+) -> None:
+    """One title as the index shows it."""
+    client = connect(api_url, api_key, role, data_dir)
+    try:
+        show(client.get(f"/v1/bills/{bill}"))
+        if history:
+            show(client.get(f"/v1/bills/{bill}/history"))
+    except (ApiProblem, ApiUnavailable) as exc:
+        raise fail(exc) from None
+
+
+@app.command("list")
+def list_bills(
+    api_url: ApiUrl = None, api_key: ApiKey = None, role: Role = None, data_dir: DataDir = None
+) -> None:
+    """Titles your organisation is a party of (first page)."""
+    client = connect(api_url, api_key, role, data_dir)
+    try:
+        page = client.get("/v1/bills")
+    except (ApiProblem, ApiUnavailable) as exc:
+        raise fail(exc) from None
+    for item in page["items"]:
+        console.print(
+            f"{item['id']}  {item['transportDocumentReference']:<20} {item['kind']:<10} {item['status']}"
+        )
+
+
+@app.command("import")
+def import_folder(
+    folder: Annotated[
+        Path, typer.Argument(help="A folder of DCSA transport documents (*.json).", file_okay=False)
+    ],
+    issue_to: Annotated[str, typer.Option("--to", help="Org id of the first possessor of every bill.")],
+    wait: Wait = 30.0,
+    api_url: ApiUrl = None,
+    api_key: ApiKey = None,
+    role: Role = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Issue every *.json of a folder, with a progress bar; safe to run again (idempotency keys)."""
+    client = connect(api_url, api_key, role, data_dir)
+    files = sorted(folder.glob("*.json"))
+    if not files:
+        err.print(f"no *.json files in {folder}")
+        raise typer.Exit(2)
+    refused: list[tuple[str, str]] = []
+    with Progress(
+        TextColumn("issuing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
+    ) as progress:
+        task = progress.add_task("import", total=len(files))
+        for path in files:
+            raw = path.read_bytes()
+            key = "import-" + hashlib.sha256(raw).hexdigest()[:48]
+            try:
+                body = {"document": json.loads(raw), "issueTo": issue_to}
+                operation = client.write("/v1/bills", body, wait=wait, idempotency_key=key)
+                if operation.get("status") != "mined":
+                    refused.append((path.name, f"still {operation.get('status')}"))
+            except ValueError as exc:
+                refused.append((path.name, f"not JSON: {exc}"))
+            except ApiProblem as exc:
+                refused.append((path.name, f"{exc.code}: {exc.detail}"))
+            except ApiUnavailable as exc:
+                raise fail(exc) from None
+            progress.advance(task)
+    console.print(f"issued {len(files) - len(refused)} of {len(files)}")
+    for name, why in refused:
+        console.print(f"  [red]{name}[/red]: {why}")
+    if refused:
+        raise typer.Exit(1)
