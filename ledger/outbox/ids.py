@@ -7,6 +7,7 @@ millisecond), so ordering by id is the order in which this process accepted the 
 from __future__ import annotations
 
 import os
+import random
 import threading
 import time
 
@@ -14,6 +15,9 @@ _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _lock = threading.Lock()
 _last_ms = -1
 _last_random = 0
+# Seeded once from the OS: ids must not collide across processes, and need not be secret (the
+# API checks the organisation on every read).
+_random = random.Random(os.urandom(32))
 
 
 def _encode(value: int, length: int) -> str:
@@ -32,7 +36,7 @@ def new_ulid() -> str:
             now = _last_ms
             _last_random = (_last_random + 1) & ((1 << 80) - 1)
         else:
-            _last_random = int.from_bytes(os.urandom(10), "big")
+            _last_random = _random.getrandbits(80)
         _last_ms = now
         return _encode(now, 10) + _encode(_last_random, 16)
 

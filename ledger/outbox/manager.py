@@ -10,17 +10,18 @@ same database transaction, before anything is sent. From then on only that raw t
 ever sent for it (again after a restart, again after the node dropped it), so the chain can
 include it at most once, and the receipt of its hash is its outcome.
 
-One ``step()``:
-1. gas: operations queued without a gas limit are estimated in one JSON-RPC batch; one that
+One ``step()``, per signer:
+1. track: the signer's nonce and the receipts of all ``sent`` operations in one batch. Status 1
+   → ``mined``; status 0 → ``failed`` with the revert decoded from an ``eth_call`` replay; no
+   receipt → re-sent (same bytes) when ``resend_after`` has passed, or ``failed`` with
+   ``NONCE_CONSUMED`` if the chain's nonce has stayed past it for ``consumed_after`` seconds (a
+   node may count a nonce a moment before the receipt can be read). Tracking comes first so that
+   what the previous step sent has had time to be mined;
+2. gas: operations queued without a gas limit are estimated in one JSON-RPC batch; one that
    would revert now fails with the decoded error and never takes a nonce;
-2. allocate: under the lock, up to ``batch_size`` queued operations get consecutive nonces and
+3. allocate: under the lock, up to ``batch_size`` queued operations get consecutive nonces and
    are signed and stored (status ``sent``);
-3. send: the new raw transactions go out in JSON-RPC batches;
-4. track: receipts of all ``sent`` operations in one batch. Status 1 → ``mined``; status 0 →
-   ``failed`` with the revert decoded from an ``eth_call`` replay; no receipt → re-sent (same
-   bytes) when ``resend_after`` has passed, or ``failed`` with ``NONCE_CONSUMED`` if the chain's
-   nonce has stayed past it without it for ``consumed_after`` seconds (a node may count a nonce
-   a moment before the receipt can be read).
+4. send: the new raw transactions go out in JSON-RPC batches.
 
 Nonce gaps: a raw transaction the node refuses for good (gas above the block gas limit, a bad
 signature or chain id; not "already known", "nonce too low" or account conditions such as
@@ -55,7 +56,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from ledger.chain import ChainClient, Receipt
+from ledger.chain import ChainClient, Receipt, RpcError
 from ledger.chain.client import TransactionSigner
 from ledger.db import Database
 from ledger.domain.errors import ChainUnavailable, ContractRevert
@@ -217,10 +218,11 @@ class TransactionManager:
     def step(self) -> StepReport:
         report = StepReport()
         for signer in self.signers.values():
+            # Track first: the transactions sent by the previous step have had time to be mined.
+            self._track(signer, report)
             self._estimate(signer, report)
             fresh = self._allocate(signer, report)
             self._send(signer, fresh, report, resend=False)
-            self._track(signer, report)
         return report
 
     def run(self, stop: threading.Event, *, on_step: Callable[[StepReport], None] | None = None) -> None:
@@ -266,7 +268,7 @@ class TransactionManager:
             if not report.progressed:
                 time.sleep(self.poll_interval)
 
-    # -- 1. gas ------------------------------------------------------------------------------------
+    # -- 2. gas ------------------------------------------------------------------------------------
     def _estimate(self, signer: TransactionSigner, report: StepReport) -> None:
         with self.db.transaction() as session:
             rows = (
@@ -319,7 +321,7 @@ class TransactionManager:
         report.estimated += len(gas_updates)
         report.failed += len(failures)
 
-    # -- 2. allocate nonces, sign, store -----------------------------------------------------------
+    # -- 3. allocate nonces, sign, store -----------------------------------------------------------
     def _ensure_nonce_row(self, connection: Connection, address: str) -> None:
         values = {"chain_id": self.chain_id, "signer": address, "next_nonce": 0, "updated_at": utcnow()}
         insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
@@ -394,7 +396,7 @@ class TransactionManager:
         report.signed += len(signed)
         return signed
 
-    # -- 3. send -----------------------------------------------------------------------------------
+    # -- 4. send -----------------------------------------------------------------------------------
     def _send(
         self, signer: TransactionSigner, items: Sequence[_Signed], report: StepReport, *, resend: bool
     ) -> None:
@@ -460,7 +462,7 @@ class TransactionManager:
         report.rejected += 1
         self._send(signer, [filler], report, resend=True)
 
-    # -- 4. track ----------------------------------------------------------------------------------
+    # -- 1. track ----------------------------------------------------------------------------------
     def _track(self, signer: TransactionSigner, report: StepReport) -> None:
         with self.db.transaction() as session:
             rows = (
@@ -488,8 +490,7 @@ class TransactionManager:
             )
         if not rows:
             return
-        chain_nonce = _int(self.chain.rpc("eth_getTransactionCount", [signer.address, "latest"]))
-        receipts = self._receipts([h for r in rows for h in _hashes(r)])
+        chain_nonce, receipts = self._receipts([h for r in rows for h in _hashes(r)], signer.address)
         mined: list[dict[str, Any]] = []
         failed: list[dict[str, Any]] = []
         resend: list[_Signed] = []
@@ -542,15 +543,25 @@ class TransactionManager:
         for row in stuck:
             self._resign(signer, row, report)
 
-    def _receipts(self, hashes: Sequence[str]) -> dict[str, Any]:
-        """Mined receipts by transaction hash (None for those not mined)."""
+    def _receipts(self, hashes: Sequence[str], address: str) -> tuple[int, dict[str, Any]]:
+        """The signer's mined nonce count (asked first, in the first batch) and the mined receipts
+        by transaction hash (None for those not mined)."""
         out: dict[str, Any] = {}
+        chain_nonce = -1
         for chunk in _chunks(hashes, 500):
-            answers = self.chain.batch([("eth_getTransactionReceipt", [h]) for h in chunk])
+            calls: list[tuple[str, list[Any]]] = [("eth_getTransactionReceipt", [h]) for h in chunk]
+            if chain_nonce < 0:
+                calls.insert(0, ("eth_getTransactionCount", [address, "latest"]))
+            answers = self.chain.batch(calls)
+            if chain_nonce < 0:
+                first = answers.pop(0)
+                if "result" not in first:
+                    raise RpcError("eth_getTransactionCount", dict(first.get("error") or {}))
+                chain_nonce = _int(first["result"])
             for tx_hash, answer in zip(chunk, answers, strict=True):
                 raw = answer.get("result")
                 out[tx_hash] = raw if raw is not None and raw.get("blockNumber") is not None else None
-        return out
+        return chain_nonce, out
 
     def _forget(self, tx_hash: str) -> None:
         self._last_sent.pop(tx_hash, None)
@@ -752,7 +763,7 @@ class TransactionManager:
                 )
                 .all()
             )
-        receipts = self._receipts([h for r in rows for h in _hashes(r)])
+        _, receipts = self._receipts([h for r in rows for h in _hashes(r)], address)
         now = utcnow()
         with self.db.transaction() as session:
             connection = session.connection()

