@@ -34,7 +34,7 @@ from sqlmodel import Session, col, select
 from ledger.chain import ChainClient, DecodedEvent
 from ledger.db import Database
 from ledger.index.models import READ_MODEL_TABLES, IndexBlock, IndexCheckpoint, IndexEvent
-from ledger.index.projections import Logged, json_args, project
+from ledger.index.projections import Logged, forget_rows, json_args, project
 
 log = logging.getLogger(__name__)
 
@@ -252,8 +252,11 @@ class Indexer:
                     )
                 ).all()
             )
+            known = set(
+                session.exec(select(IndexBlock.number).where(col(IndexBlock.number).in_(list(headers)))).all()
+            )
             for number, header in headers.items():
-                if header is not None and session.get(IndexBlock, number) is None:
+                if header is not None and number not in known:
                     session.add(IndexBlock(number=number, hash=header[0], timestamp=header[1]))
             for event in events:
                 contract = self._by_address.get(event.address.lower())
@@ -288,7 +291,6 @@ class Indexer:
                         time=header[1],
                     ),
                 )
-                session.flush()
                 stored += 1
             for row in current.values():
                 if row.block_number < end:
@@ -391,6 +393,7 @@ def replay(session: Session) -> int:
     """Empty the read models and project the stored event log again, in chain order."""
     for model in reversed(READ_MODEL_TABLES):
         session.execute(delete(model))
+    forget_rows(session)
     session.flush()
     times = {b.number: b.timestamp for b in session.exec(select(IndexBlock)).all()}
     count = 0
@@ -409,7 +412,6 @@ def replay(session: Session) -> int:
                 time=times.get(row.block_number, 0),
             ),
         )
-        session.flush()
         count += 1
     return count
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from ledger.index.codes import (
     BILL_ACTION,
@@ -57,6 +57,36 @@ class Logged:
 
 
 Projection = Callable[[Session, Logged], None]
+M = TypeVar("M", bound=SQLModel)
+_ROWS = "index_rows"
+
+
+def _get(session: Session, model: type[M], key: Any) -> M | None:
+    """A row by primary key, also when it was added earlier in this transaction and not yet flushed.
+
+    Rows created by projections are remembered in the session (see :func:`_put`), so lookups need
+    no flush: the inserts of a whole block range go to the database in a few batched statements.
+    """
+    rows: dict[tuple[type[SQLModel], Any], SQLModel] = session.info.setdefault(_ROWS, {})
+    found = rows.get((model, key))
+    if found is not None:
+        return found  # type: ignore[return-value]
+    with session.no_autoflush:
+        row = session.get(model, key)
+    if row is not None:
+        rows[(model, key)] = row
+    return row
+
+
+def _put(session: Session, row: SQLModel, key: Any) -> None:
+    session.info.setdefault(_ROWS, {})[(type(row), key)] = row
+    session.add(row)
+
+
+def forget_rows(session: Session) -> None:
+    """Drop the remembered rows (after bulk deletes that bypass the ORM)."""
+    session.info.pop(_ROWS, None)
+
 
 # ------------------------------------------------------------------------------------ value helpers
 
@@ -107,7 +137,7 @@ def opt_org(value: Any) -> int | None:
 
 
 def _organisation(session: Session, org: Any) -> Organisation:
-    row = session.get(Organisation, as_int(org))
+    row = _get(session, Organisation, as_int(org))
     if row is None:
         raise LookupError(f"event for organisation {org} before its OrganisationAdmitted")
     return row
@@ -115,7 +145,8 @@ def _organisation(session: Session, org: Any) -> Organisation:
 
 def organisation_admitted(session: Session, e: Logged) -> None:
     a = e.args
-    session.add(
+    _put(
+        session,
         Organisation(
             id=as_int(a["org"]),
             legal_id=a["legalId"],
@@ -127,7 +158,8 @@ def organisation_admitted(session: Session, e: Logged) -> None:
             admitted_at=e.time,
             admitted_by_proposal=as_int(a["proposalId"]),
             updated_block=e.block_number,
-        )
+        ),
+        as_int(a["org"]),
     )
 
 
@@ -168,18 +200,21 @@ def encryption_key_changed(session: Session, e: Logged) -> None:
 
 
 def account_added(session: Session, e: Logged) -> None:
-    session.add(Account(address=e.args["account"], org=as_int(e.args["org"]), added_block=e.block_number))
+    account = Account(address=e.args["account"], org=as_int(e.args["org"]), added_block=e.block_number)
+    _put(session, account, account.address)
 
 
 def account_removed(session: Session, e: Logged) -> None:
-    row = session.get(Account, e.args["account"])
+    row = _get(session, Account, e.args["account"])
     if row is not None:
+        session.info.get(_ROWS, {}).pop((Account, row.address), None)
         session.delete(row)
 
 
 def proposal_created(session: Session, e: Logged) -> None:
     a = e.args
-    session.add(
+    _put(
+        session,
         Proposal(
             id=as_int(a["proposalId"]),
             kind=PROPOSAL_KIND[a["kind"]],
@@ -189,12 +224,13 @@ def proposal_created(session: Session, e: Logged) -> None:
             approvers=[],
             executed=False,
             created_at=e.time,
-        )
+        ),
+        as_int(a["proposalId"]),
     )
 
 
 def proposal_approved(session: Session, e: Logged) -> None:
-    row = session.get(Proposal, as_int(e.args["proposalId"]))
+    row = _get(session, Proposal, as_int(e.args["proposalId"]))
     if row is None:
         raise LookupError(f"approval of unknown proposal {e.args['proposalId']}")
     row.approvals = e.args["approvals"]
@@ -203,7 +239,7 @@ def proposal_approved(session: Session, e: Logged) -> None:
 
 
 def proposal_executed(session: Session, e: Logged) -> None:
-    row = session.get(Proposal, as_int(e.args["proposalId"]))
+    row = _get(session, Proposal, as_int(e.args["proposalId"]))
     if row is None:
         raise LookupError(f"execution of unknown proposal {e.args['proposalId']}")
     row.executed = True
@@ -215,7 +251,7 @@ def proposal_executed(session: Session, e: Logged) -> None:
 
 
 def _bill(session: Session, bill_id: Any) -> Bill:
-    row = session.get(Bill, hex32(bill_id))
+    row = _get(session, Bill, hex32(bill_id))
     if row is None:
         raise LookupError(f"action on title {hex32(bill_id)} before its BillIssued")
     return row
@@ -255,7 +291,7 @@ def _lapse_expired_request(session: Session, bill: Bill, e: Logged) -> None:
 def bill_issued(session: Session, e: Logged) -> None:
     a = e.args
     bill_id = hex32(a["billId"])
-    row = session.get(Bill, bill_id)
+    row = _get(session, Bill, bill_id)
     if row is None:
         # Parties are set by the BillActed(ISSUE) that follows in the same transaction.
         row = Bill(
@@ -278,7 +314,7 @@ def bill_issued(session: Session, e: Logged) -> None:
         row.cid = a["cid"]
         row.updated_block = e.block_number
         row.updated_tx = e.tx_hash
-    session.add(row)
+    _put(session, row, bill_id)
 
 
 def bill_pledge_requested(session: Session, e: Logged) -> None:
@@ -312,8 +348,30 @@ def bill_pledge_requested(session: Session, e: Logged) -> None:
     session.add(bill)
 
 
+_MOVES = "index_possession_moves"
+_ZERO_ADDRESS = "0x" + "00" * 20
+
+
+def title_transferred(session: Session, e: Logged) -> None:
+    """ERC-721 ``Transfer``: the registry moved possession in this transaction (it precedes the
+    ``BillActed`` of the action); a mint (issue) needs no note, ISSUE sets the first possessor."""
+    if str(e.args["from"]).lower() != _ZERO_ADDRESS:
+        session.info.setdefault(_MOVES, set()).add((e.tx_hash, hex32(e.args["tokenId"])))
+
+
+def _possession_moved(session: Session, bill: Bill, e: Logged) -> bool:
+    moves: set[tuple[str, str]] = session.info.get(_MOVES, set())
+    return (e.tx_hash, bill.id) in moves
+
+
 def _apply_action(session: Session, bill: Bill, action: str, actor: int, recipient: int, e: Logged) -> None:
-    """The title fields an accepted action changed (BillOfLadingRegistry, action by action)."""
+    """The title fields an accepted action changed (BillOfLadingRegistry, action by action).
+
+    Whether an endorsement or a rejection moved possession is read from the registry's own ERC-721
+    ``Transfer`` in the same transaction, so the read model follows the registry's possession rule
+    instead of restating it.
+    """
+    moved = _possession_moved(session, bill, e)
     if action == "ISSUE":
         bill.possessor = recipient
         bill.holder = recipient if bill.kind == "NEGOTIABLE" else bill.consignee
@@ -324,15 +382,18 @@ def _apply_action(session: Session, bill: Bill, action: str, actor: int, recipie
         bill.possessor = recipient
     elif action in ("ENDORSE", "ENDORSE_TO_ORDER"):
         _lapse_expired_request(session, bill, e)
-        bill.prev_possessor, bill.prev_holder = actor, bill.holder
+        bill.prev_holder = bill.holder
         bill.holder = recipient
-        bill.possessor = recipient
+        if moved:
+            bill.prev_possessor = actor
+            bill.possessor = recipient
     elif action == "BLANK_ENDORSE":
         _lapse_expired_request(session, bill, e)
         bill.holder = None
     elif action == "REJECT":
         bill.holder = bill.prev_holder
-        bill.possessor = recipient
+        if moved:
+            bill.possessor = recipient
     elif action in ("SURRENDER_FOR_DELIVERY", "SURRENDER_FOR_AMENDMENT"):
         _lapse_expired_request(session, bill, e)
         delivery = action == "SURRENDER_FOR_DELIVERY"
@@ -396,7 +457,7 @@ def bill_acted(session: Session, e: Logged) -> None:
 
 
 def _right(session: Session, right_id: Any) -> ReleaseRight:
-    row = session.get(ReleaseRight, hex32(right_id))
+    row = _get(session, ReleaseRight, hex32(right_id))
     if row is None:
         raise LookupError(f"event of release right {hex32(right_id)} before its ReleaseGranted")
     return row
@@ -411,7 +472,7 @@ def _advance(row: ReleaseRight, e: Logged) -> None:
 def release_granted(session: Session, e: Logged) -> None:
     a = e.args
     right_id = hex32(a["rightId"])
-    row = session.get(ReleaseRight, right_id)
+    row = _get(session, ReleaseRight, right_id)
     step = 1 if row is None else row.step + 1
     fresh = ReleaseRight(
         id=right_id,
@@ -429,7 +490,7 @@ def release_granted(session: Session, e: Logged) -> None:
         updated_block=e.block_number,
     )
     if row is None:
-        session.add(fresh)
+        _put(session, fresh, right_id)
     else:
         for field in ReleaseRight.model_fields:
             setattr(row, field, getattr(fresh, field))
@@ -517,7 +578,8 @@ def gated_in(session: Session, e: Logged) -> None:
 
 def schema_registered(session: Session, e: Logged) -> None:
     a = e.args
-    session.add(
+    _put(
+        session,
         AttestationSchema(
             id=hex32(a["schemaId"]),
             name=a["name"],
@@ -527,12 +589,13 @@ def schema_registered(session: Session, e: Logged) -> None:
             attester_roles=a["attesterRoles"],
             required_recognitions=a["requiredRecognitions"],
             active=True,
-        )
+        ),
+        hex32(a["schemaId"]),
     )
 
 
 def schema_active_changed(session: Session, e: Logged) -> None:
-    row = session.get(AttestationSchema, hex32(e.args["schemaId"]))
+    row = _get(session, AttestationSchema, hex32(e.args["schemaId"]))
     if row is not None:
         row.active = bool(e.args["active"])
         session.add(row)
@@ -540,7 +603,8 @@ def schema_active_changed(session: Session, e: Logged) -> None:
 
 def attested(session: Session, e: Logged) -> None:
     a = e.args
-    session.add(
+    _put(
+        session,
         Attestation(
             uid=hex32(a["uid"]),
             schema_id=hex32(a["schemaId"]),
@@ -554,12 +618,13 @@ def attested(session: Session, e: Logged) -> None:
             data=a["data"],
             block_number=e.block_number,
             tx_hash=e.tx_hash,
-        )
+        ),
+        hex32(a["uid"]),
     )
 
 
 def _attestation(session: Session, uid: Any) -> Attestation:
-    row = session.get(Attestation, hex32(uid))
+    row = _get(session, Attestation, hex32(uid))
     if row is None:
         raise LookupError(f"event of attestation {hex32(uid)} before its Attested")
     return row
@@ -601,6 +666,7 @@ PROJECTIONS: dict[tuple[str, str], Projection] = {
     ("BillOfLadingRegistry", "BillIssued"): bill_issued,
     ("BillOfLadingRegistry", "BillActed"): bill_acted,
     ("BillOfLadingRegistry", "BillPledgeRequested"): bill_pledge_requested,
+    ("BillOfLadingRegistry", "Transfer"): title_transferred,
     ("ContainerRelease", "ReleaseGranted"): release_granted,
     ("ContainerRelease", "ReleaseNominated"): release_nominated,
     ("ContainerRelease", "ReleaseCodeSet"): release_code_set,
@@ -615,7 +681,7 @@ PROJECTIONS: dict[tuple[str, str], Projection] = {
     ("AttestationRegistry", "Recognised"): recognised,
 }
 """(contract, event) → projection. Events not listed (governors, threshold, nodes, caches, report
-signer sets, accepted reports, ERC-721 ``Transfer``) are kept in the event log only."""
+signer sets, accepted reports) are kept in the event log only."""
 
 
 def project(session: Session, event: Logged) -> None:
