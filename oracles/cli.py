@@ -111,7 +111,11 @@ def load_signer(path: Path) -> LocalSigner:
 
 
 def build_runner(
-    agency: Agency, inbox: Path, config: RunnerConfig, metrics: OracleMetrics | None = None
+    agency: Agency,
+    inbox: Path,
+    config: RunnerConfig,
+    metrics: OracleMetrics | None = None,
+    settle_seconds: float = 0.0,
 ) -> OracleRunner:
     """Wire a runner from its configuration: chain, deployment, signers, outbox and metrics."""
     chain = ChainClient(config.rpc_url)
@@ -177,6 +181,7 @@ def build_runner(
         clock=chain.latest_timestamp,
         metrics=metrics,
         deadline_window=config.deadline_window,
+        settle_seconds=settle_seconds,
     )
 
 
@@ -192,6 +197,10 @@ def run(
     metrics_port: Annotated[
         int | None, typer.Option(help="Serve Prometheus metrics on 127.0.0.1:PORT.")
     ] = None,
+    settle: Annotated[
+        float,
+        typer.Option(help="Leave files modified less than this many seconds ago for the next pass."),
+    ] = 0.5,
 ) -> None:
     """Process each message of the inbox exactly once: parse, sign k-of-n, submit; dead-letter the rest."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -202,7 +211,7 @@ def run(
         raise typer.BadParameter(f"give --config or set {CONFIG_ENV}")
     inbox.mkdir(parents=True, exist_ok=True)
     metrics = OracleMetrics(agency.value)
-    runner = build_runner(agency, inbox, RunnerConfig.load(config_path), metrics)
+    runner = build_runner(agency, inbox, RunnerConfig.load(config_path), metrics, settle)
     if metrics_port is not None:
         metrics.serve(metrics_port)
     if once:

@@ -195,6 +195,7 @@ class OracleRunner:
         deadline_window: int = 600,
         retry: RetryPolicy | None = None,
         state_path: Path | None = None,
+        settle_seconds: float = 0.0,
     ) -> None:
         self.agency = agency
         self.agency_org = agency_org
@@ -207,17 +208,27 @@ class OracleRunner:
         self.metrics = metrics or OracleMetrics(agency.value)
         self.deadline_window = deadline_window
         self.retry = retry or RetryPolicy()
+        self.settle_seconds = settle_seconds
         for folder in ("done", "dead-letter", "rejected"):
             (inbox / folder).mkdir(parents=True, exist_ok=True)
         self.state = CheckpointStore(state_path or inbox / ".state" / "oracle.sqlite")
 
     # -- the loop ----------------------------------------------------------------------------------
     def pending_files(self) -> list[Path]:
-        return sorted(
-            p
-            for p in self.inbox.iterdir()
-            if p.is_file() and not p.name.startswith(".") and not p.name.endswith((".part", ".tmp"))
-        )
+        """Waiting messages; with ``settle_seconds``, files modified more recently than that are left for
+        the next pass (a producer that writes in place instead of renaming may not be finished)."""
+        now = time.time()
+        out = []
+        for p in self.inbox.iterdir():
+            if not p.is_file() or p.name.startswith(".") or p.name.endswith((".part", ".tmp")):
+                continue
+            try:
+                if self.settle_seconds and now - p.stat().st_mtime < self.settle_seconds:
+                    continue
+            except FileNotFoundError:
+                continue
+            out.append(p)
+        return sorted(out)
 
     def run_once(self) -> PassReport:
         """Process every message now in the inbox, in name order."""

@@ -66,6 +66,13 @@ def run_oracle(
         return subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
 
 
+def drop(path: Path, raw: bytes) -> None:
+    """Write as a producer should: under a dot name, then rename into the inbox."""
+    tmp = path.with_name(f".{path.name}.part")
+    tmp.write_bytes(raw)
+    tmp.rename(path)
+
+
 def test_codeco_gate_out_and_cusres_release_dropped_in_inboxes_end_on_chain(
     oracle: OracleSetup, processes: list[subprocess.Popen[bytes]], tmp_path: Path
 ) -> None:
@@ -85,7 +92,8 @@ def test_codeco_gate_out_and_cusres_release_dropped_in_inboxes_end_on_chain(
         run_oracle(Agency.TERMINAL, terminal_inbox, oracle.config(Agency.TERMINAL), tmp_path / "terminal.log")
     )
 
-    (terminal_inbox / "codeco-e2e.edi").write_bytes(
+    drop(
+        terminal_inbox / "codeco-e2e.edi",
         codeco_gate_out(
             "EIRE2E01",
             container=CONTAINER,
@@ -94,17 +102,18 @@ def test_codeco_gate_out_and_cusres_release_dropped_in_inboxes_end_on_chain(
             at=datetime(2026, 1, 15, 10, 30),
             truck_plate="HUE2E001",
             seals=("CN7654321", "SH112233"),
-        )
+        ),
     )
     time.sleep(1.0)  # the gate-out is seen first and waits for customs
-    (customs_inbox / "cusres-e2e.edi").write_bytes(
+    drop(
+        customs_inbox / "cusres-e2e.edi",
         cusres(
             "CRE2E001",
             declaration="223320260000E2E01",
             containers=(CONTAINER,),
             bill_reference=BILL,
             decided_at=datetime(2026, 1, 15, 9, 30),
-        )
+        ),
     )
 
     deadline = time.monotonic() + 90
@@ -116,6 +125,13 @@ def test_codeco_gate_out_and_cusres_release_dropped_in_inboxes_end_on_chain(
         assert time.monotonic() < deadline, (tmp_path / "terminal.log").read_text()
         time.sleep(0.2)
 
+    # Both messages leave their inboxes (the gate-out may be recorded before customs' second report).
+    deadline = time.monotonic() + 30
+    while (terminal_inbox / "codeco-e2e.edi").exists() or (customs_inbox / "cusres-e2e.edi").exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert (terminal_inbox / "done" / "codeco-e2e.edi").is_file()
+    assert (customs_inbox / "done" / "cusres-e2e.edi").is_file()
     # The customs release: a 2-of-3 report about the bill and one about the container, both effective.
     attestations = stack.contracts.attestations
     schema = stack.deployment.schema_id("CUSTOMS_RELEASE")
@@ -149,13 +165,7 @@ def test_codeco_gate_out_and_cusres_release_dropped_in_inboxes_end_on_chain(
     assert eir["sealsHash"] == keccak(abi_encode(["string[]"], [["CN7654321", "SH112233"]]))
     assert eir["laden"] is True
 
-    # Both messages leave their inboxes; the customs runner's metrics count its two reports.
-    deadline = time.monotonic() + 30
-    while (terminal_inbox / "codeco-e2e.edi").exists() or (customs_inbox / "cusres-e2e.edi").exists():
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
-    assert (terminal_inbox / "done" / "codeco-e2e.edi").is_file()
-    assert (customs_inbox / "done" / "cusres-e2e.edi").is_file()
+    # The customs runner's metrics count its two reports.
     metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
     assert 'portledger_oracle_submitted_total{agency="customs",kind="CUSTOMS_RELEASE"} 2.0' in metrics
     assert 'portledger_oracle_messages_processed_total{agency="customs"} 1.0' in metrics
