@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -78,7 +79,7 @@ class Stack:
     contracts: dict[str, str]
     start_block: int
 
-    def indexer(self, db: Database, **kwargs: int) -> Indexer:
+    def indexer(self, db: Database, **kwargs: Any) -> Indexer:
         return Indexer(db, self.world.chain, self.contracts, self.start_block, **kwargs)
 
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import SQLModel, select
 
 from ledger.chain import ChainClient
 from ledger.db import Database
@@ -28,13 +28,13 @@ def scenario(stack: Stack, accounts: list[str]) -> Outcome:
 
 
 def snapshot_rows(db: Database) -> dict[str, list[dict[str, object]]]:
+    models: tuple[type[SQLModel], ...] = (*READ_MODEL_TABLES, IndexEvent)
+    out: dict[str, list[dict[str, object]]] = {}
     with db.transaction() as session:
-        return {
-            model.__tablename__: sorted(  # type: ignore[attr-defined]
-                (row.model_dump() for row in session.exec(select(model)).all()), key=repr
-            )
-            for model in (*READ_MODEL_TABLES, IndexEvent)
-        }
+        for model in models:
+            rows = session.exec(select(model)).all()
+            out[str(model.__tablename__)] = sorted((row.model_dump() for row in rows), key=repr)
+    return out
 
 
 def test_index_from_cold_matches_every_view_of_the_chain(
@@ -196,3 +196,29 @@ def test_wait_projected_answers_once_the_block_is_in(db: Database, stack: Stack,
     assert wait_projected(db, head, timeout=0.1) is False
     stack.indexer(db).catch_up()
     assert wait_projected(db, head, timeout=0.1) is True
+
+
+def test_a_confirmation_depth_keeps_the_index_that_many_blocks_behind(
+    db: Database, stack: Stack, scenario: Outcome
+) -> None:
+    stack.indexer(db, confirmations=3).catch_up()
+    through, _ = projected_through(db) or (0, "")
+    assert through == stack.world.chain.block_number() - 3
+
+
+def test_a_chain_that_lost_its_last_blocks_rewinds_without_new_blocks(
+    db: Database, stack: Stack, scenario: Outcome, chain: ChainClient
+) -> None:
+    indexer = stack.indexer(db)
+    snap = chain.snapshot()
+    head = chain.block_number()
+    extra = lapse_a_pledge_request(stack.world)
+    indexer.catch_up()
+    assert queries.get_bill(db, extra) is not None
+    chain.revert(snap)  # the node restarted from an older state: the checkpoint block is gone
+    result = indexer.step()
+    assert result.rewound_to is not None and result.rewound_to <= head
+    indexer.catch_up()
+    assert queries.get_bill(db, extra) is None
+    assert projected_through(db) == (head, chain.get_block(head)["hash"])
+    assert reconcile(db, chain, stack.contracts).differences == []
