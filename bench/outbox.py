@@ -9,7 +9,8 @@ in one batch per chunk, one database transaction per chunk) while a ``Transactio
 estimates gas, allocates nonces, signs and stores, sends and tracks receipts until every
 operation is ``mined``. The clock runs from the first write to the last ``mined``.
 
-Usage: ``python bench/outbox.py [-n 2000] [--database-url URL] [--chunk 200]``. Not a test: the
+Usage: ``python bench/outbox.py [-n 2000] [--database-url URL] [--chunk 200]`` (or
+``python -m bench.outbox``). Not a test: the
 figures depend on the machine (2 cores here, anvil sharing them).
 """
 
@@ -26,6 +27,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+# Run as a script, this folder comes first on sys.path, where its modules (e.g. bench/http.py)
+# would shadow the standard library: look up imports from the repository root instead.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 

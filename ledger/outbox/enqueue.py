@@ -80,6 +80,13 @@ class Write:
         return hashlib.sha256(rfc8785.dumps(payload)).hexdigest()
 
 
+def gas_limit(estimate: int, headroom: float = 0.5) -> int:
+    """The gas limit signed for an estimate: generous, because the state may change before the
+    transaction runs (e.g. a storage slot written from zero by an earlier one), and gas is free
+    at a zero gas price."""
+    return int(estimate * (1 + headroom)) + 25_000
+
+
 def revert_from_answer(chain: ChainClient, error: Mapping[str, Any]) -> ContractRevert | None:
     """The decoded revert in a JSON-RPC error object (batch answers), or None if it is not a revert."""
     data = error.get("data")
@@ -113,10 +120,9 @@ class Outbox:
         for attempt in range(3):
             existing = self._existing(writes)
             fresh = [w for w in writes if _key(w) not in existing]
-            if precheck and fresh:
-                self._precheck(fresh)
+            gas = self._precheck(fresh) if precheck and fresh else {}
             now = utcnow()
-            values = {id(w): self._values(w, now) for w in fresh}
+            values = {id(w): self._values(w, now, gas.get(id(w))) for w in fresh}
             try:
                 if values:
                     with self.db.transaction() as session:
@@ -167,21 +173,42 @@ class Outbox:
             out[(op.org, op.idempotency_key)] = op
         return out
 
-    def _precheck(self, writes: Sequence[Write]) -> None:
+    def _precheck(self, writes: Sequence[Write]) -> dict[int, int]:
+        """Replay every write with ``eth_call`` (a revert raises, decoded); in the same JSON-RPC
+        batch, measure the gas of those without a limit, so the manager need not. Returns the
+        gas limits found, by ``id(write)``.
+
+        The measure is ``eth_createAccessList``'s ``gasUsed``: one execution, where
+        ``eth_estimateGas`` runs several; ``gas_limit``'s headroom covers what it leaves out
+        (the all-but-one-64th rule, refunds, cold slots). A node without it leaves the gas to
+        the manager, which estimates with ``eth_estimateGas``."""
+        gas: dict[int, int] = {}
         for start in range(0, len(writes), _PRECHECK_BATCH):
             chunk = writes[start : start + _PRECHECK_BATCH]
-            calls = [
-                ("eth_call", [{"from": w.signer, "to": w.target, "data": "0x" + w.calldata.hex()}, "latest"])
-                for w in chunk
+            txs = [{"from": w.signer, "to": w.target, "data": "0x" + w.calldata.hex()} for w in chunk]
+            calls: list[tuple[str, list[Any]]] = [("eth_call", [tx, "latest"]) for tx in txs]
+            calls += [
+                ("eth_createAccessList", [tx, "latest"])
+                for w, tx in zip(chunk, txs, strict=True)
+                if w.gas is None
             ]
-            for answer in self.chain.batch(calls):
+            answers = self.chain.batch(calls)
+            for answer in answers[: len(chunk)]:
                 if "error" in answer:
                     revert = revert_from_answer(self.chain, answer["error"])
                     if revert is not None:
                         raise revert
                     raise RpcError("eth_call", dict(answer["error"]))
+            estimates = iter(answers[len(chunk) :])
+            for w in chunk:
+                if w.gas is None:
+                    answer = next(estimates)
+                    used = (answer.get("result") or {}).get("gasUsed")
+                    if used is not None and not (answer.get("result") or {}).get("error"):
+                        gas[id(w)] = gas_limit(int(used, 16))
+        return gas
 
-    def _values(self, write: Write, now: datetime) -> dict[str, Any]:
+    def _values(self, write: Write, now: datetime, gas: int | None) -> dict[str, Any]:
         """The new row's columns (a Core insert: building ORM objects costs more than the insert)."""
         return {
             "id": new_operation_id(),
@@ -192,7 +219,7 @@ class Outbox:
             "chain_id": self.chain.chain_id,
             "target": write.target,
             "calldata": write.calldata,
-            "gas": write.gas,
+            "gas": write.gas if write.gas is not None else gas,
             "signer": write.signer,
             "nonce": None,
             "raw_tx": None,

@@ -60,7 +60,7 @@ from ledger.chain import ChainClient, Receipt, RpcError
 from ledger.chain.client import TransactionSigner
 from ledger.db import Database
 from ledger.domain.errors import ChainUnavailable, ContractRevert
-from ledger.outbox.enqueue import revert_from_answer
+from ledger.outbox.enqueue import gas_limit, revert_from_answer
 from ledger.outbox.models import Operation, OperationStatus, SignerNonce, utcnow
 from ledger.outbox.signer import transaction_hash
 
@@ -297,9 +297,7 @@ class TransactionManager:
         for row, answer in zip(rows, self.chain.batch(calls), strict=True):
             if "result" in answer:
                 estimate = _int(answer["result"])
-                gas_updates.append(
-                    {"b_id": row.id, "b_gas": int(estimate * (1 + self.gas_headroom)) + 25_000}
-                )
+                gas_updates.append({"b_id": row.id, "b_gas": gas_limit(estimate, self.gas_headroom)})
                 continue
             revert = revert_from_answer(self.chain, answer["error"])
             if revert is None:

@@ -62,6 +62,7 @@ def test_enqueue_creates_a_queued_operation_with_an_op_id(
     assert stored.calldata == probe.encode("store", 1, "first")
     assert stored.target == probe.address and stored.signer == signer.address
     assert stored.nonce is None and stored.raw_tx is None
+    assert stored.gas is not None and stored.gas > 21_000  # measured in the pre-check batch
 
 
 def test_enqueue_with_same_key_and_body_returns_the_same_operation(

@@ -87,6 +87,7 @@ def test_write_that_would_revert_at_signing_time_fails_without_taking_a_nonce(
     good = outbox.enqueue(
         Write.call(probe, "store", 1, "after", org="org-1", kind="probe.store", signer=signer.address)
     )
+    assert bad.gas is None  # no pre-check, no gas measure: the manager estimates it
     TransactionManager(db, chain, [signer]).drain(timeout=30)
     assert outbox.get(bad.id).status == "failed" and outbox.get(bad.id).error_code == "PROBE_FAILED"
     assert outbox.get(bad.id).nonce is None
@@ -100,6 +101,22 @@ def manual_mining(chain: ChainClient) -> Iterator[None]:
         yield
     finally:
         chain.rpc("evm_setAutomine", [True])
+
+
+def test_write_queued_without_gas_is_estimated_by_the_manager_and_mined(
+    outbox: Outbox, db: Database, chain: ChainClient, probe: Contract, signer: KeySigner
+) -> None:
+    op = outbox.enqueue(
+        Write.call(
+            probe, "store", 5, tag(signer, "estimated"), org="o", kind="probe.store", signer=signer.address
+        ),
+        precheck=False,
+    )
+    assert op.gas is None
+    TransactionManager(db, chain, [signer]).drain(timeout=30)
+    mined = outbox.get(op.id)
+    assert mined.status == "mined" and mined.gas is not None and mined.gas > 21_000
+    assert stored_notes(chain, probe)[tag(signer, "estimated")] == 1
 
 
 def test_dropped_transaction_is_resent_with_the_same_signed_bytes(
