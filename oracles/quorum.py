@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from eth_account import Account
+from eth_keys.main import KeyAPI
 from eth_utils.address import to_checksum_address
 
 from ledger.domain import schemas
@@ -146,8 +146,13 @@ class SignedReport:
 
 
 def recover_signer(report: schemas.ReportMessage, signature: bytes, domain: ReportDomain) -> str:
+    """The address whose key made ``signature`` (65 bytes, r || s || v) over the report's EIP-712 digest."""
+    if len(signature) != 65 or signature[64] not in (0, 1, 27, 28):
+        raise ValueError("a report signature is 65 bytes r || s || v")
     digest = schemas.report_digest(report, domain.chain_id, domain.verifying_contract)
-    return str(Account._recover_hash(digest, signature=signature))
+    v = signature[64] - 27 if signature[64] >= 27 else signature[64]
+    public = KeyAPI.Signature(signature[:64] + bytes([v])).recover_public_key_from_msg_hash(digest)
+    return str(public.to_checksum_address())
 
 
 class Coordinator:

@@ -304,3 +304,34 @@ def test_unparseable_message_goes_to_the_dead_letter_folder_with_its_reason(
         assert '"code"' in reason and '"reason"' in reason
     assert runner.metrics.value("portledger_oracle_messages_rejected_total", reason="dead_letter") == 2
     assert oracle.relayer_transactions() == 0
+
+
+class _Impostor:
+    """An endpoint that answers with a well-formed signature by a key the agency never registered."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        self._key = LocalSigner(keccak(text="not a registered oracle key"))
+
+    def sign_report(self, raw: bytes, filename: str | None, report: schemas.ReportMessage) -> bytes:
+        typed = schemas.report_typed_data(report, 1, "0x" + "00" * 20)
+        return self._key.sign_typed_data(typed["domain"], typed["types"], typed["message"])
+
+
+def test_coordinator_discards_signatures_that_do_not_recover_to_a_registered_signer(
+    oracle: OracleSetup,
+) -> None:
+    raw = release_message()
+    draft = drafts(oracle, raw)[0]
+    report = draft.message(oracle.stack.chain.latest_timestamp() + 300)
+    signers = endpoints(oracle)
+    coordinator = Coordinator([signers[0], _Impostor(signers[1].address), signers[2]], 2, signers[0].domain)
+
+    signed = coordinator.collect(raw, None, report)
+
+    assert signed.signers == tuple(sorted((signers[0].address, signers[2].address), key=lambda a: int(a, 16)))
+    with pytest.raises(NoQuorum) as short:
+        Coordinator([signers[0], _Impostor(signers[1].address)], 2, signers[0].domain).collect(
+            raw, None, report
+        )
+    assert "not a new registered signer" in short.value.refusals[0]
