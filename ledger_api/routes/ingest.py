@@ -1,7 +1,7 @@
 """Oracle message ingest: an agency or terminal system posts a raw message; it lands in that oracle's inbox.
 
 ``POST /v1/oracles/{agency}/messages`` stores the message as a file in the inbox folder the agency's
-``portledger oracle run --inbox DIR`` reads (``<data dir>/oracles/<agency>``, or
+``portledger oracle run --inbox DIR`` reads (``<data dir>/inbox/<agency>``, as ``make run`` lays it out, or
 ``$PORTLEDGER_ORACLE_INBOX_DIR/<agency>``). The route does not parse or sign: the runner's signers parse
 every message themselves, and a message they cannot read goes to the inbox's dead-letter folder. The
 file is written under a dot name and renamed into place, so the runner never sees half a message; the
@@ -67,7 +67,7 @@ class MessageStored(ApiModel):
 
 def inbox_dir(data_dir: Path, agency: str) -> Path:
     base = os.environ.get(INBOX_ENV)
-    return (Path(base) if base else data_dir / "oracles") / agency
+    return (Path(base) if base else data_dir / "inbox") / agency
 
 
 def _store(folder: Path, name: str, raw: bytes) -> bool:

@@ -85,7 +85,7 @@ def test_terminal_posts_a_codeco_into_its_inbox_once_and_the_runner_reads_it(nod
 
     assert status == 202
     assert stored["duplicate"] is False
-    inbox = node.data_dir / "oracles" / "terminal"
+    inbox = node.data_dir / "inbox" / "terminal"
     path = inbox / str(stored["storedAs"])
     assert path.read_bytes() == gate_out()
     assert str(stored["storedAs"]).endswith("codeco_0001.edi")
@@ -105,14 +105,14 @@ def test_customs_posts_base64_content(node: Node) -> None:
         "customs", "customs", {"content": base64.b64encode(raw).decode(), "contentEncoding": "base64"}
     )
     assert status == 202
-    assert (node.data_dir / "oracles" / "customs" / str(stored["storedAs"])).read_bytes() == raw
+    assert (node.data_dir / "inbox" / "customs" / str(stored["storedAs"])).read_bytes() == raw
 
 
 def test_member_without_the_agency_role_may_not_post_to_its_inbox(node: Node) -> None:
     status, problem = node.post("carrier", "customs", {"content": "UNA:+.? '"})
     assert status == 403
     assert problem["code"] == "FORBIDDEN"
-    assert not (node.data_dir / "oracles" / "customs").exists()
+    assert not (node.data_dir / "inbox" / "customs").exists()
 
 
 def test_content_that_is_not_base64_is_refused(node: Node) -> None:
