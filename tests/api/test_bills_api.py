@@ -83,6 +83,9 @@ def test_negotiable_bill_lifecycle_pledge_release_endorse_surrender_accomplished
 
     mined(act(api, bill_id, "bank", "RELEASE_PLEDGE"))
     mined(act(api, bill_id, "shipper", "ENDORSE", recipient=api.org("consignee")))
+    endorsed = bill(api, bill_id, "consignee")
+    assert (endorsed["possessor"], endorsed["titleHolder"]) == (api.org("shipper"), api.org("consignee"))
+    mined(act(api, bill_id, "shipper", "TRANSFER", recipient=api.org("consignee")))
     state = bill(api, bill_id, "consignee")
     assert (state["possessor"], state["titleHolder"], state["pledge"]) == (
         api.org("consignee"),
@@ -102,6 +105,7 @@ def test_negotiable_bill_lifecycle_pledge_release_endorse_surrender_accomplished
         "ACCEPT_PLEDGE",
         "RELEASE_PLEDGE",
         "ENDORSE",
+        "TRANSFER",
         "SURRENDER_FOR_DELIVERY",
         "SACC",
     ]
