@@ -96,7 +96,7 @@ def endorse(
     role: Role = None,
     data_dir: DataDir = None,
 ) -> None:
-    """ENDORSE (or ENDORSE_TO_ORDER) a negotiable B/L; possession passes with it."""
+    """ENDORSE (or ENDORSE_TO_ORDER) a negotiable B/L to a new title holder."""
     action = "ENDORSE_TO_ORDER" if to_order else "ENDORSE"
     _act(connect(api_url, api_key, role, data_dir), bill, {"action": action, "recipient": to}, wait)
 

@@ -1,4 +1,7 @@
-"""``portledger verify FILE``: is this DCSA transport document the live title on the ledger?"""
+"""``portledger verify FILE``: is this DCSA transport document the live title on the ledger?
+
+Mounted as a plain command (``app.command("verify")``): it takes the file as its argument.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +14,7 @@ import typer
 from ledger.commands.http import ApiProblem, ApiUnavailable
 from ledger.commands.options import ApiKey, ApiUrl, DataDir, Role, connect, console, fail, show
 
-app = typer.Typer(help="Verify a transport document file against the ledger.")
 
-
-@app.callback(invoke_without_command=True)
 def verify(
     document: Annotated[
         Path, typer.Argument(help="A DCSA eBL 3.0.3 transport document (JSON).", exists=True)

@@ -85,7 +85,7 @@ class StackProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             text = self.output()
-            if "PortLedger is up" in text:
+            if "PortLedger is up" in text and "Ctrl-C here stops everything" in text:
                 return text
             if self.process.poll() is not None:
                 raise AssertionError(f"portledger run exited with {self.process.returncode}:\n{text}")
