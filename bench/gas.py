@@ -190,7 +190,7 @@ def measure_bills(b: Bench) -> list[Measurement]:
         Measurement(
             "endorse",
             b.act("shipper", "endorse", bills[2], b.orgs["consignee"], ZERO32),
-            "ENDORSE: endorsee becomes holder and possessor",
+            "ENDORSE: endorsee becomes title holder; possession stays (moves by TRANSFER)",
         )
     )
     out.append(
@@ -199,10 +199,28 @@ def measure_bills(b: Bench) -> list[Measurement]:
         )
     )
     out.append(Measurement("blank_endorse", b.act("shipper", "blankEndorse", bills[4], ZERO32)))
+    b.act("shipper", "transfer", bills[3], b.orgs["consignee"], ZERO32)  # possession follows the title
     out.append(
-        Measurement("sign", b.act("consignee", "sign", bills[3], ZERO32), "clears the rejectable flag")
+        Measurement(
+            "sign",
+            b.act("consignee", "sign", bills[3], ZERO32),
+            "by a transfer's recipient: clears rejectable",
+        )
     )
-    out.append(Measurement("reject", b.act("consignee", "reject", bills[2], ZERO32)))
+    out.append(
+        Measurement(
+            "reject",
+            b.act("shipper", "reject", bill, ZERO32),
+            "of a transfer by its recipient: possession returns",
+        )
+    )
+    out.append(
+        Measurement(
+            "reject_endorsement",
+            b.act("consignee", "reject", bills[2], ZERO32),
+            "of an endorsement by the endorsee: the title holder returns",
+        )
+    )
 
     out.append(
         Measurement(

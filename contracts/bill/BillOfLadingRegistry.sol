@@ -257,12 +257,17 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, IERC721Metadata, MemberC
         if (to == actor) revert BillSelfTransfer(billId, to);
         _requireParty(to, _TITLE_PARTY);
 
-        b.prevPossessor = actor;
+        // Title only: possession (and so prevPossessor, the ERC-721 owner and the balances) stays with the
+        // endorser; it moves by TRANSFER. The endorser was not closed (checked above), so PREV_CLOSED stays
+        // clear; F_ENDORSED makes the endorsee (the new holder) the party that may REJECT.
         b.prevHolder = b.holder;
         b.holder = to;
-        // The endorser was not closed (checked above), so PREV_CLOSED stays clear.
-        b.flags = (b.flags & BillPacking.F_SWTP) | BillPacking.F_REJECTABLE | (toOrder ? 0 : BillPacking.F_CLOSED);
-        _deliver(billId, b, actor, to);
+        b.flags =
+            (b.flags & BillPacking.F_SWTP) |
+            BillPacking.F_REJECTABLE |
+            BillPacking.F_ENDORSED |
+            (toOrder ? 0 : BillPacking.F_CLOSED);
+        _bills[billId] = b.pack();
         _acted(
             billId,
             actor,
@@ -302,8 +307,10 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, IERC721Metadata, MemberC
         Bill memory b = _load(billId);
         _requireStatus(billId, b, BillStatus.ISSUED);
         _requirePossessor(billId, b, actor);
-        if (b.flags & BillPacking.F_REJECTABLE != 0) {
-            // Signing is the recipient's first action: the transfer can no longer be rejected.
+        if (b.flags & (BillPacking.F_REJECTABLE | BillPacking.F_ENDORSED) == BillPacking.F_REJECTABLE) {
+            // Signing is the transfer recipient's first action: the transfer can no longer be rejected. After
+            // an endorsement the signing possessor is the endorser, not the recipient: the endorsee keeps
+            // the right to reject.
             b.flags &= ~BillPacking.F_REJECTABLE;
             _bills[billId] = b.pack();
         }
@@ -315,13 +322,23 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, IERC721Metadata, MemberC
         (uint32 actor, ) = _actor(false);
         Bill memory b = _load(billId);
         _requireStatus(billId, b, BillStatus.ISSUED);
-        _requirePossessor(billId, b, actor);
+        // The recipient of the last action: the title holder after an endorsement, else the possessor.
+        bool endorsed = b.flags & BillPacking.F_ENDORSED != 0;
+        if (endorsed) {
+            if (b.holder != actor) revert BillNotTitleHolder(billId, actor);
+        } else {
+            _requirePossessor(billId, b, actor);
+        }
         if (b.flags & BillPacking.F_REJECTABLE == 0) revert BillNotRejectable(billId);
 
-        uint32 back = b.prevPossessor;
+        uint32 back = endorsed ? b.prevHolder : b.prevPossessor;
         b.holder = b.prevHolder;
         b.flags = (b.flags & BillPacking.F_PREV_CLOSED) >> 1; // restore F_CLOSED, clear the rest
-        _deliver(billId, b, actor, back);
+        if (endorsed) {
+            _bills[billId] = b.pack(); // the title returns to the endorser; possession never moved
+        } else {
+            _deliver(billId, b, actor, back);
+        }
         _acted(billId, actor, back, BillAction.REJECT, SurrenderReason.NONE, remarkHash);
     }
 
@@ -467,7 +484,7 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, IERC721Metadata, MemberC
 
         b.pledgeStatus = PledgeStatus.REQUESTED;
         b.pledgee = bank;
-        b.flags &= ~BillPacking.F_REJECTABLE;
+        b.flags &= ~(BillPacking.F_REJECTABLE | BillPacking.F_ENDORSED);
         _bills[billId] = b.pack();
         _pledgeTerms[billId] = PledgeTerms(expiry, currency, amount);
         _pledgeRefs[billId] = registrationRef;

@@ -9,7 +9,8 @@ import {Bill} from "../types/BillTypes.sol";
 ///         the title's state: writing the struct field by field would re-read and re-write the slot once
 ///         per field.
 library BillPacking {
-    /// @notice The last transfer/endorsement may still be rejected by its recipient (cleared by any later action).
+    /// @notice The last transfer/endorsement may still be rejected by its recipient (cleared by any later
+    ///         action that changes the title, and by SIGN of the recipient of a transfer).
     uint8 internal constant F_REJECTABLE = 1;
     /// @notice The title holder became holder by a plain ENDORSE and cannot endorse further.
     uint8 internal constant F_CLOSED = 2;
@@ -17,6 +18,9 @@ library BillPacking {
     uint8 internal constant F_PREV_CLOSED = 4;
     /// @notice The pending / accepted surrender for amendment has reason SWTP (switch to paper allowed).
     uint8 internal constant F_SWTP = 8;
+    /// @notice With F_REJECTABLE: the last action was an endorsement, so its recipient is the title holder
+    ///         (not the possessor) and REJECT restores only the title holder.
+    uint8 internal constant F_ENDORSED = 16;
 
     /// @notice Packs a bill into its storage word.
     /// @dev Assembly over the memory struct (11 consecutive words, fields in declaration order): the

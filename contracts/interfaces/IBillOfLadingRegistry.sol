@@ -6,10 +6,10 @@ import {Bill, BillAction, BillKind, BillStatus, PledgeStatus, SurrenderReason} f
 /// @title Electronic bill of lading registry (DESIGN §1.2)
 /// @notice One title per (carrier, transportDocumentReference), held by organisations. Only the actions
 ///         below change a title; each is allowed exactly where the DESIGN state machine and pledge overlay
-///         allow it and refused with a named error everywhere else. ENDORSE and ENDORSE_TO_ORDER deliver
-///         the title to the endorsee (as in DCSA, where every transaction goes to its recipient): the
-///         endorsee becomes title holder and possessor. Every action emits {BillActed}; issue and re-issue
-///         also emit {BillIssued}; every possession change emits the ERC-721 `Transfer`.
+///         allow it and refused with a named error everywhere else. ENDORSE and ENDORSE_TO_ORDER move the
+///         title only (the endorsee becomes title holder); possession moves only by TRANSFER (and by
+///         surrender, its answers, re-issue and pledge enforcement). Every action emits {BillActed}; issue
+///         and re-issue also emit {BillIssued}; every possession change emits the ERC-721 `Transfer`.
 interface IBillOfLadingRegistry {
     /// @notice Details of a pledge, written only by PLEDGE.
     struct Pledge {
@@ -55,7 +55,8 @@ interface IBillOfLadingRegistry {
     /// @param billId The title id.
     /// @param org The caller's organisation.
     error BillNotPossessor(uint256 billId, uint32 org);
-    /// @notice The caller's organisation is not the title holder (and the title is not blank-endorsed).
+    /// @notice The caller's organisation is not the title holder (and the title is not blank-endorsed); for
+    ///         REJECT of an endorsement: the caller is not the endorsee.
     /// @param billId The title id.
     /// @param org The caller's organisation.
     error BillNotTitleHolder(uint256 billId, uint32 org);
@@ -80,7 +81,8 @@ interface IBillOfLadingRegistry {
     /// @param billId The title id.
     /// @param org The organisation.
     error BillSelfTransfer(uint256 billId, uint32 org);
-    /// @notice REJECT needs the caller to be the recipient of the last transfer or endorsement, as its first action.
+    /// @notice REJECT needs the caller to be the recipient of the last transfer or endorsement, as its first
+    ///         action (no action changing the title since, and for a transfer no SIGN by its recipient).
     /// @param billId The title id.
     error BillNotRejectable(uint256 billId);
     /// @notice A pledge is requested or active on the title.
@@ -134,7 +136,8 @@ interface IBillOfLadingRegistry {
     /// @param billId The title id.
     /// @param actor The acting organisation.
     /// @param recipient The organisation the action addresses (new possessor / endorsee / carrier /
-    ///        pledgee; the possessor the title returns to for REJECT and SREJ; 0 for SIGN and BLANK_ENDORSE).
+    ///        pledgee; for REJECT the possessor (of a transfer) or title holder (of an endorsement) it
+    ///        returns to; the possessor it returns to for SREJ; 0 for SIGN and BLANK_ENDORSE).
     /// @param action The action code.
     /// @param reason Surrender-for-amendment reason (NONE otherwise).
     /// @param remarkHash Hash of an off-chain remark (0 if none).
@@ -214,7 +217,8 @@ interface IBillOfLadingRegistry {
     function transfer(uint256 billId, uint32 to, bytes32 remarkHash) external;
 
     /// @notice ENDORSE to a named endorsee who cannot endorse further (possessor who is title holder, or
-    ///         any possessor when blank; negotiable only). The endorsee becomes holder and possessor.
+    ///         any possessor when blank; negotiable only). The endorsee becomes title holder; possession
+    ///         stays with the endorser until a {transfer}. The endorsee may {reject} it as its first action.
     /// @param billId The title id.
     /// @param to The recipient organisation.
     /// @param remarkHash Hash of an off-chain remark (0 if none).
@@ -231,13 +235,16 @@ interface IBillOfLadingRegistry {
     /// @param remarkHash Hash of an off-chain remark (0 if none).
     function blankEndorse(uint256 billId, bytes32 remarkHash) external;
 
-    /// @notice SIGN (possessor): event only.
+    /// @notice SIGN (possessor): event only; a transfer's recipient signing gives up its right to {reject}
+    ///         (an endorser signing leaves the endorsee's right intact).
     /// @param billId The title id.
     /// @param remarkHash Hash of an off-chain remark (0 if none).
     function sign(uint256 billId, bytes32 remarkHash) external;
 
-    /// @notice REJECT (recipient of the last transfer or endorsement, as its first action): possession
-    ///         and title holder return to what they were before it.
+    /// @notice REJECT (recipient of the last transfer or endorsement, as its first action). Of a transfer
+    ///         (by the new possessor): possession and title holder return to what they were before it. Of an
+    ///         endorsement (by the endorsee, the title holder): the title holder (and whether it may endorse
+    ///         further) returns to what it was; possession, which the endorsement did not move, stays.
     /// @param billId The title id.
     /// @param remarkHash Hash of an off-chain remark (0 if none).
     function reject(uint256 billId, bytes32 remarkHash) external;

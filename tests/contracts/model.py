@@ -118,6 +118,7 @@ class Title:
     pledgee: int = 0
     pledge_expiry: int = 0
     rejectable: bool = False
+    endorsed: bool = False  # the rejectable last action was an endorsement: its recipient is the holder
     prev_possessor: int = 0
     prev_holder: int = 0
     closed: bool = False  # holder by plain ENDORSE: cannot endorse further
@@ -225,7 +226,7 @@ class Model:
             raise Refused("BillSelfTransfer", billId=bill_id, org=to)
         self._party(to, TITLE_PARTY)
         t.prev_possessor, t.prev_holder, t.prev_closed = actor, t.holder, t.closed
-        t.possessor, t.rejectable = to, True
+        t.possessor, t.rejectable, t.endorsed = to, True, False
         self._commit(bill_id, t)
 
     def endorse(self, account: str, bill_id: int, to: int, to_order: bool, now: int) -> None:
@@ -242,8 +243,9 @@ class Model:
         if to == actor:
             raise Refused("BillSelfTransfer", billId=bill_id, org=to)
         self._party(to, TITLE_PARTY)
-        t.prev_possessor, t.prev_holder, t.prev_closed = actor, t.holder, t.closed
-        t.possessor, t.holder, t.rejectable, t.closed = to, to, True, not to_order
+        # The title only: possession (and the previous possessor) stays with the endorser.
+        t.prev_holder, t.prev_closed = t.holder, t.closed
+        t.holder, t.rejectable, t.endorsed, t.closed = to, True, True, not to_order
         self._commit(bill_id, t)
 
     def blank_endorse(self, account: str, bill_id: int, now: int) -> None:
@@ -258,7 +260,7 @@ class Model:
         if t.closed:
             raise Refused("BillEndorsementClosed", billId=bill_id)
         self._unpledged(bill_id, t, now)
-        t.holder, t.rejectable = 0, False
+        t.holder, t.rejectable, t.endorsed = 0, False, False
         self._commit(bill_id, t)
 
     def sign(self, account: str, bill_id: int) -> None:
@@ -266,17 +268,24 @@ class Model:
         t = replace(self._title(bill_id))
         self._status(bill_id, t, Status.ISSUED)
         self._possessor(bill_id, t, actor)
-        t.rejectable = False
+        if not t.endorsed:  # the transfer's recipient signs; an endorser signing leaves the endorsee's right
+            t.rejectable = False
         self._commit(bill_id, t)
 
     def reject(self, account: str, bill_id: int) -> None:
         actor = self._actor(account)
         t = replace(self._title(bill_id))
         self._status(bill_id, t, Status.ISSUED)
-        self._possessor(bill_id, t, actor)
+        if t.endorsed:  # the recipient of an endorsement is the endorsee, the title holder
+            if t.holder != actor:
+                raise Refused("BillNotTitleHolder", billId=bill_id, org=actor)
+        else:
+            self._possessor(bill_id, t, actor)
         if not t.rejectable:
             raise Refused("BillNotRejectable", billId=bill_id)
-        t.possessor, t.holder, t.closed, t.rejectable = t.prev_possessor, t.prev_holder, t.prev_closed, False
+        if not t.endorsed:
+            t.possessor = t.prev_possessor
+        t.holder, t.closed, t.rejectable, t.endorsed = t.prev_holder, t.prev_closed, False, False
         self._commit(bill_id, t)
 
     def surrender(self, account: str, bill_id: int, reason: Reason, now: int) -> None:
@@ -294,7 +303,7 @@ class Model:
             Status.SURRENDER_PENDING_DELIVERY if reason == Reason.NONE else Status.SURRENDER_PENDING_AMENDMENT
         )
         t.prev_possessor, t.possessor = actor, t.carrier
-        t.rejectable, t.switch_requested = False, reason == Reason.SWTP
+        t.rejectable, t.endorsed, t.switch_requested = False, False, reason == Reason.SWTP
         self._commit(bill_id, t)
 
     def answer_surrender(self, account: str, bill_id: int, accept: bool) -> None:
@@ -357,7 +366,8 @@ class Model:
         if expiry <= now:
             raise Refused("BillPledgeExpired", billId=bill_id, expiry=expiry)
         self._party(bank, BANK_BIT)
-        t.pledge, t.pledgee, t.pledge_expiry, t.rejectable = PledgeState.REQUESTED, bank, expiry, False
+        t.pledge, t.pledgee, t.pledge_expiry = PledgeState.REQUESTED, bank, expiry
+        t.rejectable, t.endorsed = False, False
         self._commit(bill_id, t)
 
     def accept_pledge(self, account: str, bill_id: int, now: int) -> None:
@@ -391,7 +401,7 @@ class Model:
             raise Refused("BillNotPledgee", billId=bill_id, org=actor)
         t.prev_possessor, t.prev_holder = t.possessor, t.holder
         t.possessor, t.holder, t.pledge, t.pledgee = actor, actor, PledgeState.NONE, 0
-        t.closed, t.rejectable = False, False
+        t.closed, t.rejectable, t.endorsed = False, False, False
         self._commit(bill_id, t)
 
     # -- derived ------------------------------------------------------------------------------------
@@ -473,11 +483,15 @@ def replay(events: Iterable[Any]) -> dict[int, Replayed]:
         if action == Action.TRANSFER:
             t.prev_holder, t.possessor = t.holder, recipient
         elif action in (Action.ENDORSE, Action.ENDORSE_TO_ORDER):
-            t.prev_holder, t.possessor, t.holder = t.holder, recipient, recipient
+            t.prev_holder, t.holder = t.holder, recipient  # the title only; possession stays
         elif action == Action.BLANK_ENDORSE:
             t.holder = 0
         elif action == Action.REJECT:
-            t.possessor, t.holder = recipient, t.prev_holder
+            # By the possessor: a transfer rejected, possession returns. By the endorsee (holder, not
+            # possessor): an endorsement rejected, only the title holder returns.
+            if actor == t.possessor:
+                t.possessor = recipient
+            t.holder = t.prev_holder
         elif action == Action.SURRENDER_FOR_DELIVERY:
             t.possessor, t.status = recipient, Status.SURRENDER_PENDING_DELIVERY
         elif action == Action.SURRENDER_FOR_AMENDMENT:

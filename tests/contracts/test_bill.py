@@ -189,13 +189,15 @@ def test_transfer_to_self_reverts_bill_self_transfer(world: World) -> None:
     )
 
 
-def test_reject_by_recipient_returns_possession_and_title(world: World) -> None:
+def test_reject_of_transfer_by_recipient_returns_possession(world: World) -> None:
     bill = issue(world)
-    act(world, "TRADER", "endorse", bill, world.org["FORWARDER"], ZERO32)
-    assert bill_state(world, bill)["holder"] == world.org["FORWARDER"]
-    act(world, "FORWARDER", "reject", bill, ZERO32)
+    act(world, "TRADER", "transfer", bill, world.org["FORWARDER"], ZERO32)
+    assert bill_state(world, bill)["possessor"] == world.org["FORWARDER"]
+    receipt = bills(world).transact("reject", bill, ZERO32, sender=world.caller("FORWARDER"))
     state = bill_state(world, bill)
     assert (state["possessor"], state["holder"]) == (world.org["TRADER"], world.org["TRADER"])
+    assert bills(world).call("ownerOf", bill).lower() == org_address(world.org["TRADER"])
+    assert [e.name for e in receipt.events] == ["Transfer", "BillActed"]
     # Rejection is an answer, not a delivery: it cannot be rejected back.
     reverts(
         bills(world),
@@ -226,9 +228,129 @@ def test_reject_after_recipient_acted_reverts_bill_not_rejectable(world: World) 
 # -- endorsement chain -------------------------------------------------------------------------------
 
 
+def test_endorse_keeps_possession_with_the_endorser(world: World) -> None:
+    bill = issue(world)
+    trader, forwarder = world.org["TRADER"], world.org["FORWARDER"]
+    before = bill_state(world, bill)
+    balances = (bills(world).call("balanceOfOrg", trader), bills(world).call("balanceOfOrg", forwarder))
+    receipt = bills(world).transact("endorse", bill, forwarder, ZERO32, sender=world.caller("TRADER"))
+    state = bill_state(world, bill)
+    assert (state["possessor"], state["holder"], state["prevHolder"]) == (trader, forwarder, trader)
+    assert state["prevPossessor"] == before["prevPossessor"]
+    assert bills(world).call("ownerOf", bill).lower() == org_address(trader)
+    assert (
+        bills(world).call("balanceOfOrg", trader),
+        bills(world).call("balanceOfOrg", forwarder),
+    ) == balances
+    # The title moves, not possession: no ERC-721 Transfer, only the action record.
+    assert [e.name for e in receipt.events] == ["BillActed"]
+    acted = receipt.event("BillActed").args
+    assert (acted["action"], acted["actor"], acted["recipient"]) == (Action.ENDORSE, trader, forwarder)
+    # The endorsee holds the title but cannot act as possessor until it is transferred.
+    reverts(
+        bills(world),
+        "surrenderForDelivery",
+        bill,
+        ZERO32,
+        sender=world.caller("FORWARDER"),
+        error="BillNotPossessor",
+        billId=bill,
+        org=forwarder,
+    )
+    # Nor can the endorser, who keeps possession, still act as title holder.
+    reverts(
+        bills(world),
+        "endorseToOrder",
+        bill,
+        world.org["BANK"],
+        ZERO32,
+        sender=world.caller("TRADER"),
+        error="BillNotTitleHolder",
+        billId=bill,
+        org=trader,
+    )
+
+
+def test_endorse_then_transfer_gives_title_and_possession_to_the_consignee(world: World) -> None:
+    shipper, consignee, carrier = world.org["TRADER"], world.org["FORWARDER"], world.org["CARRIER"]
+    bill = issue(world)
+    act(world, "TRADER", "blankEndorse", bill, ZERO32)
+    assert bill_state(world, bill)["holder"] == 0
+    act(world, "TRADER", "endorse", bill, consignee, ZERO32)
+    state = bill_state(world, bill)
+    assert (state["holder"], state["possessor"]) == (consignee, shipper)
+    act(world, "TRADER", "transfer", bill, consignee, ZERO32)
+    state = bill_state(world, bill)
+    assert (state["holder"], state["possessor"]) == (consignee, consignee)
+    assert bills(world).call("ownerOf", bill).lower() == org_address(consignee)
+    act(world, "FORWARDER", "surrenderForDelivery", bill, ZERO32)
+    assert bills(world).call("statusOf", bill) == Status.SURRENDER_PENDING_DELIVERY
+    act(world, "CARRIER", "acceptSurrender", bill, ZERO32)
+    state = bill_state(world, bill)
+    assert (state["status"], state["possessor"], state["prevPossessor"], state["holder"]) == (
+        Status.ACCOMPLISHED,
+        carrier,
+        consignee,
+        consignee,
+    )
+
+
+def test_reject_of_endorsement_by_endorsee_restores_holder(world: World) -> None:
+    trader, forwarder = world.org["TRADER"], world.org["FORWARDER"]
+    bill = issue(world)
+    act(world, "TRADER", "endorse", bill, forwarder, ZERO32)
+    # The endorser signing is not the endorsee's first action: the endorsement stays rejectable.
+    act(world, "TRADER", "sign", bill, ZERO32)
+    receipt = bills(world).transact("reject", bill, ZERO32, sender=world.caller("FORWARDER"))
+    state = bill_state(world, bill)
+    assert (state["possessor"], state["holder"]) == (trader, trader)
+    assert bills(world).call("ownerOf", bill).lower() == org_address(trader)
+    assert [e.name for e in receipt.events] == ["BillActed"]
+    acted = receipt.event("BillActed").args
+    assert (acted["action"], acted["actor"], acted["recipient"]) == (Action.REJECT, forwarder, trader)
+    # The plain ENDORSE closed the endorsee, not the endorser: the restored holder may endorse again.
+    act(world, "TRADER", "endorseToOrder", bill, world.org["BANK"], ZERO32)
+    assert bill_state(world, bill)["holder"] == world.org["BANK"]
+
+
+def test_reject_of_endorsement_by_possessor_is_refused(world: World) -> None:
+    trader, forwarder = world.org["TRADER"], world.org["FORWARDER"]
+    bill = issue(world)
+    act(world, "TRADER", "endorse", bill, forwarder, ZERO32)
+    for kind in ("TRADER", "BANK"):
+        reverts(
+            bills(world),
+            "reject",
+            bill,
+            ZERO32,
+            sender=world.caller(kind),
+            error="BillNotTitleHolder",
+            billId=bill,
+            org=world.org[kind],
+        )
+    assert (bill_state(world, bill)["possessor"], bill_state(world, bill)["holder"]) == (trader, forwarder)
+    # A later change by the possessor (here the transfer to the endorsee) ends the right to reject the
+    # endorsement; the endorsee may now reject only that transfer, which returns possession alone.
+    act(world, "TRADER", "transfer", bill, forwarder, ZERO32)
+    act(world, "FORWARDER", "reject", bill, ZERO32)
+    state = bill_state(world, bill)
+    assert (state["possessor"], state["holder"]) == (trader, forwarder)
+    reverts(
+        bills(world),
+        "reject",
+        bill,
+        ZERO32,
+        sender=world.caller("FORWARDER"),
+        error="BillNotPossessor",
+        billId=bill,
+        org=forwarder,
+    )
+
+
 def test_endorsee_by_plain_endorse_cannot_endorse_further_but_can_surrender(world: World) -> None:
     bill = issue(world)
     act(world, "TRADER", "endorse", bill, world.org["FORWARDER"], ZERO32)
+    act(world, "TRADER", "transfer", bill, world.org["FORWARDER"], ZERO32)
     for fn, args in (
         ("endorse", (bill, world.org["BANK"], ZERO32)),
         ("endorseToOrder", (bill, world.org["BANK"], ZERO32)),
@@ -249,9 +371,10 @@ def test_endorsee_by_plain_endorse_cannot_endorse_further_but_can_surrender(worl
 def test_endorsee_to_order_may_endorse_further(world: World) -> None:
     bill = issue(world)
     act(world, "TRADER", "endorseToOrder", bill, world.org["FORWARDER"], ZERO32)
+    act(world, "TRADER", "transfer", bill, world.org["FORWARDER"], ZERO32)
     act(world, "FORWARDER", "endorseToOrder", bill, world.org["BANK"], ZERO32)
     state = bill_state(world, bill)
-    assert (state["possessor"], state["holder"]) == (world.org["BANK"], world.org["BANK"])
+    assert (state["possessor"], state["holder"]) == (world.org["FORWARDER"], world.org["BANK"])
 
 
 def test_possessor_who_is_not_holder_cannot_endorse_or_surrender(world: World) -> None:
@@ -279,6 +402,7 @@ def test_blank_endorsed_title_lets_any_possessor_endorse_or_surrender(world: Wor
     assert bill_state(world, bill)["holder"] == 0
     act(world, "TRADER", "transfer", bill, world.org["FORWARDER"], ZERO32)
     act(world, "FORWARDER", "endorseToOrder", bill, world.org["BANK"], ZERO32)
+    act(world, "FORWARDER", "transfer", bill, world.org["BANK"], ZERO32)
     act(world, "BANK", "blankEndorse", bill, ZERO32)
     act(world, "BANK", "surrenderForDelivery", bill, ZERO32)
     assert bill_state(world, bill)["prevPossessor"] == world.org["BANK"]
@@ -373,6 +497,7 @@ def test_nothing_moves_after_accomplished(world: World) -> None:
 def test_amendment_reissues_new_version_to_the_org_that_surrendered(world: World) -> None:
     bill = issue(world)
     act(world, "TRADER", "endorseToOrder", bill, world.org["FORWARDER"], ZERO32)
+    act(world, "TRADER", "transfer", bill, world.org["FORWARDER"], ZERO32)
     act(world, "FORWARDER", "surrenderForAmendment", bill, int(Reason.COD), ZERO32)
     act(world, "CARRIER", "acceptSurrender", bill, ZERO32)
     assert bills(world).call("statusOf", bill) == Status.SURRENDERED_FOR_AMENDMENT
@@ -555,6 +680,7 @@ def test_event_log_rebuilds_endorsement_chain_and_state(world: World, chain: Cha
     start = chain.block_number() + 1
     bill = issue(world)
     act(world, "TRADER", "endorseToOrder", bill, world.org["FORWARDER"], ZERO32)
+    act(world, "TRADER", "transfer", bill, world.org["FORWARDER"], ZERO32)
     act(world, "FORWARDER", "endorse", bill, world.org["BANK"], ZERO32)
     act(world, "BANK", "reject", bill, ZERO32)
     act(world, "FORWARDER", "blankEndorse", bill, ZERO32)
@@ -576,6 +702,7 @@ def test_event_log_rebuilds_endorsement_chain_and_state(world: World, chain: Cha
     assert chain_of_actions == [
         "ISSUE",
         "ENDORSE_TO_ORDER",
+        "TRANSFER",
         "ENDORSE",
         "REJECT",
         "BLANK_ENDORSE",

@@ -239,6 +239,8 @@ class TitleMachine(RuleBasedStateMachine):
                 natural = title.carrier
             elif action in PLEDGEE_ACTIONS and title.pledgee:
                 natural = title.pledgee
+            elif action == "reject" and title.endorsed and title.holder:
+                natural = title.holder  # the recipient of an endorsement is the endorsee, not the possessor
             kinds = [k for k in ACTORS if k != "OUTSIDER" and self.world.org[k] == natural]
             sender = self.account(kinds[0]) if kinds else self.account(actor_kind)
         else:
@@ -366,7 +368,20 @@ class TitleMachine(RuleBasedStateMachine):
                 PledgeState(on_chain["pledgeStatus"]),
                 on_chain["pledgee"],
                 on_chain["version"],
-            ) == (t.carrier, t.possessor, t.holder, t.status, t.kind, t.pledge, t.pledgee, t.version), bill
+                on_chain["prevPossessor"],
+                on_chain["prevHolder"],
+            ) == (
+                t.carrier,
+                t.possessor,
+                t.holder,
+                t.status,
+                t.kind,
+                t.pledge,
+                t.pledgee,
+                t.version,
+                t.prev_possessor,
+                t.prev_holder,
+            ), bill
             assert self.bills.call("ownerOf", bill).lower() == org_address(t.possessor)
             assert (t.pledge == PledgeState.NONE) == (t.pledgee == 0)
             if bill in self.final_possessor:
