@@ -23,8 +23,10 @@ from eth_utils.crypto import keccak
 
 from ledger.chain import Contract, Receipt
 from ledger.chain.deployment import Deployment, bind
+from ledger.db import Database
 from ledger.domain import schemas
 from ledger.domain.values import check_container_number
+from ledger.index.queries import list_eirs
 from ledger.outbox import Operation, Outbox, Write
 from ledger.services.consortium import Actor
 from ledger.services.errors import FieldProblem, NotFound, ValidationFailed
@@ -42,6 +44,7 @@ RIGHT_EVENTS = (
     "GatedOut",
     "GatedIn",
 )
+MAX_EIRS = 1000
 RELEASE_CODE_BYTES = 16  # 128 random bits; the contract refuses fewer than 12 bytes (96 bits)
 UINT64_MAX = (1 << 64) - 1
 
@@ -54,6 +57,10 @@ class ReleaseStatus(IntEnum):
     REVOKED = 2
     GATED_OUT = 3
     GATED_IN = 4
+
+
+def _b32(value: str | None) -> bytes:
+    return bytes.fromhex(value[2:]) if value else b"\x00" * 32
 
 
 def right_id_of(bill_id: int, container_number: str) -> bytes:
@@ -207,6 +214,8 @@ class ReleaseService:
         self.deployment: Deployment = ledger.deployment
         self.organisations: Organisations = ledger.organisations
         self._release: Contract = bind(ledger.chain, ledger.deployment).release
+        # With the indexer running, reads come from the read models (``mined`` means projected).
+        self.db: Database | None = ledger.db if ledger.settings.run_indexer else None
 
     # -- writes ------------------------------------------------------------------------------------
     def grant(
@@ -382,19 +391,63 @@ class ReleaseService:
         why = check_container_number(container_number)
         if why is not None:
             raise ValidationFailed([FieldProblem("$.containerNumber", "iso6346", why)])
-        out: list[EirView] = []
+        records = (
+            self._indexed_eirs(container_number)
+            if self.db is not None
+            else self._logged_eirs(container_number)
+        )
         rights: dict[bytes, ReleaseView | None] = {}
+        out: list[EirView] = []
+        for record in records:
+            if record.right_id not in rights:
+                rights[record.right_id] = self._view(record.right_id)
+            right = rights[record.right_id]
+            parties = (right.parties if right is not None else set()) | {record.terminal, record.haulier}
+            if actor.org in parties:
+                out.append(record)
+        return out
+
+    def _indexed_eirs(self, container_number: str) -> list[EirView]:
+        """The container's EIRs from the read model (``index_eir``), oldest first."""
+        assert self.db is not None
+        out: list[EirView] = []
+        cursor: str | None = None
+        while True:
+            rows, cursor = list_eirs(self.db, container_number=container_number, cursor=cursor, limit=200)
+            for row in rows:
+                out.append(
+                    EirView(
+                        direction=row.direction,
+                        right_id=_b32(row.right_id),
+                        bill_id=int(row.bill_id, 16),
+                        container_number=row.container_number,
+                        terminal=row.terminal,
+                        haulier=row.haulier or 0,
+                        by_release_code=row.by_release_code,
+                        record_id=_b32(row.record_id),
+                        previous_record_id=_b32(row.previous_record_id),
+                        laden=row.laden,
+                        seals_hash=_b32(row.seals_hash),
+                        damage_codes=list(row.damage_codes),
+                        truck_plate_hash=_b32(row.truck_plate_hash),
+                        event_time=row.event_time,
+                        eir_checksum=_b32(row.eir_checksum),
+                        block_number=row.block_number,
+                        tx_hash=row.tx_hash,
+                    )
+                )
+            if cursor is None or len(out) >= MAX_EIRS:
+                return out
+
+    def _logged_eirs(self, container_number: str) -> list[EirView]:
+        """The container's EIRs from the contract's events (no indexer running), oldest first."""
+        out: list[EirView] = []
         events = contract_events(self._release, ("GatedOut", "GatedIn"), self.deployment.block_number)
         for event in events:
             args = event.args
             if args["containerNumber"] != container_number:
                 continue
             right_id = bytes(args["rightId"])
-            if right_id not in rights:
-                rights[right_id] = self._view(right_id)
-            right = rights[right_id]
-            if right is None or actor.org not in right.parties | {int(args["terminal"])}:
-                continue
             eir = args["eir"]
             out.append(
                 EirView(
