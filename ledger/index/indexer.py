@@ -156,6 +156,10 @@ class Indexer:
 
     # -- checkpoints ----------------------------------------------------------------------------
     def _ensure_checkpoints(self) -> dict[str, IndexCheckpoint]:
+        with self.db.transaction() as session:
+            rows = {r.contract: r for r in session.exec(select(IndexCheckpoint)).all()}
+        if all(name in rows for name in self.contracts):
+            return {name: rows[name] for name in self.contracts}
         with self.db.transaction(lock=True) as session:
             rows = {r.contract: r for r in session.exec(select(IndexCheckpoint).with_for_update()).all()}
             missing = [name for name in self.contracts if name not in rows]
@@ -198,9 +202,17 @@ class Indexer:
         end = min(target, start + self.batch_blocks - 1)
         addresses = [self.contracts[n] for n, cp in checkpoints.items() if cp.block_number < end]
         events = self.chain.get_logs(addresses, start, end)
-        headers = self._headers([end, *(e.block_number for e in events)])
+        headers = self._headers([lowest, end, *(e.block_number for e in events)])
         end_header = headers.get(end)
-        if end_header is None or any(_hash_of(headers, e.block_number) != e.block_hash for e in events):
+        base = [cp.block_hash for cp in checkpoints.values() if cp.block_number == lowest]
+        # The checkpoint must still be the parent chain of what was read (a reorg may land between
+        # the fork check and eth_getLogs); otherwise the next step rewinds.
+        stale = lowest >= 0 and any(_hash_of(headers, lowest) != h for h in base)
+        if (
+            stale
+            or end_header is None
+            or any(_hash_of(headers, e.block_number) != e.block_hash for e in events)
+        ):
             log.info("the chain changed while reading blocks %d-%d; retrying", start, end)
             return StepResult(0, start, lowest, at_head=False)
         stored = self._store(checkpoints, events, headers, start, end, end_header[0])
