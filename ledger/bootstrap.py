@@ -20,15 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
-from sqlmodel import SQLModel
 
 from ledger.chain import ChainClient, Contract
 from ledger.chain.deployment import BILL_REGISTRY, CONSORTIUM, Deployment, load_deployment
 from ledger.db import Database
 from ledger.documents import DocumentStore, KuboDocumentStore, LocalDocumentStore
 from ledger.outbox import Outbox, TransactionManager
-from ledger.services.documents import DocumentKeyWrap, Documents
-from ledger.services.keys import ApiKey, ApiKeys
+from ledger.services.documents import Documents
+from ledger.services.keys import ApiKeys
 from ledger.services.operations import Operations
 from ledger.services.organisations import Organisations, OrgWallet
 from ledger.settings import Settings
@@ -37,12 +36,11 @@ _log = logging.getLogger(__name__)
 
 Worker = Callable[[threading.Event], None]
 
-# Tables of the service layer (API keys, document key wraps). Created if missing at start-up.
-SERVICE_TABLES = (ApiKey.__table__, DocumentKeyWrap.__table__)  # type: ignore[attr-defined]
-
 
 def ensure_service_tables(db: Database) -> None:
-    SQLModel.metadata.create_all(db.engine, tables=list(SERVICE_TABLES), checkfirst=True)
+    """The service tables (API keys, document key wraps) come with the migrations (0004): bring the
+    schema to head; a no-op when it is there already."""
+    db.migrate()
 
 
 def load_wallets(settings: Settings, consortium: Contract) -> dict[int, OrgWallet]:
