@@ -47,6 +47,8 @@ def test_same_write_sent_ten_times_concurrently_with_one_key_yields_one_operatio
         rows = session.scalars(select(Operation).where(Operation.org == api.org("shipper"))).all()  # type: ignore[arg-type]
     keyed = [r for r in rows if r.idempotency_key == headers["Idempotency-Key"]]
     assert len(keyed) == 1 and keyed[0].tx_hash == final.json()["txHash"]
+    transaction = api.ledger.chain.rpc("eth_getTransactionByHash", [final.json()["txHash"]])
+    assert transaction["from"].lower() == api.stack.admin("shipper").lower()  # signed by the org's wallet
     signs = [
         h for h in api.get(f"/v1/bills/{issued}/history", "shipper").json()["items"] if h["action"] == "SIGN"
     ]
