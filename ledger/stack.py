@@ -62,7 +62,7 @@ ROLE_NAMES: tuple[str, ...] = (
 ORACLE_AGENCIES: tuple[str, ...] = ("customs",)
 RELAYER_LABEL = "oracle-relayer"
 DEMO_KEYS_WARNING = (
-    "data/demo-keys.json holds API keys of every demo organisation: it is for the demo only. "
+    "{path} holds API keys of every demo organisation: it is for the demo only. "
     "Never use these keys, this passphrase file or this data directory in production."
 )
 

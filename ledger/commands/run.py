@@ -54,7 +54,7 @@ def run(
     console.print(f"  data       {layout.root}")
     console.print(f"  API keys   {layout.demo_keys}  ({', '.join(json.loads(layout.demo_keys.read_text()))})")
     console.print(f"  customs    drop customs messages into {layout.inbox('customs')}")
-    console.print(f"[yellow]warning:[/yellow] {DEMO_KEYS_WARNING}")
+    console.print(f"[yellow]warning:[/yellow] {DEMO_KEYS_WARNING.format(path=layout.demo_keys)}")
     console.print("next: `make demo` in another terminal; Ctrl-C here stops everything")
     code = stack.serve_forever()
     console.print("stopped")
