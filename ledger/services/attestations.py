@@ -18,8 +18,10 @@ from eth_abi.exceptions import EncodingError
 
 from ledger.chain import Contract, Receipt
 from ledger.chain.deployment import Deployment, bind
+from ledger.db import Database
 from ledger.domain import schemas
 from ledger.domain.values import check_container_number
+from ledger.index.queries import list_attestations
 from ledger.outbox import Operation, Outbox, Write
 from ledger.services.consortium import Actor, role_mask
 from ledger.services.errors import FieldProblem, NotFound, ValidationFailed
@@ -30,6 +32,11 @@ if TYPE_CHECKING:
 
 ZERO32 = b"\x00" * 32
 MAX_DATA_BYTES = 16 * 1024
+MAX_LISTED = 1000
+
+
+def _b32(value: str | None) -> bytes:
+    return bytes.fromhex(value[2:]) if value else ZERO32
 
 
 def parse_bytes32(value: str, path: str) -> bytes:
@@ -105,6 +112,8 @@ class AttestationService:
         self.outbox: Outbox = ledger.outbox
         self.deployment: Deployment = ledger.deployment
         self.registry: Contract = bind(ledger.chain, ledger.deployment).attestations
+        # With the indexer running, reads come from the read models (``mined`` means projected).
+        self.db: Database | None = ledger.db if ledger.settings.run_indexer else None
 
     # -- schemas -----------------------------------------------------------------------------------
     def schema(self, schema_id: bytes) -> SchemaView:
@@ -255,48 +264,95 @@ class AttestationService:
 
     # -- reads -------------------------------------------------------------------------------------
     def about(self, subject: bytes, schema_id: bytes | None = None) -> list[AttestationView]:
-        """Every attestation about ``subject`` (optionally of one schema), oldest first, with its state."""
-        topics: list[Any] = [None, "0x" + schema_id.hex() if schema_id else None, "0x" + subject.hex()]
-        events = contract_events(self.registry, ("Attested",), self.deployment.block_number, topics=topics)
+        """Every attestation about ``subject`` (optionally of one schema), oldest first, with its state;
+        whether each is effective is asked of the registry (it decides)."""
+        records = (
+            self._indexed(subject, schema_id) if self.db is not None else self._logged(subject, schema_id)
+        )
         names = {bytes.fromhex(v[2:]): k for k, v in self.deployment.schemas.items()}
-        out = []
         definitions: dict[bytes, schemas.SchemaDefinition | None] = {}
-        for event in events:
-            args = event.args
-            uid = bytes(args["uid"])
-            stored: dict[str, Any] = self.registry.call("attestation", uid)
-            sid = bytes(args["schemaId"])
+        out = []
+        for record in records:
+            sid = record["schema_id"]
             if sid not in definitions:
                 try:
                     definitions[sid] = self.schema(sid).definition
                 except NotFound:
                     definitions[sid] = None
             definition = definitions[sid]
-            data = bytes(args["data"])
             fields: dict[str, Any] | None = None
             if definition is not None:
                 try:
-                    fields = {k: _jsonable(v) for k, v in definition.decode(data).items()}
+                    fields = {k: _jsonable(v) for k, v in definition.decode(record["data"]).items()}
                 except Exception:  # data that does not decode is still shown as hex
                     fields = None
             out.append(
                 AttestationView(
-                    uid=uid,
-                    schema_id=sid,
+                    **record,
                     schema_name=names.get(sid) or (definition.name if definition else None),
-                    subject=bytes(args["subject"]),
-                    attester=int(args["attester"]),
-                    ref_uid=bytes(args["refUID"]),
-                    time=int(stored["time"]),
-                    expiration_time=int(stored["expirationTime"]),
-                    revocation_time=int(stored["revocationTime"]),
-                    recognitions=int(stored["recognitions"]),
-                    effective=bool(self.registry.call("isEffective", uid)),
-                    data=data,
+                    effective=bool(self.registry.call("isEffective", record["uid"])),
                     fields=fields,
-                    block_number=event.block_number,
-                    tx_hash=event.tx_hash,
                 )
+            )
+        return out
+
+    def _indexed(self, subject: bytes, schema_id: bytes | None) -> list[dict[str, Any]]:
+        """Attestations from the read model (``index_attestation``)."""
+        assert self.db is not None
+        out: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            rows, cursor = list_attestations(
+                self.db,
+                subject="0x" + subject.hex(),
+                schema_id="0x" + schema_id.hex() if schema_id else None,
+                cursor=cursor,
+                limit=200,
+            )
+            for row in rows:
+                out.append(
+                    {
+                        "uid": _b32(row.uid),
+                        "schema_id": _b32(row.schema_id),
+                        "subject": _b32(row.subject),
+                        "attester": row.attester,
+                        "ref_uid": _b32(row.ref_uid),
+                        "time": row.time,
+                        "expiration_time": row.expiration_time,
+                        "revocation_time": row.revocation_time,
+                        "recognitions": row.recognitions,
+                        "data": bytes.fromhex(row.data.removeprefix("0x")),
+                        "block_number": row.block_number,
+                        "tx_hash": row.tx_hash,
+                    }
+                )
+            if cursor is None or len(out) >= MAX_LISTED:
+                return out
+
+    def _logged(self, subject: bytes, schema_id: bytes | None) -> list[dict[str, Any]]:
+        """Attestations from the registry's events and records (no indexer running)."""
+        topics: list[Any] = [None, "0x" + schema_id.hex() if schema_id else None, "0x" + subject.hex()]
+        events = contract_events(self.registry, ("Attested",), self.deployment.block_number, topics=topics)
+        out = []
+        for event in events:
+            args = event.args
+            uid = bytes(args["uid"])
+            stored: dict[str, Any] = self.registry.call("attestation", uid)
+            out.append(
+                {
+                    "uid": uid,
+                    "schema_id": bytes(args["schemaId"]),
+                    "subject": bytes(args["subject"]),
+                    "attester": int(args["attester"]),
+                    "ref_uid": bytes(args["refUID"]),
+                    "time": int(stored["time"]),
+                    "expiration_time": int(stored["expirationTime"]),
+                    "revocation_time": int(stored["revocationTime"]),
+                    "recognitions": int(stored["recognitions"]),
+                    "data": bytes(args["data"]),
+                    "block_number": event.block_number,
+                    "tx_hash": event.tx_hash,
+                }
             )
         return out
 
