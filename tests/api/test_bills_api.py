@@ -127,3 +127,31 @@ def test_negotiable_bill_lifecycle_pledge_release_endorse_surrender_accomplished
     forged = copy.deepcopy(signed)
     forged["statement"]["status"] = "ISSUED"
     assert not verify_statement(forged, public_key)
+
+
+def test_collateral_statement_reports_effective_attestations_about_the_parties(api: Api) -> None:
+    from ledger.domain.schemas import CREDIT_LEVEL
+
+    bill_id = issue(api, transport_document(api, "negotiable"))
+    stack = api.stack
+    schema_id = stack.deployment.schema_id("CREDIT_LEVEL")
+    shipper_subject = int(api.org("shipper")).to_bytes(32, "big")
+    valid_until = api.ledger.chain.latest_timestamp() + 365 * 86400
+    data = CREDIT_LEVEL.encode({"validUntil": valid_until, "creditCode": "91330200MA2TEST04X", "level": "AA"})
+    # customs is not one of this node's signers, so attesting from its admin leaves the outbox's nonces alone
+    receipt = stack.contracts.attestations.transact(
+        "attest", (schema_id, shipper_subject, b"\x00" * 32, data), sender=stack.admin("customs")
+    )
+    uid = "0x" + bytes(receipt.event("Attested").args["uid"]).hex()
+
+    signed = api.get(f"/v1/bills/{bill_id}/collateral-statement", "shipper").json()
+    about = {(a["schema"], a["about"]): a for a in signed["statement"]["attestations"]}
+    for role in ("possessor", "titleHolder"):
+        entry = about[("CREDIT_LEVEL", role)]
+        assert (entry["uid"], entry["attester"], entry["expirationTime"]) == (
+            uid,
+            str(stack.org("customs")),
+            valid_until,
+        )
+    public_key = base64.b64decode(api.client.get("/v1/statement-key").json()["publicKey"])
+    assert verify_statement(signed, public_key)
