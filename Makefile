@@ -98,3 +98,13 @@ demo: install ## play the demo import scenario against the running stack (make r
 
 clean: ## remove build outputs (not the virtual environments)
 	rm -rf build reports .pytest_cache .mypy_cache .ruff_cache
+
+# Benchmarks (docs/benchmarks.md): gas, write throughput against the raw chain ceiling, HTTP latency, reads
+# with wrk, growth to 100k titles and 2 s blocks. Writes bench/results/latest.{json,md} and PNG plots.
+# BENCH_QUICK=1: one run, small sizes (a few minutes); the figures then only show that everything runs.
+BENCH_QUICK ?=
+.PHONY: bench
+bench: build ## benchmarks into bench/results/ (BENCH_QUICK=1: one small run)
+	@command -v wrk >/dev/null || { echo "wrk is missing: installing Debian's wrk (apt-get install -y wrk)"; \
+		apt-get install -y -q wrk >/dev/null || { echo "could not install wrk: run 'apt-get install -y wrk' as root"; exit 1; }; }
+	PATH="$(ANVIL_DIR):$$PATH" $(PY) -m bench $(if $(BENCH_QUICK),--quick)

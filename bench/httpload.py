@@ -221,7 +221,18 @@ def http_reads(
     before = os.times()
     start = time.perf_counter()
     wrk = subprocess.run(
-        [ensure_wrk(), "-t2", f"-c{CLIENTS}", f"-d{seconds}s", "--latency", "-s", str(script), server.url],
+        [
+            ensure_wrk(),
+            "-t2",
+            f"-c{CLIENTS}",
+            f"-d{seconds}s",
+            "--timeout",
+            "30s",
+            "--latency",
+            "-s",
+            str(script),
+            server.url,
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -235,11 +246,13 @@ def http_reads(
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     if non2xx:
         raise RuntimeError(f"wrk saw {non2xx.group(1)} non-2xx answers on {suffix or 'lookup'}:\n{out}")
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    socket_errors = sum(int(x) for x in errors.groups()) if errors else 0
     # wrk's own CPU time: a waited-for child's, from os.times().
     after = os.times()
     used = (after.children_user + after.children_system) - (before.children_user + before.children_system)
     cpu["loadgen"] = round(used / wall, 3)
-    return {"rps": rps, "p50_ms": p50, "p99_ms": p99, "cpu": cpu}
+    return {"rps": rps, "p50_ms": p50, "p99_ms": p99, "socket_errors": socket_errors, "cpu": cpu}
 
 
 def _ms(text: str) -> float:
