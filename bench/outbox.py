@@ -18,11 +18,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import tempfile
 import threading
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +37,12 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from sqlalchemy import text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
 from ledger.chain import ChainClient, Contract  # noqa: E402
 from ledger.chain.anvil import Anvil  # noqa: E402
-from ledger.db import Database  # noqa: E402
+from ledger.db import Database, make_engine  # noqa: E402
 from ledger.outbox import KeySigner, Outbox, TransactionManager, Write  # noqa: E402
 
 RAW_BATCH = 200
@@ -122,6 +129,30 @@ def through_outbox(chain: ChainClient, probe: Contract, db: Database, n: int, ch
     return {"ops_per_s": n / elapsed, "enqueue_per_s": n / enqueued}
 
 
+@contextmanager
+def _database(url: str | None, tmp: Path) -> Iterator[Database]:
+    """A fresh SQLite file, or a fresh schema (dropped afterwards) in the PostgreSQL database."""
+    if url is None or make_url(url).get_backend_name() == "sqlite":
+        db = Database(url or f"sqlite:///{tmp / 'bench.db'}")
+        try:
+            yield db
+        finally:
+            db.dispose()
+        return
+    schema = f"bench_outbox_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    db = Database(engine=make_engine(url, connect_args={"options": f"-csearch_path={schema}"}))
+    try:
+        yield db
+    finally:
+        db.dispose()
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=2000, help="writes per run")
@@ -129,17 +160,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     args = parser.parse_args(argv)
 
-    with tempfile.TemporaryDirectory() as tmp, Anvil(accounts=1, gas_limit=1_000_000_000) as node:
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Anvil(accounts=1, gas_limit=1_000_000_000) as node,
+        _database(args.database_url, Path(tmp)) as db,
+    ):
         chain = ChainClient(node.url)
         probe = chain.deploy("Probe", sender=chain.rpc("eth_accounts")[0])
-        db = Database(args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}")
         db.migrate()
         raw = raw_ceiling(chain, probe, args.n)
         outbox = through_outbox(chain, probe, db, args.n, args.chunk)
-        db.dispose()
+        dialect = db.engine.dialect.name
     result = {
         "writes": args.n,
-        "database": db.engine.dialect.name,
+        "database": dialect,
         "raw_tx_per_s": round(raw, 1),
         "outbox_ops_per_s": round(outbox["ops_per_s"], 1),
         "outbox_enqueue_per_s": round(outbox["enqueue_per_s"], 1),

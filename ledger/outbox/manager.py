@@ -327,21 +327,28 @@ class TransactionManager:
 
     def _allocate(self, signer: TransactionSigner, report: StepReport) -> list[_Signed]:
         address = signer.address
+        # Look without the lock first (a plain read never waits in WAL mode or on PostgreSQL), so
+        # an idle manager does not hold up the writers that enqueue.
+        with self.db.transaction() as session:
+            ops = (
+                session.connection()
+                .execute(
+                    select(OPS.c.id)
+                    .where(
+                        OPS.c.chain_id == self.chain_id,
+                        OPS.c.signer == address,
+                        OPS.c.status == QUEUED,
+                        OPS.c.gas.is_not(None),
+                    )
+                    .order_by(OPS.c.id)
+                    .limit(self.batch_size)
+                )
+                .all()
+            )
+        if not ops:
+            return []
         with self.db.transaction(lock=True) as session:
             connection = session.connection()
-            ops = connection.execute(
-                select(OPS.c.id, OPS.c.target, OPS.c.calldata, OPS.c.gas)
-                .where(
-                    OPS.c.chain_id == self.chain_id,
-                    OPS.c.signer == address,
-                    OPS.c.status == QUEUED,
-                    OPS.c.gas.is_not(None),
-                )
-                .order_by(OPS.c.id)
-                .limit(self.batch_size)
-            ).all()
-            if not ops:
-                return []
             self._ensure_nonce_row(connection, address)
             key = and_(NONCES.c.chain_id == self.chain_id, NONCES.c.signer == address)
             nonce = int(
