@@ -212,6 +212,7 @@ class HistoryEntry:
     block_number: int
     tx_hash: str
     log_index: int
+    time: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,26 +387,34 @@ class Bills:
         bill_id = int(self.registry.call("titleIdOf", carrier_id, reference))
         return self.get(bill_id, org)
 
-    def history(self, bill_id: int, org: int) -> list[HistoryEntry]:
+    def history(
+        self, bill_id: int, org: int, cursor: str | None = None, limit: int = 200
+    ) -> tuple[list[HistoryEntry], str | None]:
+        """Every action on the title (the endorsement chain), oldest first, from the read models."""
         self._visible(bill_id, org)
-        entries = []
-        for event in self._logs(self._acted_topic, bill_id):
-            action = ACTION_CODES[int(event.args["action"])]
-            reason = REASONS[int(event.args["reason"])]
-            remark = bytes(event.args["remarkHash"])
-            entries.append(
-                HistoryEntry(
-                    action=action,
-                    actor=str(int(event.args["actor"])),
-                    recipient=_org(int(event.args["recipient"])),
-                    reason_code=None if reason == "NONE" else reason,
-                    remark_hash=None if remark == _ZERO32 else "0x" + remark.hex(),
-                    block_number=event.block_number,
-                    tx_hash=event.tx_hash,
-                    log_index=event.log_index,
-                )
+        try:
+            rows, next_cursor = index_queries.bill_history(
+                self.ledger.db, bill_id_hex(bill_id), cursor=cursor, limit=limit
             )
-        return entries
+        except index_queries.InvalidCursor:
+            raise ValidationFailed(
+                [FieldProblem("query:cursor", "cursor", "pass the nextCursor of the previous page unchanged")]
+            ) from None
+        entries = [
+            HistoryEntry(
+                action=row.action_code,
+                actor=str(row.actor),
+                recipient=_org(row.recipient or 0),
+                reason_code=None if row.reason_code in (None, "", "NONE") else row.reason_code,
+                remark_hash=None if not row.remark_hash or not int(row.remark_hash, 16) else row.remark_hash,
+                block_number=row.block_number,
+                tx_hash=row.tx_hash,
+                log_index=row.log_index,
+                time=datetime.fromtimestamp(row.time, UTC),
+            )
+            for row in rows
+        ]
+        return entries, next_cursor
 
     def list_for(
         self, org: int, role: str | None, status: str | None, cursor: str | None, limit: int

@@ -106,9 +106,17 @@ def get_bill(bill_id: BillId, org: CurrentOrg, ledger: LedgerDep) -> Bill:
 
 
 @router.get("/{id}/history", response_model=History, responses=_READ, summary="Every action on a title")
-def bill_history(bill_id: BillId, org: CurrentOrg, ledger: LedgerDep) -> History:
-    entries = _bills(ledger).history(parse_bill_id(bill_id), org.id)
-    return History(items=[HistoryItem.of(e) for e in entries])
+def bill_history(
+    bill_id: BillId,
+    org: CurrentOrg,
+    ledger: LedgerDep,
+    cursor: Annotated[
+        str | None, Query(max_length=500, description="`nextCursor` of the previous page")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 200,
+) -> History:
+    entries, next_cursor = _bills(ledger).history(parse_bill_id(bill_id), org.id, cursor, limit)
+    return History(items=[HistoryItem.of(e) for e in entries], next_cursor=next_cursor)
 
 
 @router.get(

@@ -200,6 +200,7 @@ class HistoryItem(ApiModel):
     block_number: int
     tx_hash: str
     log_index: int
+    time: datetime = Field(description="Block time of the action")
 
     @classmethod
     def of(cls, entry: HistoryEntry) -> HistoryItem:

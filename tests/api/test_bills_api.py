@@ -6,6 +6,7 @@ import base64
 import copy
 from typing import Any
 
+from ledger.domain.schemas import CREDIT_LEVEL
 from ledger.services.statements import verify_statement
 from tests.api.conftest import Api, transport_document
 
@@ -98,7 +99,13 @@ def test_negotiable_bill_lifecycle_pledge_release_endorse_surrender_accomplished
     mined(act(api, bill_id, "consignee", "SURRENDER_FOR_DELIVERY"))
     mined(act(api, bill_id, "carrier", "SACC"))
     assert bill(api, bill_id, "consignee")["status"] == "ACCOMPLISHED"
-    history = [h["action"] for h in api.get(f"/v1/bills/{bill_id}/history", "carrier").json()["items"]]
+    items = api.get(f"/v1/bills/{bill_id}/history", "carrier").json()["items"]
+    first = api.get(f"/v1/bills/{bill_id}/history", "carrier", limit=3).json()
+    rest = api.get(f"/v1/bills/{bill_id}/history", "carrier", cursor=first["nextCursor"]).json()
+    assert first["items"] + rest["items"] == items and rest["nextCursor"] is None
+    pledge_entry = items[1]
+    assert (pledge_entry["actor"], pledge_entry["recipient"]) == (api.org("shipper"), api.org("bank"))
+    history = [h["action"] for h in items]
     assert history == [
         "ISSUE",
         "PLEDGE",
@@ -130,8 +137,6 @@ def test_negotiable_bill_lifecycle_pledge_release_endorse_surrender_accomplished
 
 
 def test_collateral_statement_reports_effective_attestations_about_the_parties(api: Api) -> None:
-    from ledger.domain.schemas import CREDIT_LEVEL
-
     bill_id = issue(api, transport_document(api, "negotiable"))
     stack = api.stack
     schema_id = stack.deployment.schema_id("CREDIT_LEVEL")
