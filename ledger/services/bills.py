@@ -10,8 +10,10 @@ Who may read a document: the carrier and every organisation that has possessed o
 when a title moves to a new organisation it gets a key wrap of the same content key (no
 re-encryption, the CID is unchanged).
 
-Reads come from the chain (``bill(id)`` view, ``BillIssued`` / ``BillActed`` logs) until the read
-models of ``ledger.index`` serve them; the collateral statement always re-reads the chain.
+Reads: lists and the history come from the read models of ``ledger.index`` (an operation is
+``mined`` only once projected, so they include the caller's own writes); one title is shown as the
+registry's ``bill(id)`` view holds it now, with its reference, checksum and CID from its last
+``BillIssued`` log; the collateral statement always re-reads the chain at a pinned block.
 """
 
 from __future__ import annotations
