@@ -20,6 +20,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 import tempfile
 import threading
@@ -161,6 +162,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    # A SIGTERM (e.g. from `timeout`) unwinds like Ctrl-C, so anvil is stopped by its PID.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with (
         tempfile.TemporaryDirectory() as tmp,
         Anvil(accounts=1, gas_limit=1_000_000_000) as node,
