@@ -13,6 +13,7 @@ import hashlib
 import os
 import random
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -165,8 +166,26 @@ def _fund(chain: ChainClient, address: str) -> None:
     chain.rpc("anvil_setBalance", [address, hex(10**21)])
 
 
+_SHARED: dict[str, PortWorld] = {}
+
+
 @pytest.fixture(scope="session")
 def port_world(chain: ChainClient, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PortWorld]:
+    """The world, built once per session: each test module imports this fixture (pytest then sees one
+    definition per module), so the first use builds it and the others share it."""
+    if "world" in _SHARED:
+        yield _SHARED["world"]
+        return
+    with _build(chain, tmp_path_factory) as world:
+        _SHARED["world"] = world
+        try:
+            yield world
+        finally:
+            del _SHARED["world"]
+
+
+@contextmanager
+def _build(chain: ChainClient, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PortWorld]:
     data_dir = tmp_path_factory.mktemp("port-world")
     deployer = KeySigner(os.urandom(32))
     _fund(chain, deployer.address)
