@@ -22,6 +22,10 @@ from bench.world import BATCH, TRADERS, World
 from ledger.db import Database
 from ledger.outbox import Outbox, TransactionManager, Write
 
+MANAGER_BATCH = BATCH // 2
+"""Transactions per signer per manager step: 4 signers x 100 keeps anvil's pool near the raw client's
+400-transaction cap; 4 x 200 lets the pool grow until automining anvil stalls (30 s batch time-outs)."""
+
 
 def raw_transfers(world: World, n: int) -> dict[str, Any]:
     """Transfers per second, signed here and sent in batches of 200."""
@@ -47,7 +51,9 @@ def outbox_transfers(world: World, db_path: Path, n: int, chunk: int = BATCH) ->
     db = Database(f"sqlite:///{db_path}")
     db.migrate()
     outbox = Outbox(db, world.chain)
-    manager = TransactionManager(db, world.chain, [world.signers[t] for t in TRADERS], batch_size=BATCH)
+    manager = TransactionManager(
+        db, world.chain, [world.signers[t] for t in TRADERS], batch_size=MANAGER_BATCH
+    )
     stop = threading.Event()
     worker = threading.Thread(target=manager.run, args=(stop,), daemon=True)
     meter = CpuMeter({"anvil": world.anvil.pid or 0, "bench": _self_pid()})
