@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,10 @@ FULL = Sizes(runs=3, writes=2000, http_writes=2000, read_seconds=10, growth=(1_0
              blocktime_writes=6000)  # fmt: skip
 QUICK = Sizes(runs=1, writes=300, http_writes=200, read_seconds=3, growth=(500, 1_000, 2_000),
               blocktime_writes=400)  # fmt: skip
+
+
+def args_quick(sizes: Sizes) -> bool:
+    return sizes.writes == QUICK.writes
 
 
 def say(text: str) -> None:
@@ -135,7 +139,7 @@ def automine_phase(sizes: Sizes, work: Path, out: dict[str, Any]) -> None:
         server = start_server(world, work)
         wait_indexed(world, server)
         out["http"] = repeat(sizes.runs, lambda: http_writes(world, server, sizes.http_writes))  # type: ignore[arg-type]
-        titles = world.seed(2000 if sizes is FULL else 200)
+        titles = world.seed(200 if args_quick(sizes) else 2000)
         world.forget_nonces()
         wait_indexed(world, server)
         for name, suffix in (("lookup", ""), ("statement", "/collateral-statement")):
@@ -204,8 +208,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--quick", action="store_true", help="one run, small sizes (< 3 min)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
     parser.add_argument("--skip", action="append", default=[], choices=["gas", "automine", "blocktime"])
+    parser.add_argument("--runs", type=int, default=None, help="runs per figure (default 3, quick 1)")
+    parser.add_argument("--growth", default=None, help="title counts of the growth points, e.g. 1000,10000")
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
+    if args.runs is not None:
+        sizes = replace(sizes, runs=args.runs)
+    if args.growth:
+        sizes = replace(sizes, growth=tuple(int(x) for x in args.growth.split(",")))
     started = time.time()
     out: dict[str, Any] = {
         "machine": machine(),
