@@ -4,7 +4,6 @@ state rebuilt from logs, and parity with the Python side: the well-known schemas
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -32,15 +31,6 @@ CUSTOMS_ROLE = 5
 @pytest.fixture(scope="module")
 def world_base(chain: ChainClient, accounts: list[str]) -> World:
     return build_world(chain, accounts)
-
-
-@pytest.fixture
-def world(world_base: World, chain: ChainClient) -> Iterator[World]:
-    snap = chain.snapshot()
-    try:
-        yield world_base
-    finally:
-        chain.revert(snap)
 
 
 def credit_data(valid_until: int) -> bytes:

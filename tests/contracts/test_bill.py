@@ -4,35 +4,16 @@ paper, void, the ERC-721 window and the event log, against a real anvil."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 
 import pytest
 from eth_abi.abi import encode as abi_encode
 
 from ledger.chain import ChainClient, Contract, ContractRevert
 from tests.contracts.model import Action, Kind, Reason, Status, org_address, replay, title_id
-from tests.contracts.roles_attestation import World, build_world
+from tests.contracts.roles_attestation import World
 from tests.contracts.roles_bill import CID, ZERO32, act, bill_state, issue, reverts
 
 SUSPEND, REINSTATE = 1, 2
-
-
-@pytest.fixture(scope="module")
-def base(chain: ChainClient, accounts: list[str]) -> Iterator[World]:
-    snap = chain.snapshot()
-    try:
-        yield build_world(chain, accounts, with_bills=True)
-    finally:
-        chain.revert(snap)
-
-
-@pytest.fixture
-def world(base: World, chain: ChainClient) -> Iterator[World]:
-    snap = chain.snapshot()
-    try:
-        yield base
-    finally:
-        chain.revert(snap)
 
 
 def bills(world: World) -> Contract:

@@ -11,10 +11,9 @@ pledgee. At the end of each example the event log alone is replayed and must giv
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -26,7 +25,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from ledger.chain import ChainClient, Contract, ContractRevert
+from ledger.chain import Contract, ContractRevert
 from tests.contracts.model import (
     FINAL,
     Kind,
@@ -40,7 +39,7 @@ from tests.contracts.model import (
     org_address,
     replay,
 )
-from tests.contracts.roles_attestation import ALL_ROLES, EXTRA_ORGS, ROLE_KINDS, World, build_world
+from tests.contracts.roles_attestation import ALL_ROLES, EXTRA_ORGS, ROLE_KINDS, World
 from tests.contracts.roles_bill import CID, ZERO32
 
 # Who takes part: title parties, an ineligible member, a suspended member, an outsider, an unknown id.
@@ -109,15 +108,6 @@ def _plausible(action: str, t: Title) -> bool:
     if action in ("surrenderForAmendment", "surrenderForDelivery"):
         return t.status == Status.ISSUED and t.kind != Kind.SWB and t.pledge == PledgeState.NONE
     return t.status == Status.ISSUED
-
-
-@pytest.fixture(scope="module")
-def base(chain: ChainClient, accounts: list[str]) -> Iterator[World]:
-    snap = chain.snapshot()
-    try:
-        yield build_world(chain, accounts, with_bills=True)
-    finally:
-        chain.revert(snap)
 
 
 def initial_model(world: World) -> Model:
@@ -417,8 +407,8 @@ class TitleMachine(RuleBasedStateMachine):
             self.chain.revert(self.snap)
 
 
-def test_random_title_actions_match_the_reference_model(base: World) -> None:
-    TitleMachine.world = base
+def test_random_title_actions_match_the_reference_model(world_base: World) -> None:
+    TitleMachine.world = world_base
     run_state_machine_as_test(
         TitleMachine,
         settings=settings(

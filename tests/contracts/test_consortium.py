@@ -4,7 +4,6 @@ account (effective in every attached cache at once), and the Besu permissioning 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
 import pytest
 from eth_utils.address import to_checksum_address
@@ -12,27 +11,9 @@ from eth_utils.crypto import keccak
 
 from ledger.chain import ChainClient, ContractRevert
 from tests.contracts.roles_bill import CID, ZERO32, reverts
-from tests.contracts.roles_consortium import SUSPEND, Governed, deploy_governed
+from tests.contracts.roles_consortium import SUSPEND, Governed
 
 MAX_ACCOUNTS = 32
-
-
-@pytest.fixture(scope="module")
-def base(chain: ChainClient, accounts: list[str]) -> Iterator[Governed]:
-    snap = chain.snapshot()
-    try:
-        yield deploy_governed(chain, accounts)
-    finally:
-        chain.revert(snap)
-
-
-@pytest.fixture
-def gov(base: Governed, chain: ChainClient) -> Iterator[Governed]:
-    snap = chain.snapshot()
-    try:
-        yield base
-    finally:
-        chain.revert(snap)
 
 
 def random_address() -> str:

@@ -5,9 +5,7 @@ can still do (only discharge what it owes)."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 
-import pytest
 from eth_abi.abi import encode as abi_encode
 
 from ledger.chain import ChainClient
@@ -23,28 +21,9 @@ from tests.contracts.roles_consortium import (
     REVOKE_ROLE,
     SUSPEND,
     Governed,
-    deploy_governed,
 )
 
 ADMIT_TYPES = ["string", "string", "uint16", "bytes32", "address"]
-
-
-@pytest.fixture(scope="module")
-def base(chain: ChainClient, accounts: list[str]) -> Iterator[Governed]:
-    snap = chain.snapshot()
-    try:
-        yield deploy_governed(chain, accounts)
-    finally:
-        chain.revert(snap)
-
-
-@pytest.fixture
-def gov(base: Governed, chain: ChainClient) -> Iterator[Governed]:
-    snap = chain.snapshot()
-    try:
-        yield base
-    finally:
-        chain.revert(snap)
 
 
 def issue(gov: Governed, to: str = "TRADER", ref: str = "GOV-1") -> int:

@@ -4,36 +4,17 @@ active pledge blocks, release, enforcement, one pledge at a time, and the suspen
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from ledger.chain import ChainClient, Contract
 from tests.contracts.model import Kind, PledgeState, Reason, Status, org_address
-from tests.contracts.roles_attestation import World, build_world
+from tests.contracts.roles_attestation import World
 from tests.contracts.roles_bill import ZERO32, act, bill_state, issue, reverts
 
 REF = hashlib.sha256(b"MPR-2026-000123").digest()
 DAY = 86_400
-
-
-@pytest.fixture(scope="module")
-def base(chain: ChainClient, accounts: list[str]) -> Iterator[World]:
-    snap = chain.snapshot()
-    try:
-        yield build_world(chain, accounts, with_bills=True)
-    finally:
-        chain.revert(snap)
-
-
-@pytest.fixture
-def world(base: World, chain: ChainClient) -> Iterator[World]:
-    snap = chain.snapshot()
-    try:
-        yield base
-    finally:
-        chain.revert(snap)
 
 
 def bills(world: World) -> Contract:

@@ -5,7 +5,6 @@ records from the title to the gate."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -36,15 +35,6 @@ ISSUED, SURRENDER_PENDING_DELIVERY, ACCOMPLISHED, VOIDED = 1, 2, 4, 7
 @pytest.fixture(scope="module")
 def world_base(chain: ChainClient, accounts: list[str]) -> World:
     return build_release_world(chain, accounts)
-
-
-@pytest.fixture
-def world(world_base: World, chain: ChainClient) -> Iterator[World]:
-    snap = chain.snapshot()
-    try:
-        yield world_base
-    finally:
-        chain.revert(snap)
 
 
 def rel(world: World) -> Contract:

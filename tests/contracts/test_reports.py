@@ -4,7 +4,6 @@ attestation; every way a report can be short, forged, foreign, late or replayed 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 
 import pytest
 from eth_account.signers.local import LocalAccount
@@ -25,15 +24,6 @@ from tests.contracts.roles_attestation import (
 @pytest.fixture(scope="module")
 def world_base(chain: ChainClient, accounts: list[str]) -> World:
     return build_world(chain, accounts)
-
-
-@pytest.fixture
-def world(world_base: World, chain: ChainClient) -> Iterator[World]:
-    snap = chain.snapshot()
-    try:
-        yield world_base
-    finally:
-        chain.revert(snap)
 
 
 @pytest.fixture
