@@ -198,6 +198,8 @@ def plots(out: dict[str, Any], folder: Path) -> list[Path]:
         ):
             ax.plot(xs, [p[key] for p in growth], marker="o")
             ax.set_xscale("log")
+            ax.set_xticks(xs, [f"{x:,}" for x in xs], minor=False)
+            ax.set_xticks([], minor=True)
             ax.set_xlabel("titles on chain and in the index")
             ax.set_ylabel(label)
             ax.set_ylim(bottom=0)
