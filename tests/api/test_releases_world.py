@@ -174,6 +174,8 @@ def port_world(chain: ChainClient, tmp_path_factory: pytest.TempPathFactory) -> 
     """The world, built once per session: each test module imports this fixture (pytest then sees one
     definition per module), so the first use builds it and the others share it."""
     if "world" in _SHARED:
+        # A client that ran the app's lifespan elsewhere may have stopped the node's workers.
+        _SHARED["world"].ledger.start()
         yield _SHARED["world"]
         return
     with _build(chain, tmp_path_factory) as world:

@@ -27,7 +27,7 @@ OWN_PATHS = (
 MAX_EXAMPLES = 6
 
 
-def check_operation(operation: Any, token: str) -> None:
+def check_operation(operation: Any, client: Any, token: str) -> None:
     """Up to ``MAX_EXAMPLES`` generated requests for one operation; every answer must be below 500."""
 
     @given(case=operation.as_strategy())
@@ -43,7 +43,12 @@ def check_operation(operation: Any, token: str) -> None:
             case.query = {**(case.query or {}), "follow": "false"}
         if case.headers:
             case.headers.pop("Prefer", None)  # the write is answered at once; waiting adds nothing here
-        response = case.call(headers={"Authorization": f"Bearer {token}"})
+        # Sent through the world's own client, inside the app's lifespan (schemathesis's ASGI transport
+        # would run the lifespan around every call, stopping and starting the node's workers).
+        kwargs = case.as_transport_kwargs(
+            base_url="http://testserver", headers={"Authorization": f"Bearer {token}"}
+        )
+        response = client.request(**kwargs)
         case.validate_response(response, checks=[not_a_server_error])
 
     run()
@@ -57,4 +62,4 @@ def test_no_generated_request_gets_a_server_error(port_world: PortWorld) -> None
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 20
     for operation in operations:
-        check_operation(operation, port_world.token["terminal"])
+        check_operation(operation, port_world.client, port_world.token["terminal"])
