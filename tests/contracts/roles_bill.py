@@ -50,6 +50,12 @@ def act(world: World, kind: str, fn: str, *args: Any) -> None:
     world.bills.transact(fn, *args, sender=world.caller(kind))
 
 
+def bills(world: World) -> Contract:
+    """The world's bill registry (deployed by ``build_world(..., with_bills=True)``)."""
+    assert world.bills is not None
+    return world.bills
+
+
 def member_gate(discharge: bool, specific: Refusal) -> Refusal:
     """Outsiders and governors are not members; a suspended organisation is refused unless the action is
     a discharge; every other kind gets ``specific``."""
@@ -334,6 +340,12 @@ def reverts(contract: Contract, fn: str, *args: Any, sender: str, error: str, **
     assert refused.value.name == error, str(refused.value)
     if arguments:
         assert refused.value.args == arguments, str(refused.value)
+
+
+def refused(world: World, kind: str, fn: str, *args: Any, error: str, **arguments: Any) -> None:
+    """Asserts that ``kind`` calling the bill registry's ``fn(args)`` reverts with ``error`` (and these
+    ``arguments``, if given)."""
+    reverts(bills(world), fn, *args, sender=world.caller(kind), error=error, **arguments)
 
 
 def bill_state(world: World, bill_id: int) -> dict[str, Any]:

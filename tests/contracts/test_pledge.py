@@ -8,18 +8,13 @@ from typing import Any
 
 import pytest
 
-from ledger.chain import ChainClient, Contract
+from ledger.chain import ChainClient
 from tests.contracts.model import Kind, PledgeState, Reason, Status, org_address
 from tests.contracts.roles_attestation import World
-from tests.contracts.roles_bill import ZERO32, act, bill_state, issue, reverts
+from tests.contracts.roles_bill import ZERO32, act, bill_state, bills, issue, refused
 
 REF = hashlib.sha256(b"MPR-2026-000123").digest()
 DAY = 86_400
-
-
-def bills(world: World) -> Contract:
-    assert world.bills is not None
-    return world.bills
 
 
 def request(world: World, bill: int, expiry_in: int = DAY, bank: str = "BANK", by: str = "TRADER") -> int:
@@ -56,8 +51,9 @@ def test_pledge_request_records_terms_and_accept_activates(world: World) -> None
 def test_pledge_on_non_negotiable_reverts_bill_not_negotiable(world: World, kind: Kind) -> None:
     bill = issue(world, kind=kind, consignee="FORWARDER")
     expiry = world.chain.latest_timestamp() + DAY
-    reverts(
-        bills(world),
+    refused(
+        world,
+        "TRADER",
         "requestPledge",
         bill,
         world.org["BANK"],
@@ -66,7 +62,6 @@ def test_pledge_on_non_negotiable_reverts_bill_not_negotiable(world: World, kind
         REF,
         expiry,
         ZERO32,
-        sender=world.caller("TRADER"),
         error="BillNotNegotiable",
         billId=bill,
     )
@@ -75,8 +70,9 @@ def test_pledge_on_non_negotiable_reverts_bill_not_negotiable(world: World, kind
 def test_pledge_to_non_bank_reverts_bill_recipient_not_eligible(world: World) -> None:
     bill = issue(world)
     expiry = world.chain.latest_timestamp() + DAY
-    reverts(
-        bills(world),
+    refused(
+        world,
+        "TRADER",
         "requestPledge",
         bill,
         world.org["FORWARDER"],
@@ -85,7 +81,6 @@ def test_pledge_to_non_bank_reverts_bill_recipient_not_eligible(world: World) ->
         REF,
         expiry,
         ZERO32,
-        sender=world.caller("TRADER"),
         error="BillRecipientNotEligible",
         org=world.org["FORWARDER"],
     )
@@ -94,8 +89,9 @@ def test_pledge_to_non_bank_reverts_bill_recipient_not_eligible(world: World) ->
 def test_pledge_with_past_expiry_reverts_bill_pledge_expired(world: World) -> None:
     bill = issue(world)
     expiry = world.chain.latest_timestamp() - 1
-    reverts(
-        bills(world),
+    refused(
+        world,
+        "TRADER",
         "requestPledge",
         bill,
         world.org["BANK"],
@@ -104,7 +100,6 @@ def test_pledge_with_past_expiry_reverts_bill_pledge_expired(world: World) -> No
         REF,
         expiry,
         ZERO32,
-        sender=world.caller("TRADER"),
         error="BillPledgeExpired",
         billId=bill,
         expiry=expiry,
@@ -115,15 +110,8 @@ def test_request_expires_and_can_no_longer_be_accepted(world: World, chain: Chai
     bill = issue(world)
     expiry = request(world, bill, expiry_in=600)
     chain.increase_time(1_200)
-    reverts(
-        bills(world),
-        "acceptPledge",
-        bill,
-        ZERO32,
-        sender=world.caller("BANK"),
-        error="BillPledgeExpired",
-        billId=bill,
-        expiry=expiry,
+    refused(
+        world, "BANK", "acceptPledge", bill, ZERO32, error="BillPledgeExpired", billId=bill, expiry=expiry
     )
     assert bills(world).call("pledgeOf", bill)["status"] == PledgeState.NONE
     # The lapsed request no longer blocks the title, and the transfer clears it for good.
@@ -153,27 +141,19 @@ def test_pledge_blocks_transfer_endorsement_surrender_amendment_and_second_pledg
     if state == "active":
         act(world, "BANK", "acceptPledge", bill, ZERO32)
     for kind, fn, args in _blocked_actions(world, bill):
-        reverts(
-            bills(world),
-            fn,
-            *args,
-            sender=world.caller(kind),
-            error="BillPledged",
-            billId=bill,
-            pledgee=world.org["BANK"],
-        )
+        refused(world, kind, fn, *args, error="BillPledged", billId=bill, pledgee=world.org["BANK"])
 
 
 def test_pledged_title_cannot_be_switched_to_paper_or_voided(world: World) -> None:
     bill = pledged(world)
     # Switch to paper and void need a surrender for amendment, which the pledge blocks.
     for fn in ("switchToPaper", "voidTitle"):
-        reverts(
-            bills(world),
+        refused(
+            world,
+            "CARRIER",
             fn,
             bill,
             ZERO32,
-            sender=world.caller("CARRIER"),
             error="BillWrongStatus",
             billId=bill,
             status=int(Status.ISSUED),
@@ -215,12 +195,12 @@ def test_enforcement_makes_the_bank_possessor_and_title_holder(world: World) -> 
 def test_enforce_on_requested_pledge_reverts_bill_pledge_wrong_status(world: World) -> None:
     bill = issue(world)
     request(world, bill)
-    reverts(
-        bills(world),
+    refused(
+        world,
+        "BANK",
         "enforcePledge",
         bill,
         ZERO32,
-        sender=world.caller("BANK"),
         error="BillPledgeWrongStatus",
         billId=bill,
         status=int(PledgeState.REQUESTED),
@@ -233,20 +213,13 @@ def test_suspended_bank_can_still_release_but_not_accept_or_enforce(world: World
     request(world, requested)
     world.suspend(world.org["BANK"])
     for fn, bill in (("acceptPledge", requested), ("enforcePledge", active)):
-        reverts(
-            bills(world),
-            fn,
-            bill,
-            ZERO32,
-            sender=world.caller("BANK"),
-            error="BillCallerSuspended",
-            org=world.org["BANK"],
-        )
+        refused(world, "BANK", fn, bill, ZERO32, error="BillCallerSuspended", org=world.org["BANK"])
     act(world, "BANK", "releasePledge", active, ZERO32)
     assert bills(world).call("pledgeOf", active)["status"] == PledgeState.NONE
     # The possessor is free again, and a suspended bank cannot be named as pledgee.
-    reverts(
-        bills(world),
+    refused(
+        world,
+        "TRADER",
         "requestPledge",
         active,
         world.org["BANK"],
@@ -255,19 +228,18 @@ def test_suspended_bank_can_still_release_but_not_accept_or_enforce(world: World
         REF,
         2**40,
         ZERO32,
-        sender=world.caller("TRADER"),
         error="BillRecipientSuspended",
         org=world.org["BANK"],
     )
     act(world, "TRADER", "transfer", active, world.org["FORWARDER"], ZERO32)
     # The suspended bank's pending request still blocks the other title until released or lapsed.
-    reverts(
-        bills(world),
+    refused(
+        world,
+        "TRADER",
         "transfer",
         requested,
         world.org["FORWARDER"],
         ZERO32,
-        sender=world.caller("TRADER"),
         error="BillPledged",
         billId=requested,
         pledgee=world.org["BANK"],

@@ -62,6 +62,21 @@ def refused(fn: Any, *args: Any, **kwargs: Any) -> ContractRevert:
     return err.value
 
 
+def refused_minute_grant(world: World, bill_id: int, terminal: str, by: str) -> ContractRevert:
+    """``by`` grants the first container of ``bill_id`` to ``terminal`` for one minute; the grant reverts."""
+    now = world.chain.latest_timestamp()
+    return refused(
+        rel(world).transact,
+        "grant",
+        bill_id,
+        [CONTAINERS[0]],
+        world.org[terminal],
+        now,
+        now + 60,
+        sender=world.caller(by),
+    )
+
+
 def record_id(right_id: bytes, step: int) -> bytes:
     return keccak(abi_encode(["bytes32", "uint16"], [right_id, step]))
 
@@ -139,17 +154,7 @@ def test_grant_while_surrender_is_pending_reverts_bill_not_releasable(world: Wor
 
 def test_grant_by_the_surrenderer_reverts_not_carrier(world: World) -> None:
     bill_id = accomplished_bill(world)
-    now = world.chain.latest_timestamp()
-    err = refused(
-        rel(world).transact,
-        "grant",
-        bill_id,
-        [CONTAINERS[0]],
-        world.org["TERMINAL"],
-        now,
-        now + 60,
-        sender=world.caller("TRADER"),
-    )
+    err = refused_minute_grant(world, bill_id, "TERMINAL", "TRADER")
     assert err.name == "ReleaseNotCarrier"
     assert err.args == {"billId": bill_id, "caller": world.caller("TRADER")}
 
@@ -173,17 +178,7 @@ def test_grant_with_invalid_iso6346_number_reverts_invalid_container_number(
 
 def test_grant_to_an_organisation_without_terminal_role_reverts_invalid_terminal(world: World) -> None:
     bill_id = accomplished_bill(world)
-    now = world.chain.latest_timestamp()
-    err = refused(
-        rel(world).transact,
-        "grant",
-        bill_id,
-        [CONTAINERS[0]],
-        world.org["HAULIER"],
-        now,
-        now + 60,
-        sender=world.caller("CARRIER"),
-    )
+    err = refused_minute_grant(world, bill_id, "HAULIER", "CARRIER")
     assert err.name == "ReleaseInvalidTerminal"
 
 
