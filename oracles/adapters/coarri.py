@@ -27,14 +27,7 @@ class CoarriAdapter(EdifactAdapter):
     def read_message(self, interchange: Interchange, message: Message, ctx: ReadContext) -> list[Fact]:
         tree = match(COARRI_D95B, message.body, f"COARRI {message.version}.{message.release}")
         bgm = tree.trigger
-        code = fields.required(bgm, 0, 0, "document name code (1001)")
-        movement = _MOVEMENTS.get(code)
-        if movement is None:
-            raise reject(
-                bgm,
-                f"document name code {code!r} is not a vessel report (44 discharge, 46 loading)",
-                RejectionCode.UNKNOWN_QUALIFIER,
-            )
+        movement = fields.movement(bgm, _MOVEMENTS, "a vessel report (44 discharge, 46 loading)")
         function = fields.message_function(bgm)
         calls = tree.children("SG2")
         if not calls or calls[0].trigger.get(0) != "20":
@@ -49,10 +42,7 @@ class CoarriAdapter(EdifactAdapter):
         )
         terminal: TerminalRef | None = fields.terminal(terminal_loc)
         call_times = fields.dtm_by_qualifier(call.all("DTM"), ctx)
-        equipment = tree.children("SG4")
-        if not equipment:
-            raise reject(bgm, "the message reports no equipment (EQD)", RejectionCode.MISSING_ELEMENT)
-        fields.check_equipment_count(tree.all("CNT"), len(equipment))
+        equipment = fields.equipment_groups(tree, "SG4")
 
         events: list[ContainerHandlingEvent] = []
         for group in equipment:

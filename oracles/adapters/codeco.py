@@ -27,23 +27,13 @@ class CodecoAdapter(EdifactAdapter):
     def read_message(self, interchange: Interchange, message: Message, ctx: ReadContext) -> list[Fact]:
         tree = match(CODECO_D95B, message.body, f"CODECO {message.version}.{message.release}")
         bgm = tree.trigger
-        code = fields.required(bgm, 0, 0, "document name code (1001)")
-        movement = _MOVEMENTS.get(code)
-        if movement is None:
-            raise reject(
-                bgm,
-                f"document name code {code!r} is not a gate report (34 gate-in, 36 gate-out)",
-                RejectionCode.UNKNOWN_QUALIFIER,
-            )
+        movement = fields.movement(bgm, _MOVEMENTS, "a gate report (34 gate-in, 36 gate-out)")
         function = fields.message_function(bgm)
         header_tdt = next((g.trigger for g in tree.children("SG2")), None)
         vessel = (
             fields.vessel(header_tdt, ctx) if header_tdt is not None and header_tdt.get(0) == "20" else None
         )
-        equipment = tree.children("SG6")
-        if not equipment:
-            raise reject(bgm, "the message reports no equipment (EQD)", RejectionCode.MISSING_ELEMENT)
-        fields.check_equipment_count(tree.all("CNT"), len(equipment))
+        equipment = fields.equipment_groups(tree, "SG6")
         facts: list[Fact] = []
         for group in equipment:
             facts.append(

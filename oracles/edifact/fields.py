@@ -8,13 +8,16 @@ code is unknown; tolerated oddities of genuine traffic go to the ``WarningLog``.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from decimal import Decimal, InvalidOperation
+from typing import TypeVar
 
 from ledger.domain.reference import PortLocation, SizeType, check_imo_number, resolve_port, size_type
 from ledger.domain.values import iso6346_check_digit
 from oracles.base import AdapterSettings, MessageRejected, RejectionCode, WarningLog
+from oracles.edifact.grammar import Node
 from oracles.edifact.interchange import Segment
 from oracles.facts import (
     ContainerFields,
@@ -61,6 +64,19 @@ def required(seg: Segment, pos: int, comp: int, what: str) -> str:
     if value is None:
         raise reject(seg, f"{what} is missing", RejectionCode.MISSING_ELEMENT)
     return value
+
+
+_Movement = TypeVar("_Movement")
+
+
+def movement(bgm: Segment, movements: Mapping[str, _Movement], expected: str) -> _Movement:
+    """The movement the BGM document name code (1001) stands for; any other code is refused as not
+    ``expected`` (e.g. "a gate report (34 gate-in, 36 gate-out)")."""
+    code = required(bgm, 0, 0, "document name code (1001)")
+    found = movements.get(code)
+    if found is None:
+        raise reject(bgm, f"document name code {code!r} is not {expected}", RejectionCode.UNKNOWN_QUALIFIER)
+    return found
 
 
 def message_function(bgm: Segment) -> MessageFunction:
@@ -279,3 +295,13 @@ def check_equipment_count(cnts: list[Segment], equipment: int) -> None:
                     f"CNT+16 declares {declared} containers but the message has {equipment} EQD groups",
                     RejectionCode.CONTROL_COUNT_MISMATCH,
                 )
+
+
+def equipment_groups(tree: Node, group: str) -> list[Node]:
+    """The equipment groups (EQD) named ``group`` of a container report: at least one, and as many as
+    CNT+16 declares when it is sent."""
+    equipment = tree.children(group)
+    if not equipment:
+        raise reject(tree.trigger, "the message reports no equipment (EQD)", RejectionCode.MISSING_ELEMENT)
+    check_equipment_count(tree.all("CNT"), len(equipment))
+    return equipment
