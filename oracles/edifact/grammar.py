@@ -117,13 +117,18 @@ def match(table: tuple[S | G, ...], body: tuple[Segment, ...], message_label: st
     return root
 
 
-# CODECO D.95B (UNTDID segment table; the SMDG/ITG guides restrict it further, never extend it).
-CODECO_D95B: tuple[S | G, ...] = (
+# The head CODECO and COARRI D.95B share: document, free text, references, the vessel call, parties.
+_CONTAINER_REPORT_HEAD: tuple[S | G, ...] = (
     S("BGM", True),
     S("FTX", max=9),
     G("SG1", False, 9, (S("RFF", True), S("DTM", max=9))),
     G("SG2", False, 1, (S("TDT", True), S("RFF", max=9), S("LOC", max=9), S("DTM", max=9))),
     G("SG3", False, 9, (S("NAD", True), S("CTA", max=9))),
+)
+
+# CODECO D.95B (UNTDID segment table; the SMDG/ITG guides restrict it further, never extend it).
+CODECO_D95B: tuple[S | G, ...] = (
+    *_CONTAINER_REPORT_HEAD,
     G(
         "SG4",
         False,
@@ -160,11 +165,7 @@ CODECO_D95B: tuple[S | G, ...] = (
 
 # COARRI D.95B.
 COARRI_D95B: tuple[S | G, ...] = (
-    S("BGM", True),
-    S("FTX", max=9),
-    G("SG1", False, 9, (S("RFF", True), S("DTM", max=9))),
-    G("SG2", False, 1, (S("TDT", True), S("RFF", max=9), S("LOC", max=9), S("DTM", max=9))),
-    G("SG3", False, 9, (S("NAD", True), S("CTA", max=9))),
+    *_CONTAINER_REPORT_HEAD,
     G(
         "SG4",
         False,
