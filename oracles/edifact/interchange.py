@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -324,6 +325,33 @@ def _count(seg: Segment, pos: int, what: str) -> int:
     return int(value)
 
 
+def _check_trailer(
+    trailer: Segment,
+    count_what: str,
+    actual: int,
+    count_mismatch: Callable[[int, int], str],
+    opener: str,
+    reference: str | None,
+) -> None:
+    """A trailer (UNT, UNE, UNZ) must count what it closes (``count_mismatch`` words the refusal from the
+    declared and the actual count) and repeat the ``reference`` of its opening segment (``opener``)."""
+    declared = _count(trailer, 0, count_what)
+    if declared != actual:
+        raise _reject(
+            trailer.tag,
+            trailer.position,
+            count_mismatch(declared, actual),
+            RejectionCode.CONTROL_COUNT_MISMATCH,
+        )
+    if trailer.get(1) != reference:
+        raise _reject(
+            trailer.tag,
+            trailer.position,
+            f"{trailer.tag} reference {trailer.get(1)!r} does not match {opener} reference {reference!r}",
+            RejectionCode.CONTROL_REFERENCE_MISMATCH,
+        )
+
+
 def _prepared_at(unb: Segment) -> datetime | None:
     day, time = unb.get(3, 0), unb.get(3, 1)
     if day is None or time is None:
@@ -401,21 +429,14 @@ def read_interchange(raw: bytes, log: WarningLog) -> Interchange:
                     "UNE without an open UNG, or inside a message",
                     RejectionCode.ENVELOPE_ERROR,
                 )
-            declared = _count(seg, 0, "UNE number of messages")
-            if declared != group_messages:
-                raise _reject(
-                    "UNE",
-                    seg.position,
-                    f"UNE declares {declared} messages but the group holds {group_messages}",
-                    RejectionCode.CONTROL_COUNT_MISMATCH,
-                )
-            if seg.get(1) != open_group.get(4):
-                raise _reject(
-                    "UNE",
-                    seg.position,
-                    f"UNE reference {seg.get(1)!r} does not match UNG reference {open_group.get(4)!r}",
-                    RejectionCode.CONTROL_REFERENCE_MISMATCH,
-                )
+            _check_trailer(
+                seg,
+                "UNE number of messages",
+                group_messages,
+                lambda declared, held: f"UNE declares {declared} messages but the group holds {held}",
+                "UNG",
+                open_group.get(4),
+            )
             open_group = None
         elif seg.tag == "UNH":
             if open_message is not None:
@@ -461,23 +482,16 @@ def read_interchange(raw: bytes, log: WarningLog) -> Interchange:
         )
     if not messages:
         raise _reject("UNH", None, "the interchange holds no message", RejectionCode.ENVELOPE_ERROR)
-    declared = _count(unz, 0, "UNZ interchange control count")
     actual = group_count if group_count else len(messages)
-    if declared != actual:
-        what = "functional groups" if group_count else "messages"
-        raise _reject(
-            "UNZ",
-            unz.position,
-            f"UNZ declares {declared} {what} but the interchange holds {actual}",
-            RejectionCode.CONTROL_COUNT_MISMATCH,
-        )
-    if unz.get(1) != control_ref:
-        raise _reject(
-            "UNZ",
-            unz.position,
-            f"UNZ reference {unz.get(1)!r} does not match UNB control reference {control_ref!r}",
-            RejectionCode.CONTROL_REFERENCE_MISMATCH,
-        )
+    what = "functional groups" if group_count else "messages"
+    _check_trailer(
+        unz,
+        "UNZ interchange control count",
+        actual,
+        lambda declared, held: f"UNZ declares {declared} {what} but the interchange holds {held}",
+        "UNB control",
+        control_ref,
+    )
     return Interchange(
         syntax_identifier=ident,
         syntax_version=version,
@@ -503,21 +517,16 @@ def _close_message(segments: list[Segment]) -> Message:
         raise _reject(
             "UNH", unh.position, "message type (S009 0065) is missing", RejectionCode.MISSING_ELEMENT
         )
-    declared = _count(unt, 0, "UNT number of segments")
-    if declared != len(segments):
-        raise _reject(
-            "UNT",
-            unt.position,
-            f"UNT declares {declared} segments but message {reference!r} has {len(segments)} (UNH to UNT)",
-            RejectionCode.CONTROL_COUNT_MISMATCH,
-        )
-    if unt.get(1) != reference:
-        raise _reject(
-            "UNT",
-            unt.position,
-            f"UNT reference {unt.get(1)!r} does not match UNH reference {reference!r}",
-            RejectionCode.CONTROL_REFERENCE_MISMATCH,
-        )
+    _check_trailer(
+        unt,
+        "UNT number of segments",
+        len(segments),
+        lambda declared, held: (
+            f"UNT declares {declared} segments but message {reference!r} has {held} (UNH to UNT)"
+        ),
+        "UNH",
+        reference,
+    )
     return Message(
         reference=reference,
         message_type=message_type,
