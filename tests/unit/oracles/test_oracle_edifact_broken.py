@@ -28,6 +28,14 @@ def _replace(raw: bytes, old: bytes, new: bytes) -> bytes:
     return raw.replace(old, new)
 
 
+def _in_functional_group(une: bytes) -> bytes:
+    """The CUSRES sample with its message inside functional group G1 (UNG), closed by the ``une`` given."""
+    opened = _replace(
+        CUSRES, b"UNH+1+CUSRES", b"UNG+CUSRES+CUSTOMSGW+BROKER01+260115:0930+G1+UN+D:96B'\nUNH+1+CUSRES"
+    )
+    return opened.replace(b"UNZ+1+CR000001", une + b"'\nUNZ+1+CR000001")
+
+
 @dataclass(frozen=True)
 class Broken:
     raw: bytes
@@ -178,19 +186,11 @@ BROKEN: dict[str, Broken] = {
         RejectionCode.ENVELOPE_ERROR, "UNA", None, "same character for two separators", adapter="cusres",
     ),
     "functional_group_count_mismatch": Broken(
-        _replace(
-            CUSRES,
-            b"UNH+1+CUSRES",
-            b"UNG+CUSRES+CUSTOMSGW+BROKER01+260115:0930+G1+UN+D:96B'\nUNH+1+CUSRES",
-        ).replace(b"UNZ+1+CR000001", b"UNE+2+G1'\nUNZ+1+CR000001"),
+        _in_functional_group(b"UNE+2+G1"),
         RejectionCode.CONTROL_COUNT_MISMATCH, "UNE", 17, "UNE declares 2 messages but the group holds 1",
     ),
     "functional_group_reference_mismatch": Broken(
-        _replace(
-            CUSRES,
-            b"UNH+1+CUSRES",
-            b"UNG+CUSRES+CUSTOMSGW+BROKER01+260115:0930+G1+UN+D:96B'\nUNH+1+CUSRES",
-        ).replace(b"UNZ+1+CR000001", b"UNE+1+G2'\nUNZ+1+CR000001"),
+        _in_functional_group(b"UNE+1+G2"),
         RejectionCode.CONTROL_REFERENCE_MISMATCH, "UNE", 17, "does not match UNG reference",
     ),
 }
@@ -248,9 +248,7 @@ def test_bad_check_digit_under_lenient_setting_is_accepted_with_a_warning() -> N
 
 
 def test_functional_groups_are_checked_and_then_read_like_plain_messages() -> None:
-    grouped = _replace(
-        CUSRES, b"UNH+1+CUSRES", b"UNG+CUSRES+CUSTOMSGW+BROKER01+260115:0930+G1+UN+D:96B'\nUNH+1+CUSRES"
-    ).replace(b"UNZ+1+CR000001", b"UNE+1+G1'\nUNZ+1+CR000001")
+    grouped = _in_functional_group(b"UNE+1+G1")
     plain = CusresAdapter().parse(CUSRES).facts
     assert CusresAdapter().parse(grouped).facts == plain
 
