@@ -188,7 +188,12 @@ class Ledger:
             return
         self._stop.clear()
         manager = self.transaction_manager()
-        workers: dict[str, Worker] = {"transaction-manager": manager.run}
+        wake = self.outbox.enqueued
+
+        def run_manager(stop: threading.Event) -> None:
+            manager.run(stop, wake=wake)
+
+        workers: dict[str, Worker] = {"transaction-manager": run_manager}
         if self.settings.run_indexer:
             workers["indexer"] = self.indexer_worker()
             self.operations.require_projection = True

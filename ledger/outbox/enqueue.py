@@ -11,6 +11,7 @@ committed. Signing, nonces and sending belong to :mod:`ledger.outbox.manager`.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -105,6 +106,9 @@ class Outbox:
     def __init__(self, db: Database, chain: ChainClient):
         self.db = db
         self.chain = chain
+        # Set whenever rows are queued, so an idle transaction manager in this process wakes at
+        # once instead of polling (see TransactionManager.run).
+        self.enqueued = threading.Event()
 
     def enqueue(self, write: Write, *, precheck: bool = True) -> Operation:
         """Accept one write (see the module docstring); returns the new or the earlier operation."""
@@ -127,6 +131,7 @@ class Outbox:
                 if values:
                     with self.db.transaction() as session:
                         session.connection().execute(insert(OPS), list(values.values()))
+                    self.enqueued.set()
             except IntegrityError:
                 # Another request with the same idempotency key committed first: read it back.
                 if attempt == 2:

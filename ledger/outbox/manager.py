@@ -180,6 +180,8 @@ class TransactionManager:
         track_limit: int = 2000,
         resend_after: float = 5.0,
         poll_interval: float = 0.005,
+        idle_interval: float = 0.2,
+        waiting_interval: float = 0.02,
         gas_headroom: float = 0.5,
         consumed_after: float = 2.0,
         stuck_after: float = 30.0,
@@ -193,6 +195,8 @@ class TransactionManager:
         self.track_limit = track_limit
         self.resend_after = resend_after
         self.poll_interval = poll_interval
+        self.idle_interval = idle_interval
+        self.waiting_interval = waiting_interval
         self.gas_headroom = gas_headroom
         self.consumed_after = consumed_after
         self.stuck_after = stuck_after
@@ -225,9 +229,22 @@ class TransactionManager:
             self._send(signer, fresh, report, resend=False)
         return report
 
-    def run(self, stop: threading.Event, *, on_step: Callable[[StepReport], None] | None = None) -> None:
-        """Step until ``stop`` is set; waits out a chain that does not answer."""
+    def run(
+        self,
+        stop: threading.Event,
+        *,
+        on_step: Callable[[StepReport], None] | None = None,
+        wake: threading.Event | None = None,
+    ) -> None:
+        """Step until ``stop`` is set; waits out a chain that does not answer.
+
+        A step that changes nothing doubles the pause before the next one, up to
+        ``idle_interval`` when nothing is in flight (``waiting_interval`` while receipts are
+        awaited), so an idle manager does not spend the process's CPU on empty queries. ``wake``
+        (the in-process ``Outbox.enqueued`` event) ends a pause as soon as a write is queued.
+        """
         self.recover()
+        pause = self.poll_interval
         while not stop.is_set():
             try:
                 report = self.step()
@@ -237,8 +254,16 @@ class TransactionManager:
                 continue
             if on_step is not None:
                 on_step(report)
-            if not report.progressed:
-                stop.wait(self.poll_interval)
+            if report.progressed:
+                pause = self.poll_interval
+                continue
+            ceiling = self.waiting_interval if report.waiting else self.idle_interval
+            pause = min(pause * 2, ceiling)
+            if wake is None:
+                stop.wait(pause)
+            elif wake.wait(pause):
+                wake.clear()
+                pause = self.poll_interval
 
     def pending(self) -> int:
         """Operations of this manager's signers that are not final yet."""
