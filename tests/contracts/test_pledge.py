@@ -23,6 +23,27 @@ def request(world: World, bill: int, expiry_in: int = DAY, bank: str = "BANK", b
     return expiry
 
 
+def request_refused(
+    world: World, bill: int, until: int, error: str, /, bank: str = "BANK", **arguments: Any
+) -> None:
+    """TRADER's request to pledge ``bill`` to ``bank`` (amount 1 USD, expiring at ``until``) reverts with
+    ``error`` (and these revert ``arguments``, if given)."""
+    refused(
+        world,
+        "TRADER",
+        "requestPledge",
+        bill,
+        world.org[bank],
+        1,
+        b"USD",
+        REF,
+        until,
+        ZERO32,
+        error=error,
+        **arguments,
+    )
+
+
 def pledged(world: World) -> int:
     bill = issue(world)
     request(world, bill)
@@ -51,59 +72,21 @@ def test_pledge_request_records_terms_and_accept_activates(world: World) -> None
 def test_pledge_on_non_negotiable_reverts_bill_not_negotiable(world: World, kind: Kind) -> None:
     bill = issue(world, kind=kind, consignee="FORWARDER")
     expiry = world.chain.latest_timestamp() + DAY
-    refused(
-        world,
-        "TRADER",
-        "requestPledge",
-        bill,
-        world.org["BANK"],
-        1,
-        b"USD",
-        REF,
-        expiry,
-        ZERO32,
-        error="BillNotNegotiable",
-        billId=bill,
-    )
+    request_refused(world, bill, expiry, "BillNotNegotiable", billId=bill)
 
 
 def test_pledge_to_non_bank_reverts_bill_recipient_not_eligible(world: World) -> None:
     bill = issue(world)
     expiry = world.chain.latest_timestamp() + DAY
-    refused(
-        world,
-        "TRADER",
-        "requestPledge",
-        bill,
-        world.org["FORWARDER"],
-        1,
-        b"USD",
-        REF,
-        expiry,
-        ZERO32,
-        error="BillRecipientNotEligible",
-        org=world.org["FORWARDER"],
+    request_refused(
+        world, bill, expiry, "BillRecipientNotEligible", bank="FORWARDER", org=world.org["FORWARDER"]
     )
 
 
 def test_pledge_with_past_expiry_reverts_bill_pledge_expired(world: World) -> None:
     bill = issue(world)
     expiry = world.chain.latest_timestamp() - 1
-    refused(
-        world,
-        "TRADER",
-        "requestPledge",
-        bill,
-        world.org["BANK"],
-        1,
-        b"USD",
-        REF,
-        expiry,
-        ZERO32,
-        error="BillPledgeExpired",
-        billId=bill,
-        expiry=expiry,
-    )
+    request_refused(world, bill, expiry, "BillPledgeExpired", billId=bill, expiry=expiry)
 
 
 def test_request_expires_and_can_no_longer_be_accepted(world: World, chain: ChainClient) -> None:
@@ -217,20 +200,7 @@ def test_suspended_bank_can_still_release_but_not_accept_or_enforce(world: World
     act(world, "BANK", "releasePledge", active, ZERO32)
     assert bills(world).call("pledgeOf", active)["status"] == PledgeState.NONE
     # The possessor is free again, and a suspended bank cannot be named as pledgee.
-    refused(
-        world,
-        "TRADER",
-        "requestPledge",
-        active,
-        world.org["BANK"],
-        1,
-        b"USD",
-        REF,
-        2**40,
-        ZERO32,
-        error="BillRecipientSuspended",
-        org=world.org["BANK"],
-    )
+    request_refused(world, active, 2**40, "BillRecipientSuspended", org=world.org["BANK"])
     act(world, "TRADER", "transfer", active, world.org["FORWARDER"], ZERO32)
     # The suspended bank's pending request still blocks the other title until released or lapsed.
     refused(
