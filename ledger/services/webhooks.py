@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import secrets
@@ -176,7 +177,7 @@ class WebhookService:
             event_types=",".join(types),
             cursor=head * SEQUENCE_BASE + SEQUENCE_BASE - 1,  # events from now on
         )
-        with self.db.transaction() as session:
+        with self.db.transaction(lock=True) as session:
             session.add(hook)
             session.flush()
             session.expunge(hook)
@@ -233,7 +234,12 @@ class WebhookService:
                 continue
             for event in events:
                 attempts += 1
-                if not self._attempt(hook, event):
+                try:
+                    delivered = self._attempt(hook, event)
+                except Exception:  # one webhook's trouble must not hold up the others
+                    _log.exception("webhook %s: delivery of event %s failed", hook.id, event.id)
+                    break
+                if not delivered:
                     break
         return attempts
 
@@ -261,7 +267,7 @@ class WebhookService:
         except urllib.error.HTTPError as exc:
             status = int(exc.code)
             error = f"HTTP {exc.code}"
-        except (urllib.error.URLError, OSError, ValueError) as exc:
+        except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
             error = f"{exc.__class__.__name__}: {str(exc)[:200]}"
         duration = int((time.monotonic() - started) * 1000)
         ok = status is not None and 200 <= status < 300
@@ -274,7 +280,8 @@ class WebhookService:
             outcome = "failed"
             hook.attempt = attempt
             hook.next_attempt_at = time.time() + self.backoff_base * 2 ** (attempt - 1)
-        with self.db.transaction() as session:
+        # A writer from its first statement: on SQLite a read upgraded to a write can fail at once.
+        with self.db.transaction(lock=True) as session:
             stored = session.get(Webhook, hook.id)
             if stored is not None:
                 stored.cursor, stored.attempt, stored.next_attempt_at = (
