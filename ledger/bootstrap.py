@@ -156,12 +156,17 @@ class Ledger:
     # -- background workers ------------------------------------------------------------------------
     def transaction_manager(self) -> TransactionManager:
         from ledger.index.indexer import mark_projected
-        from ledger.services.bills import RESULT_BUILDERS
+        from ledger.services import attestations, bills, consortium, releases, reports
 
+        results = {
+            **bills.RESULT_BUILDERS,
+            **releases.RESULT_BUILDERS,
+            **attestations.RESULT_BUILDERS,
+            **reports.RESULT_BUILDERS,
+            **consortium.RESULT_BUILDERS,
+        }
         signers = [w.signer for w in self.organisations.wallets.values()]
-        return TransactionManager(
-            self.db, self.chain, signers, results=RESULT_BUILDERS, on_mined=mark_projected
-        )
+        return TransactionManager(self.db, self.chain, signers, results=results, on_mined=mark_projected)
 
     def indexer_worker(self) -> Worker:
         """The event indexer as a background loop over the deployment's contracts."""

@@ -70,8 +70,12 @@ def grant(world: PortWorld, bill_id: int, container: str, **extra: Any) -> str:
         "validUntil": now + 86_400,
         **extra,
     }
-    mined(world.post("carrier", "/v1/releases", body))
-    return "0x" + right_id_of(bill_id, container).hex()
+    operation = mined(world.post("carrier", "/v1/releases", body))
+    expected = "0x" + right_id_of(bill_id, container).hex()
+    # The operation's result names the right it granted (read from the receipt's events).
+    assert [r["rightId"] for r in operation["result"]["rights"]] == [expected]
+    assert operation["result"]["rights"][0]["containerNumber"] == container
+    return expected
 
 
 def ready_right(world: PortWorld, *, with_release: bool = True, nominate_to: str | None = "haulier") -> str:
