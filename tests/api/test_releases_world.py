@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from ledger.bootstrap import Ledger
 from ledger.chain import ChainClient, Contract
@@ -212,7 +213,12 @@ def _build(chain: ChainClient, tmp_path_factory: pytest.TempPathFactory) -> Iter
         _fund(chain, setup[name].address)
         consortium.transact("addAccount", deployment.org_id(name), setup[name].address, sender=signer[name])
 
-    settings = Settings(data_dir=data_dir, rpc_url=chain.rpc_url, run_workers=True)
+    settings = Settings(
+        data_dir=data_dir,
+        rpc_url=chain.rpc_url,
+        run_workers=True,
+        statement_key_passphrase=SecretStr("statement key passphrase for tests"),
+    )
     db = Database(settings.resolved_database_url)
     db.migrate()
     org = {name: deployment.org_id(name) for name in ORGS}
