@@ -268,6 +268,17 @@ RESULT_BUILDERS: dict[str, ResultBuilder] = {
 # ------------------------------------------------------------------------------------------ service
 
 
+@dataclass(frozen=True)
+class _Issued:
+    """What the title's last ``BillIssued`` (issue or re-issue) says about its current version."""
+
+    reference: str
+    consignee: int
+    checksum_hex: str
+    cid: str
+    block_number: int
+
+
 class Bills:
     """The e-B/L use cases of one node."""
 
@@ -444,8 +455,8 @@ class Bills:
 
     def document(self, bill_id: int, org: int) -> dict[str, Any]:
         """The decrypted current document, for an entitled organisation only."""
-        self._visible(bill_id, org)
-        cid = str(self._last_issued(bill_id).args["cid"])
+        state = self._visible(bill_id, org)
+        cid = self._issued(bill_id, int(state.raw["version"])).cid
         wallet = self.orgs.wallet(org)
         try:
             return self.documents.open(cid, org, wallet.document_key)
@@ -580,7 +591,7 @@ class Bills:
             if not any(member.encryption_key):
                 _log.warning("organisation %s has published no document key; not entitled yet", new_org)
                 return
-            cid = str(self._last_issued(bill_id).args["cid"])
+            cid = self._issued(bill_id, int(self._state(bill_id).raw["version"])).cid
             entitled = self.documents.entitled(cid)
             if new_org in entitled:
                 return
@@ -633,7 +644,12 @@ class Bills:
             return False
         if org in state.parties() or org in self.documents.orgs_for_bill(bill_id_hex(bill_id)):
             return True
-        # A past party (e.g. the bank of a released pledge) still knows the title.
+        # A past party (e.g. the bank of a released pledge) still knows the title: the read model's
+        # history when the index has projected the title's current state, else the registry's logs.
+        row = index_queries.get_bill(self.ledger.db, bill_id)
+        if row is not None and row.version == int(state.raw["version"]) and row.status == state.status:
+            rows, _ = index_queries.bill_history(self.ledger.db, bill_id_hex(bill_id), limit=10_000)
+            return any(org in (r.actor, r.recipient) for r in rows)
         return any(
             org in (int(e.args["actor"]), int(e.args["recipient"]))
             for e in self._logs(self._acted_topic, bill_id)
@@ -659,9 +675,30 @@ class Bills:
             raise NotFound(f"no bill {bill_id_hex(bill_id)}")
         return events[-1]
 
+    def _issued(self, bill_id: int, version: int) -> _Issued:
+        """Facts of the current version: from the read model once it has projected that version (no
+        log scan on the hot read path), else from the registry's last ``BillIssued`` log."""
+        row = index_queries.get_bill(self.ledger.db, bill_id)
+        if row is not None and row.version == version and row.transport_document_reference is not None:
+            return _Issued(
+                reference=row.transport_document_reference,
+                consignee=row.consignee or 0,
+                checksum_hex=row.checksum.removeprefix("0x"),
+                cid=row.cid,
+                block_number=row.issued_block,
+            )
+        event = self._last_issued(bill_id)
+        return _Issued(
+            reference=str(event.args["transportDocumentReference"]),
+            consignee=int(event.args["consignee"]),
+            checksum_hex=bytes(event.args["checksum"]).hex(),
+            cid=str(event.args["cid"]),
+            block_number=event.block_number,
+        )
+
     def _view(self, bill_id: int, state: _Chain) -> BillView:
-        issued = self._last_issued(bill_id)
         raw = state.raw
+        issued = self._issued(bill_id, int(raw["version"]))
         pledge = None
         if int(raw["pledgeStatus"]) != 0:
             p = dict(self.registry.call("pledgeOf", bill_id))
@@ -670,16 +707,16 @@ class Bills:
         kind = KINDS[int(raw["kind"])]
         return BillView(
             id=bill_id_hex(bill_id),
-            transport_document_reference=str(issued.args["transportDocumentReference"]),
+            transport_document_reference=issued.reference,
             carrier=str(int(raw["carrier"])),
             kind=kind,
             status=state.status,
             possessor=_org(int(raw["possessor"])),
             title_holder=_org(int(raw["holder"])),
-            consignee=_org(int(issued.args["consignee"])),
+            consignee=_org(issued.consignee),
             version=int(raw["version"]),
-            document_checksum=bytes(issued.args["checksum"]).hex(),
-            cid=str(issued.args["cid"]),
+            document_checksum=issued.checksum_hex,
+            cid=issued.cid,
             pledge=pledge,
             issued_at_block=issued.block_number,
         )
