@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from sqlmodel import Session, SQLModel, col, select
 
-from ledger.index.codes import (
+from ledger.domain.codes import (
     BILL_ACTION,
     BILL_KIND,
     BILL_STATUS,

@@ -19,7 +19,7 @@ from sqlmodel import SQLModel, col, select
 
 from ledger.chain import ChainClient, Contract
 from ledger.db import Database
-from ledger.index.codes import BILL_KIND, BILL_STATUS, PLEDGE_STATUS, RELEASE_STATUS
+from ledger.domain.codes import BILL_KIND, BILL_STATUS, PLEDGE_STATUS, RELEASE_STATUS
 from ledger.index.indexer import projected_through
 from ledger.index.models import Account, Attestation, Bill, Organisation, ReleaseRight
 from ledger.index.projections import hex32

@@ -37,6 +37,7 @@ from ledger.documents import (
     document_checksum,
     require_valid_transport_document,
 )
+from ledger.domain import codes
 from ledger.index import queries as index_queries
 from ledger.outbox import Operation, Write
 from ledger.outbox.errors import IdempotencyConflict
@@ -56,39 +57,11 @@ if TYPE_CHECKING:
 
 _log = logging.getLogger(__name__)
 
-STATUSES = (
-    "NONE",
-    "ISSUED",
-    "SURRENDER_PENDING_DELIVERY",
-    "SURRENDER_PENDING_AMENDMENT",
-    "ACCOMPLISHED",
-    "SURRENDERED_FOR_AMENDMENT",
-    "SWITCHED_TO_PAPER",
-    "VOIDED",
-)
-KINDS = ("NEGOTIABLE", "STRAIGHT", "SWB")
-PLEDGE_STATUSES = ("NONE", "REQUESTED", "ACTIVE")
-ACTION_CODES = (
-    "ISSUE",
-    "TRANSFER",
-    "ENDORSE",
-    "ENDORSE_TO_ORDER",
-    "BLANK_ENDORSE",
-    "SIGN",
-    "SURRENDER_FOR_DELIVERY",
-    "SURRENDER_FOR_AMENDMENT",
-    "SACC",
-    "SREJ",
-    "REJECT",
-    "REISSUE",
-    "VOID",
-    "SWITCH_TO_PAPER",
-    "PLEDGE",
-    "ACCEPT_PLEDGE",
-    "RELEASE_PLEDGE",
-    "ENFORCE_PLEDGE",
-)
-REASONS = ("NONE", "SWTP", "COD", "SWI")
+# The registry's enums by position (ledger.domain.codes mirrors the Solidity types).
+STATUSES = codes.BILL_STATUS
+KINDS = codes.BILL_KIND
+PLEDGE_STATUSES = codes.PLEDGE_STATUS
+REASONS = codes.SURRENDER_REASON
 ROLES = ("possessor", "holder", "carrier", "pledgee")
 
 # action → (registry function, what it needs besides the bill id and the remark hash)

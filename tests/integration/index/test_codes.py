@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.index import codes
+from ledger.domain import codes
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -1,7 +1,7 @@
-"""The contracts' enum values by position, as the read model names them (DCSA action codes verbatim).
+"""The contracts' enum values by position, as every layer names them (DCSA action codes verbatim).
 
 Mirrors ``contracts/types/*.sol`` and ``IConsortium.ProposalKind``; the index tests check each
-tuple against the compiled ABI's behaviour by driving every action. Nothing else lives here.
+tuple against the Solidity source (tests/integration/index/test_codes.py). Nothing else lives here.
 """
 
 from __future__ import annotations
