@@ -5,15 +5,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from ledger.bootstrap import Ledger
+from ledger.services.consortium import Actor
 from ledger.services.errors import FieldProblem, Unauthenticated, ValidationFailed
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer plk_…`")
@@ -99,3 +100,20 @@ def prefer_wait(
 
 
 PreferWait = Annotated[float, Depends(prefer_wait)]
+
+
+_Service = TypeVar("_Service")
+
+
+def node_service(ledger: Ledger, name: str, kind: type[_Service], make: Callable[[], _Service]) -> _Service:
+    """The node's ``name`` use-case object, made on first use and kept in ``ledger.services``."""
+    found = ledger.services.get(name)
+    if not isinstance(found, kind):
+        found = make()
+        ledger.services[name] = found
+    return found
+
+
+def actor_of(ledger: Ledger, org: Org) -> Actor:
+    """The calling organisation with the account this node signs its writes with."""
+    return Actor(org.id, ledger.organisations.signer_address(org.id))

@@ -26,7 +26,7 @@ from ledger.services.attestations import (
 from ledger.services.consortium import Actor
 from ledger.services.errors import FieldProblem, ValidationFailed
 from ledger.services.reports import ReportService
-from ledger_api.deps import CurrentOrg, IdempotencyKey, LedgerDep, Org, PreferWait
+from ledger_api.deps import CurrentOrg, IdempotencyKey, LedgerDep, Org, PreferWait, actor_of, node_service
 from ledger_api.responses import operation_response
 from ledger_api.schemas.attestations import (
     AttestationCreate,
@@ -37,38 +37,26 @@ from ledger_api.schemas.attestations import (
     SchemaCreate,
 )
 from ledger_api.schemas.attestations import AttestationView as AttestationBody
-from ledger_api.schemas.common import PROBLEM_RESPONSES, Page
+from ledger_api.schemas.common import Page, problem_responses
 from ledger_api.schemas.operations import Operation
 
 router = APIRouter(tags=["attestations"])
 
 Uid = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="The attestation uid.")]
-WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    k: v for k, v in PROBLEM_RESPONSES.items() if k in (401, 404, 409, 413, 415, 422)
-}
-READ_RESPONSES: dict[int | str, dict[str, Any]] = {
-    k: v for k, v in PROBLEM_RESPONSES.items() if k in (401, 404, 422)
-}
+WRITE_RESPONSES = problem_responses(401, 404, 409, 413, 415, 422)
+READ_RESPONSES = problem_responses(401, 404, 422)
 
 
 def attestation_service(ledger: Ledger) -> AttestationService:
-    found = ledger.services.get("attestations")
-    if not isinstance(found, AttestationService):
-        found = AttestationService(ledger)
-        ledger.services["attestations"] = found
-    return found
+    return node_service(ledger, "attestations", AttestationService, lambda: AttestationService(ledger))
 
 
 def report_service(ledger: Ledger) -> ReportService:
-    found = ledger.services.get("reports")
-    if not isinstance(found, ReportService):
-        found = ReportService(ledger)
-        ledger.services["reports"] = found
-    return found
+    return node_service(ledger, "reports", ReportService, lambda: ReportService(ledger))
 
 
 def actor(ledger: Ledger, org: Org) -> Actor:
-    return Actor(org.id, ledger.organisations.signer_address(org.id))
+    return actor_of(ledger, org)
 
 
 def _hex(raw: bytes) -> str:

@@ -7,7 +7,7 @@ proposing and approving need a governor account, which the Consortium contract c
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
@@ -15,33 +15,25 @@ from starlette.concurrency import run_in_threadpool
 
 from ledger.bootstrap import Ledger
 from ledger.services.consortium import Actor, ConsortiumService
-from ledger_api.deps import CurrentOrg, IdempotencyKey, LedgerDep, Org, PreferWait
+from ledger_api.deps import CurrentOrg, IdempotencyKey, LedgerDep, Org, PreferWait, actor_of, node_service
 from ledger_api.responses import operation_response
-from ledger_api.schemas.common import PROBLEM_RESPONSES, Page
+from ledger_api.schemas.common import Page, problem_responses
 from ledger_api.schemas.consortium import OrganisationView, ProposalCreate, ProposalView
 from ledger_api.schemas.operations import Operation
 
 router = APIRouter(tags=["consortium"])
 
 ProposalId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The proposal id (sequential from 1).")]
-WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    k: v for k, v in PROBLEM_RESPONSES.items() if k in (401, 404, 409, 413, 415, 422)
-}
-READ_RESPONSES: dict[int | str, dict[str, Any]] = {
-    k: v for k, v in PROBLEM_RESPONSES.items() if k in (401, 404)
-}
+WRITE_RESPONSES = problem_responses(401, 404, 409, 413, 415, 422)
+READ_RESPONSES = problem_responses(401, 404)
 
 
 def service(ledger: Ledger) -> ConsortiumService:
-    found = ledger.services.get("consortium")
-    if not isinstance(found, ConsortiumService):
-        found = ConsortiumService(ledger)
-        ledger.services["consortium"] = found
-    return found
+    return node_service(ledger, "consortium", ConsortiumService, lambda: ConsortiumService(ledger))
 
 
 def actor(ledger: Ledger, org: Org) -> Actor:
-    return Actor(org.id, ledger.organisations.signer_address(org.id))
+    return actor_of(ledger, org)
 
 
 @router.get(

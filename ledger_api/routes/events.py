@@ -23,7 +23,7 @@ from ledger.bootstrap import Ledger
 from ledger.chain.deployment import bind
 from ledger.services.errors import FieldProblem, ValidationFailed
 from ledger.services.events import EventFeed, LedgerEvent
-from ledger_api.deps import CurrentOrg, LedgerDep
+from ledger_api.deps import CurrentOrg, LedgerDep, node_service
 from ledger_api.schemas.common import PROBLEM_RESPONSES
 
 router = APIRouter(tags=["events"])
@@ -34,11 +34,10 @@ RETRY_MS = 2000
 
 
 def feed(ledger: Ledger) -> EventFeed:
-    found = ledger.services.get("events")
-    if not isinstance(found, EventFeed):
-        found = EventFeed(bind(ledger.chain, ledger.deployment), ledger.deployment)
-        ledger.services["events"] = found
-    return found
+    def make() -> EventFeed:
+        return EventFeed(bind(ledger.chain, ledger.deployment), ledger.deployment)
+
+    return node_service(ledger, "events", EventFeed, make)
 
 
 def frame(event: LedgerEvent) -> bytes:

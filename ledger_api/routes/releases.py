@@ -18,9 +18,9 @@ from ledger.bootstrap import Ledger
 from ledger.services.consortium import Actor
 from ledger.services.releases import EirData, ReleaseService, ReleaseView
 from ledger.services.releases import EirView as EirRecord
-from ledger_api.deps import CurrentOrg, IdempotencyKey, LedgerDep, Org, PreferWait
+from ledger_api.deps import CurrentOrg, IdempotencyKey, LedgerDep, Org, PreferWait, actor_of, node_service
 from ledger_api.responses import operation_response
-from ledger_api.schemas.common import PROBLEM_RESPONSES, Page
+from ledger_api.schemas.common import Page, problem_responses
 from ledger_api.schemas.operations import Operation
 from ledger_api.schemas.releases import (
     Eir,
@@ -37,24 +37,16 @@ from ledger_api.schemas.releases import (
 router = APIRouter(tags=["releases"])
 
 RightId = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="The release right id.")]
-WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    k: v for k, v in PROBLEM_RESPONSES.items() if k in (401, 404, 409, 413, 415, 422)
-}
-READ_RESPONSES: dict[int | str, dict[str, Any]] = {
-    k: v for k, v in PROBLEM_RESPONSES.items() if k in (401, 404, 422)
-}
+WRITE_RESPONSES = problem_responses(401, 404, 409, 413, 415, 422)
+READ_RESPONSES = problem_responses(401, 404, 422)
 
 
 def service(ledger: Ledger) -> ReleaseService:
-    found = ledger.services.get("releases")
-    if not isinstance(found, ReleaseService):
-        found = ReleaseService(ledger)
-        ledger.services["releases"] = found
-    return found
+    return node_service(ledger, "releases", ReleaseService, lambda: ReleaseService(ledger))
 
 
 def actor(ledger: Ledger, org: Org) -> Actor:
-    return Actor(org.id, ledger.organisations.signer_address(org.id))
+    return actor_of(ledger, org)
 
 
 def _eir(eir: Eir) -> EirData:
