@@ -7,6 +7,7 @@ instead of positional tuples. Addresses come back checksummed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from eth_abi.abi import decode as abi_decode
@@ -30,12 +31,23 @@ def signature(item: AbiItem) -> str:
     return f"{item['name']}({','.join(type_string(i) for i in item.get('inputs', []))})"
 
 
+@lru_cache(maxsize=4096)
+def _keccak_text(text: str) -> bytes:
+    return bytes(keccak(text=text))
+
+
 def selector(item: AbiItem) -> bytes:
-    return keccak(text=signature(item))[:4]
+    return _keccak_text(signature(item))[:4]
 
 
 def topic0(item: AbiItem) -> bytes:
-    return keccak(text=signature(item))
+    return _keccak_text(signature(item))
+
+
+@lru_cache(maxsize=65536)
+def checksum_address(address: str) -> str:
+    """EIP-55 form of an address (cached: a node sees the same few hundred addresses again and again)."""
+    return str(to_checksum_address(address))
 
 
 def _normalise(param: AbiItem, value: Any) -> Any:
@@ -49,7 +61,7 @@ def _normalise(param: AbiItem, value: Any) -> Any:
             for i, (c, v) in enumerate(zip(param["components"], value, strict=True))
         }
     if typ == "address":
-        return to_checksum_address(value)
+        return checksum_address(value)
     return value
 
 
@@ -122,7 +134,7 @@ def decode_log(item: AbiItem, log: dict[str, Any]) -> DecodedEvent:
     return DecodedEvent(
         name=item["name"],
         args=ordered,
-        address=to_checksum_address(log["address"]),
+        address=checksum_address(log["address"]),
         block_number=_to_int(log["blockNumber"]),
         block_hash=_hex(log["blockHash"]),
         tx_hash=_hex(log["transactionHash"]),

@@ -16,13 +16,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-import requests
-from eth_utils.address import to_checksum_address
-from web3 import HTTPProvider
-
 from ledger.chain.abi import (
     AbiItem,
     DecodedEvent,
+    checksum_address,
     decode_log,
     decode_named,
     decode_values,
@@ -30,6 +27,7 @@ from ledger.chain.abi import (
     selector,
 )
 from ledger.chain.artifacts import Artifact, Artifacts
+from ledger.chain.transport import JsonRpcTransport, TransportError
 from ledger.domain.errors import ChainUnavailable, ContractRevert, TransactionTimeout
 
 _ERROR_STRING = bytes.fromhex("08c379a0")
@@ -110,15 +108,18 @@ class ChainClient:
         self.artifacts = artifacts or Artifacts()
         self.receipt_timeout = receipt_timeout
         self.poll_interval = poll_interval
-        self._provider = HTTPProvider(rpc_url, request_kwargs={"timeout": request_timeout})
+        self._transport = JsonRpcTransport(rpc_url, timeout=request_timeout)
         self._chain_id: int | None = None
 
     # -- transport ---------------------------------------------------------------------------
     def rpc(self, method: str, params: list[Any] | None = None) -> Any:
+        request = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}
         try:
-            answer = self._provider.make_request(method, params or [])  # type: ignore[arg-type,unused-ignore]
-        except (requests.ConnectionError, requests.Timeout, OSError) as exc:
+            answer = self._transport.post(request)
+        except TransportError as exc:
             raise ChainUnavailable(f"{self.rpc_url} did not answer {method}: {exc}") from exc
+        if not isinstance(answer, dict):
+            raise ChainUnavailable(f"{self.rpc_url} answered {method} with {type(answer).__name__}")
         if "error" in answer:
             raise RpcError(method, dict(answer["error"]))
         return answer["result"]
@@ -127,9 +128,13 @@ class ChainClient:
         """Send several requests in one JSON-RPC batch; answers in request order (result or error)."""
         if not calls:
             return []
+        requests = [
+            {"jsonrpc": "2.0", "id": i, "method": method, "params": params}
+            for i, (method, params) in enumerate(calls)
+        ]
         try:
-            answers = self._provider.make_batch_request(calls)  # type: ignore[arg-type]
-        except (requests.ConnectionError, requests.Timeout, OSError) as exc:
+            answers = self._transport.post(requests)
+        except TransportError as exc:
             raise ChainUnavailable(f"{self.rpc_url} did not answer a batch: {exc}") from exc
         if isinstance(answers, dict):  # a batch-level error
             raise RpcError("batch", dict(answers.get("error", answers)))
@@ -172,7 +177,7 @@ class ChainClient:
 
     # -- contracts ---------------------------------------------------------------------------
     def at(self, name: str, address: str) -> Contract:
-        return Contract(self, self.artifacts.get(name), to_checksum_address(address))
+        return Contract(self, self.artifacts.get(name), checksum_address(address))
 
     def deploy(self, name: str, *args: Any, sender: Sender, gas: int | None = None) -> Contract:
         artifact = self.artifacts.get(name)
@@ -182,7 +187,7 @@ class ChainClient:
         address = raw.get("contractAddress")
         if not address:
             raise RuntimeError(f"deployment of {name} produced no contract address")
-        return Contract(self, artifact, to_checksum_address(address))
+        return Contract(self, artifact, checksum_address(address))
 
     # -- calls and transactions -----------------------------------------------------------------
     def decode_revert(self, data: bytes, tx_hash: str | None = None) -> ContractRevert:
@@ -232,7 +237,7 @@ class ChainClient:
 
     def send_only(self, tx: dict[str, Any], sender: Sender, gas: int | None = None) -> str:
         address = sender if isinstance(sender, str) else sender.address
-        tx = {**tx, "from": to_checksum_address(address)}
+        tx = {**tx, "from": checksum_address(address)}
         if gas is None:
             estimate = self.estimate_gas(tx)
             gas = estimate + estimate // 5 + 10_000
@@ -350,6 +355,31 @@ class Contract:
             tx["from"] = sender
         out = decode_values(item["outputs"], self.chain.eth_call(tx, block))
         return out[0] if len(out) == 1 else tuple(out)
+
+    def calls(self, requests: list[tuple[str, tuple[Any, ...]]], block: int | str = "latest") -> list[Any]:
+        """Several view calls in one JSON-RPC batch at one block; a reverted call's place holds its
+        :class:`ContractRevert` (returned, not raised)."""
+        items = [self._function(name, args) for name, args in requests]
+        tag = hex(block) if isinstance(block, int) else block
+        batch = [
+            (
+                "eth_call",
+                [{"to": self.address, "data": "0x" + (selector(i) + encode_args(i["inputs"], a)).hex()}, tag],
+            )
+            for i, (_, a) in zip(items, requests, strict=True)
+        ]
+        out: list[Any] = []
+        for item, answer in zip(items, self.chain.batch(batch), strict=True):
+            if "error" in answer:
+                error = RpcError("eth_call", dict(answer["error"]))
+                data = _revert_data(error.error)
+                if data is None:
+                    raise error
+                out.append(self.chain.decode_revert(data))
+                continue
+            values = decode_values(item["outputs"], bytes.fromhex(str(answer["result"])[2:]))
+            out.append(values[0] if len(values) == 1 else tuple(values))
+        return out
 
     def precheck(self, name: str, *args: Any, sender: Sender) -> None:
         """Raise the decoded revert if ``name(args)`` from ``sender`` would revert now; send nothing."""
