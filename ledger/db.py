@@ -14,6 +14,7 @@ the same code is safe with several processes on either backend.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +28,9 @@ from sqlmodel import Session
 DEFAULT_DATABASE_URL = "sqlite:///./data/portledger.db"
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _LOCK_OPTION = "portledger_lock"
+SQLITE_POOL_SIZE = 48
+"""Connections kept open to a SQLite file: at least the API's worker threads plus the background
+workers, so a busy node does not open (and set up) a connection per request."""
 
 
 def database_url() -> str:
@@ -42,7 +46,11 @@ def _sqlite_engine(url: str, echo: bool) -> Engine:
         url,
         echo=echo,
         connect_args={"timeout": 30.0, "check_same_thread": False},
-        poolclass=NullPool if parsed.database in (None, "", ":memory:") else None,
+        **(
+            {"poolclass": NullPool}
+            if parsed.database in (None, "", ":memory:")
+            else {"pool_size": SQLITE_POOL_SIZE, "max_overflow": 16, "pool_timeout": 60}
+        ),
     )
 
     @event.listens_for(engine, "connect")
@@ -79,6 +87,9 @@ class Database:
     def __init__(self, url: str | None = None, *, engine: Engine | None = None, echo: bool = False):
         self.engine = engine or make_engine(url, echo=echo)
         self.url = self.engine.url.render_as_string(hide_password=True)
+        # SQLite has one writer at a time and makes the others poll (sleeping 1 to 100 ms between
+        # tries); writers of this process queue on this lock instead and take SQLite's lock at once.
+        self._writer = threading.RLock() if self.is_sqlite else None
 
     @property
     def is_sqlite(self) -> bool:
@@ -88,9 +99,16 @@ class Database:
     def transaction(self, *, lock: bool = False) -> Iterator[Session]:
         """A session in one transaction: committed on normal exit, rolled back on an exception.
 
-        ``lock=True`` makes it a writer from the start on SQLite (``BEGIN IMMEDIATE``); on
-        PostgreSQL the caller takes row locks with ``with_for_update()``.
+        ``lock=True`` makes it a writer from the start on SQLite (``BEGIN IMMEDIATE``, after this
+        process's other writers); on PostgreSQL the caller takes row locks with ``with_for_update()``.
         """
+        if lock and self._writer is not None:
+            with self._writer:
+                yield from self._transaction(lock)
+            return
+        yield from self._transaction(lock)
+
+    def _transaction(self, lock: bool) -> Iterator[Session]:
         with self.engine.connect() as connection:
             if lock:
                 connection = connection.execution_options(**{_LOCK_OPTION: True})

@@ -129,7 +129,7 @@ class Outbox:
             values = {id(w): self._values(w, now, gas.get(id(w))) for w in fresh}
             try:
                 if values:
-                    with self.db.transaction() as session:
+                    with self.db.transaction(lock=True) as session:
                         session.connection().execute(insert(OPS), list(values.values()))
                     self.enqueued.set()
             except IntegrityError:

@@ -185,6 +185,7 @@ class TransactionManager:
         gas_headroom: float = 0.5,
         consumed_after: float = 2.0,
         stuck_after: float = 30.0,
+        max_in_flight: int = 500,
         results: Mapping[str, ResultBuilder] | None = None,
         on_mined: MinedHook | None = None,
     ):
@@ -200,6 +201,9 @@ class TransactionManager:
         self.gas_headroom = gas_headroom
         self.consumed_after = consumed_after
         self.stuck_after = stuck_after
+        self.max_in_flight = max_in_flight
+        """Sent but not yet mined transactions per signer before it signs more: a node's pool slows
+        down with thousands pending, and a backlog only lengthens every operation's wait."""
         self.results = dict(results or {})
         self.on_mined = on_mined
         self._last_sent: dict[str, float] = {}
@@ -223,9 +227,13 @@ class TransactionManager:
         report = StepReport()
         for signer in self.signers.values():
             # Track first: the transactions sent by the previous step have had time to be mined.
-            self._track(signer, report)
+            in_flight = self._track(signer, report)
             self._estimate(signer, report)
-            fresh = self._allocate(signer, report)
+            room = min(self.batch_size, self.max_in_flight - in_flight)
+            if room <= 0:
+                report.waiting += 1  # the node's pool holds enough of this signer's transactions
+                continue
+            fresh = self._allocate(signer, report, room)
             self._send(signer, fresh, report, resend=False)
         return report
 
@@ -350,62 +358,56 @@ class TransactionManager:
         insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
         connection.execute(insert(NONCES).values(**values).on_conflict_do_nothing())
 
-    def _allocate(self, signer: TransactionSigner, report: StepReport) -> list[_Signed]:
+    def _allocate(self, signer: TransactionSigner, report: StepReport, limit: int) -> list[_Signed]:
         address = signer.address
-        # Look without the lock first (a plain read never waits in WAL mode or on PostgreSQL), so
-        # an idle manager does not hold up the writers that enqueue.
+        key = and_(NONCES.c.chain_id == self.chain_id, NONCES.c.signer == address)
+        # Look without the lock first (a plain read never waits in WAL mode or on PostgreSQL), and
+        # sign there with the nonces the lock will most likely hand out: the lock is then held only
+        # to check that guess and store, not for the signing (~0.5 ms a transaction), so writers
+        # that enqueue are not held up.
         with self.db.transaction() as session:
-            ops = (
-                session.connection()
-                .execute(
-                    select(OPS.c.id)
-                    .where(
-                        OPS.c.chain_id == self.chain_id,
-                        OPS.c.signer == address,
-                        OPS.c.status == QUEUED,
-                        OPS.c.gas.is_not(None),
-                    )
-                    .order_by(OPS.c.id)
-                    .limit(self.batch_size)
+            connection = session.connection()
+            ops = connection.execute(
+                select(OPS.c.id, OPS.c.target, OPS.c.calldata, OPS.c.gas)
+                .where(
+                    OPS.c.chain_id == self.chain_id,
+                    OPS.c.signer == address,
+                    OPS.c.status == QUEUED,
+                    OPS.c.gas.is_not(None),
                 )
-                .all()
-            )
+                .order_by(OPS.c.id)
+                .limit(limit)
+            ).all()
+            stored = connection.execute(select(NONCES.c.next_nonce).where(key)).scalar_one_or_none()
         if not ops:
             return []
+        floor = 0
+        if address not in self._nonce_synced:
+            # The key may have been used outside the outbox: never hand out a nonce the chain has
+            # already seen.
+            floor = _int(self.chain.rpc("eth_getTransactionCount", [address, "pending"]))
+        guess = max(int(stored or 0), floor)
+        presigned = self._sign(signer, ops, guess)
         with self.db.transaction(lock=True) as session:
             connection = session.connection()
             self._ensure_nonce_row(connection, address)
-            key = and_(NONCES.c.chain_id == self.chain_id, NONCES.c.signer == address)
-            nonce = int(
-                connection.execute(select(NONCES.c.next_nonce).where(key).with_for_update()).scalar_one()
+            nonce = max(
+                floor,
+                int(
+                    connection.execute(select(NONCES.c.next_nonce).where(key).with_for_update()).scalar_one()
+                ),
             )
             # Re-read under the lock: another manager may have taken some of them meanwhile.
-            ops = connection.execute(
+            current = connection.execute(
                 select(OPS.c.id, OPS.c.target, OPS.c.calldata, OPS.c.gas)
                 .where(OPS.c.id.in_([o.id for o in ops]), OPS.c.status == QUEUED)
                 .order_by(OPS.c.id)
                 .with_for_update()
             ).all()
-            if address not in self._nonce_synced:
-                # The key may have been used outside the outbox: never hand out a nonce the
-                # chain has already seen.
-                nonce = max(nonce, _int(self.chain.rpc("eth_getTransactionCount", [address, "pending"])))
-                self._nonce_synced.add(address)
-            signed: list[_Signed] = []
-            for op in ops:
-                raw = signer.sign_transaction(
-                    {
-                        "nonce": nonce,
-                        "gasPrice": self.gas_price,
-                        "gas": op.gas,
-                        "to": op.target,
-                        "value": 0,
-                        "data": op.calldata,
-                        "chainId": self.chain_id,
-                    }
-                )
-                signed.append(_Signed(op.id, nonce, raw, transaction_hash(raw)))
-                nonce += 1
+            if nonce == guess and [o.id for o in current] == [o.id for o in ops]:
+                signed = presigned
+            else:
+                signed = self._sign(signer, current, nonce)
             if not signed:
                 return []
             now = utcnow()
@@ -422,8 +424,28 @@ class TransactionManager:
                 ),
                 [{"b_id": s.op_id, "b_nonce": s.nonce, "b_raw": s.raw, "b_hash": s.tx_hash} for s in signed],
             )
-            connection.execute(update(NONCES).where(key).values(next_nonce=nonce, updated_at=now))
+            next_nonce = signed[-1].nonce + 1
+            connection.execute(update(NONCES).where(key).values(next_nonce=next_nonce, updated_at=now))
+        self._nonce_synced.add(address)
         report.signed += len(signed)
+        return signed
+
+    def _sign(self, signer: TransactionSigner, ops: Sequence[Any], first_nonce: int) -> list[_Signed]:
+        """Sign ``ops`` in order with consecutive nonces from ``first_nonce``."""
+        signed: list[_Signed] = []
+        for nonce, op in enumerate(ops, start=first_nonce):
+            raw = signer.sign_transaction(
+                {
+                    "nonce": nonce,
+                    "gasPrice": self.gas_price,
+                    "gas": op.gas,
+                    "to": op.target,
+                    "value": 0,
+                    "data": op.calldata,
+                    "chainId": self.chain_id,
+                }
+            )
+            signed.append(_Signed(op.id, nonce, raw, transaction_hash(raw)))
         return signed
 
     # -- 4. send -----------------------------------------------------------------------------------
@@ -493,7 +515,8 @@ class TransactionManager:
         self._send(signer, [filler], report, resend=True)
 
     # -- 1. track ----------------------------------------------------------------------------------
-    def _track(self, signer: TransactionSigner, report: StepReport) -> None:
+    def _track(self, signer: TransactionSigner, report: StepReport) -> int:
+        """Record receipts of this signer's sent transactions; returns how many are still unmined."""
         with self.db.transaction() as session:
             rows = (
                 session.connection()
@@ -519,7 +542,7 @@ class TransactionManager:
                 .all()
             )
         if not rows:
-            return
+            return 0
         chain_nonce, receipts = self._receipts([h for r in rows for h in _hashes(r)], signer.address)
         mined: list[dict[str, Any]] = []
         failed: list[dict[str, Any]] = []
@@ -572,6 +595,7 @@ class TransactionManager:
             self._send(signer, resend, report, resend=True)
         for row in stuck:
             self._resign(signer, row, report)
+        return len(rows) - len(mined) - len(failed)
 
     def _receipts(self, hashes: Sequence[str], address: str) -> tuple[int, dict[str, Any]]:
         """The signer's mined nonce count (asked first, in the first batch) and the mined receipts
