@@ -25,6 +25,7 @@ from ledger.chain import ChainClient, Contract
 from ledger.chain.deployment import BILL_REGISTRY, CONSORTIUM, Deployment, load_deployment
 from ledger.db import Database
 from ledger.documents import DocumentStore, KuboDocumentStore, LocalDocumentStore
+from ledger.index.cache import BillCache
 from ledger.outbox import Outbox, TransactionManager
 from ledger.services.documents import Documents
 from ledger.services.keys import ApiKeys
@@ -90,6 +91,9 @@ class Ledger:
     documents: Documents
     operations: Operations
     extra_workers: dict[str, Worker] = field(default_factory=dict)
+    bill_cache: BillCache | None = None
+    """Title rows in memory, kept exact by this node's indexer; None while no indexer runs here (bill
+    reads then ask the chain)."""
     services: dict[str, Any] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -173,6 +177,9 @@ class Ledger:
         from ledger.index.indexer import Indexer
 
         indexer = Indexer.for_deployment(self.db, self.chain, self.deployment)
+        if self.bill_cache is None:
+            self.bill_cache = BillCache(self.db)
+        indexer.watchers.append(self.bill_cache.changing)
         interval = self.settings.index_poll_seconds
 
         def run(stop: threading.Event) -> None:
@@ -218,6 +225,7 @@ class Ledger:
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
+        self.bill_cache = None  # nobody keeps it exact any more
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()

@@ -24,7 +24,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +35,7 @@ from sqlmodel import Session, col, select
 from ledger.chain import ChainClient, DecodedEvent
 from ledger.db import Database
 from ledger.index.models import READ_MODEL_TABLES, IndexBlock, IndexCheckpoint, IndexEvent
-from ledger.index.projections import Logged, forget_rows, json_args, project
+from ledger.index.projections import Logged, forget_rows, hex32, json_args, project
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,16 @@ class StepResult:
 
 def _int(value: Any) -> int:
     return value if isinstance(value, int) else int(str(value), 16)
+
+
+def _touched_bills(events: Iterable[DecodedEvent]) -> set[str]:
+    """Titles named by these events (``billId``, or an ERC-721 ``tokenId``)."""
+    out: set[str] = set()
+    for event in events:
+        value = event.args.get("billId", event.args.get("tokenId"))
+        if value is not None:
+            out.add(hex32(value))
+    return out
 
 
 def _hash_of(headers: Mapping[int, tuple[str, int] | None], number: int) -> str | None:
@@ -137,6 +148,10 @@ class Indexer:
         self.confirmations = confirmations
         self.batch_blocks = batch_blocks
         self.mark_operations = mark_operations
+        self.watchers: list[Callable[[set[str] | None], AbstractContextManager[None]]] = []
+        """Entered around every transaction that may change title rows, with those titles (None: any
+        may change), e.g. :meth:`ledger.index.cache.BillCache.changing`."""
+        self._last_end: int | None = None
 
     @classmethod
     def for_deployment(cls, db: Database, chain: ChainClient, deployment: Any, **kwargs: Any) -> Indexer:
@@ -195,6 +210,10 @@ class Indexer:
             return StepResult(0, rewound + 1, rewound, at_head=False, rewound_to=rewound)
 
         lowest = min(cp.block_number for cp in checkpoints.values())
+        if lowest != self._last_end:
+            with self._changing(None):  # first step, or another indexer moved the checkpoints
+                pass
+        self._last_end = lowest
         start = lowest + 1
         if start > target:
             self._mark_operations()
@@ -215,9 +234,22 @@ class Indexer:
         ):
             log.info("the chain changed while reading blocks %d-%d; retrying", start, end)
             return StepResult(0, start, lowest, at_head=False)
-        stored = self._store(checkpoints, events, headers, start, end, end_header[0])
+        with self._changing(_touched_bills(events)):
+            stored = self._store(checkpoints, events, headers, start, end, end_header[0])
+        if stored or not events:
+            self._last_end = end
+        else:  # another indexer stored them first
+            with self._changing(None):
+                pass
+            self._last_end = None
         self._mark_operations()
         return StepResult(stored, start, end, at_head=end >= target)
+
+    def _changing(self, bill_ids: set[str] | None) -> ExitStack:
+        stack = ExitStack()
+        for watcher in self.watchers:
+            stack.enter_context(watcher(bill_ids))
+        return stack
 
     def _fork_detected(self, checkpoints: Mapping[str, IndexCheckpoint]) -> bool:
         recorded = {cp.block_number: cp.block_hash for cp in checkpoints.values() if cp.block_number >= 0}
@@ -374,7 +406,7 @@ class Indexer:
     def rewind(self) -> int:
         """Forget everything above the fork point and rebuild the read models from the stored log."""
         fork = self.fork_point()
-        with self.db.transaction(lock=True) as session:
+        with self._changing(None), self.db.transaction(lock=True) as session:
             checkpoints = session.exec(select(IndexCheckpoint).with_for_update()).all()
             # Every checkpoint goes to the fork point or stays below it, with the chain's hash there.
             targets = {row.contract: min(row.block_number, fork) for row in checkpoints}
@@ -397,6 +429,7 @@ class Indexer:
                 session.execute(
                     update(_OPERATIONS).where(_OPERATIONS.c.block_number > fork).values(projected=False)
                 )
+        self._last_end = None
         log.warning("index rewound to block %d (%d logs dropped, read models rebuilt)", fork, dropped)
         return fork
 

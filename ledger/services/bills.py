@@ -38,6 +38,7 @@ from ledger.documents import (
     require_valid_transport_document,
 )
 from ledger.domain import codes
+from ledger.index import models as index_models
 from ledger.index import queries as index_queries
 from ledger.outbox import Operation, Write
 from ledger.outbox.errors import IdempotencyConflict
@@ -365,8 +366,15 @@ class Bills:
 
     # -- reads -------------------------------------------------------------------------------------
     def get(self, bill_id: int, org: int) -> BillView:
-        state = self._visible(bill_id, org)
-        return self._view(bill_id, state)
+        """The title as this node's read models hold it (the chain's, when the index does not know
+        it yet or this node runs no indexer); :class:`NotFound` if ``org`` may not know it."""
+        row = self._indexed(bill_id)
+        if row is None:
+            state = self._visible(bill_id, org)
+            return self._view(bill_id, state)
+        if not self._may_see_row(row, org):
+            raise NotFound(f"no bill {bill_id_hex(bill_id)}")
+        return _row_view(row)
 
     def by_reference(self, carrier: str, reference: str, org: int) -> BillView:
         carrier_id = parse_org_id(carrier, "path:carrier")
@@ -420,6 +428,8 @@ class Bills:
             raise ValidationFailed(
                 [FieldProblem("query:cursor", "cursor", "pass the nextCursor of the previous page unchanged")]
             ) from None
+        if self._index_is_live():
+            return [_row_view(row) for row in rows], next_cursor
         views = []
         for row in rows:
             bill_id = int(row.id, 16)
@@ -628,6 +638,39 @@ class Bills:
             for e in self._logs(self._acted_topic, bill_id)
         )
 
+    def _index_is_live(self) -> bool:
+        """This node's indexer runs (reads may come from the index and its cache)."""
+        return self.ledger.bill_cache is not None
+
+    def _indexed(self, bill_id: int) -> index_models.Bill | None:
+        cache = self.ledger.bill_cache
+        if cache is None:
+            return None
+        row = cache.get(bill_id_hex(bill_id))
+        if row is None or row.transport_document_reference is None:
+            return None
+        return row
+
+    def cached(self, bill_id: int, org: int) -> BillView | None:
+        """The title from memory alone if ``org`` is one of its parties; None when the database or
+        the chain must be asked (then call :meth:`get`). Never blocks."""
+        cache = self.ledger.bill_cache
+        if cache is None:
+            return None
+        known, row = cache.peek(bill_id_hex(bill_id))
+        if not known or row is None or row.transport_document_reference is None:
+            return None
+        if org not in (row.carrier, row.possessor, row.holder, row.prev_possessor, row.pledgee):
+            return None
+        return _row_view(row)
+
+    def _may_see_row(self, row: index_models.Bill, org: int) -> bool:
+        parties = (row.carrier, row.possessor, row.holder, row.prev_possessor, row.pledgee)
+        if org in parties or org in self.documents.orgs_for_bill(row.id):
+            return True
+        rows, _ = index_queries.bill_history(self.ledger.db, row.id, limit=10_000)
+        return any(org in (r.actor, r.recipient) for r in rows)
+
     def _visible(self, bill_id: int, org: int) -> _Chain:
         """The title's state if it exists and ``org`` may know it; :class:`NotFound` otherwise."""
         state = self._state(bill_id)
@@ -743,6 +786,40 @@ def _pledge_args(terms: PledgeTerms) -> tuple[int, bytes, bytes, int]:
     if problems:
         raise ValidationFailed(problems)
     return amount, currency.encode("ascii"), reference.ljust(32, b"\x00"), int(terms.expires_at.timestamp())
+
+
+def _row_view(row: index_models.Bill) -> BillView:
+    """A title from its read-model row (the same fields the registry's ``bill``/``pledgeOf`` give)."""
+    pledge = None
+    expired = row.pledge_status == "REQUESTED" and (row.pledge_expiry or 0) < datetime.now(UTC).timestamp()
+    if row.pledge_status != "NONE" and not expired and row.pledgee:
+        currency = row.pledge_currency or ""
+        exponent = minor_units(currency)
+        amount = Decimal(int(row.pledge_amount or 0)).scaleb(-exponent)
+        ref = bytes.fromhex((row.pledge_registration_ref or "0x")[2:]).rstrip(b"\x00")
+        pledge = PledgeView(
+            status=row.pledge_status,
+            pledgee=str(row.pledgee),
+            amount=f"{amount:.{exponent}f}",
+            currency=currency,
+            registration_ref=ref.decode("utf-8", "replace"),
+            expires_at=datetime.fromtimestamp(int(row.pledge_expiry or 0), UTC),
+        )
+    return BillView(
+        id=row.id,
+        transport_document_reference=row.transport_document_reference or "",
+        carrier=str(row.carrier),
+        kind=row.kind,
+        status=row.status,
+        possessor=_org(row.possessor or 0),
+        title_holder=_org(row.holder or 0),
+        consignee=_org(row.consignee or 0),
+        version=row.version,
+        document_checksum=row.checksum.removeprefix("0x"),
+        cid=row.cid,
+        pledge=pledge,
+        issued_at_block=row.issued_block,
+    )
 
 
 def pledge_view(p: dict[str, Any]) -> PledgeView:
