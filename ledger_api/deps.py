@@ -12,6 +12,7 @@ from typing import Annotated, TypeVar
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from ledger.bootstrap import Ledger
 from ledger.services.consortium import Actor
@@ -50,13 +51,16 @@ class Org:
         return str(self.id)
 
 
-def current_org(
+async def current_org(
     ledger: LedgerDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Org:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("send `Authorization: Bearer <API key>`")
-    return Org(int(ledger.keys.authenticate(credentials.credentials)))
+    org = ledger.keys.cached(credentials.credentials)
+    if org is None:  # not checked lately: ask the database off the event loop
+        org = await run_in_threadpool(ledger.keys.authenticate, credentials.credentials)
+    return Org(int(org))
 
 
 CurrentOrg = Annotated[Org, Depends(current_org)]

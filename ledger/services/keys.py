@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -51,11 +53,21 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+AUTH_CACHE_SECONDS = 2.0
+"""How long a checked key is taken as valid without asking the database again. Revoking through this
+node takes effect at once; through another replica of the same database, within this time."""
+_AUTH_CACHE_MAX = 10_000
+
+
 class ApiKeys:
     """Create, revoke, list and check API keys."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, cache_seconds: float = AUTH_CACHE_SECONDS):
         self.db = db
+        self.cache_seconds = cache_seconds
+        self._checked: dict[str, tuple[str, float]] = {}
+        """SHA-256 of a valid token → (organisation, monotonic time it was read)."""
+        self._lock = threading.Lock()
 
     def create(self, org: str, label: str = "") -> IssuedKey:
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -72,7 +84,9 @@ class ApiKeys:
             if row.revoked_at is None:
                 row.revoked_at = utcnow()
                 session.add(row)
-            return row
+        with self._lock:
+            self._checked.pop(row.token_sha256, None)
+        return row
 
     def list(self, org: str | None = None) -> list[ApiKey]:
         query = select(ApiKey).order_by(ApiKey.id)
@@ -81,14 +95,31 @@ class ApiKeys:
         with self.db.transaction() as session:
             return list(session.scalars(query).all())
 
+    def cached(self, token: str) -> str | None:
+        """The organisation of a token checked within the last ``cache_seconds``; None when the
+        database must be asked (call :meth:`authenticate`). Never blocks on I/O."""
+        cached = self._checked.get(_digest(token))
+        if cached is not None and time.monotonic() - cached[1] < self.cache_seconds:
+            return cached[0]
+        return None
+
     def authenticate(self, token: str | None) -> str:
-        """The organisation a presented token acts for; :class:`Unauthenticated` otherwise."""
+        """The organisation a presented token acts for, from the database (and noted for
+        :meth:`cached`); :class:`Unauthenticated` otherwise."""
         if not token:
             raise Unauthenticated("send `Authorization: Bearer <API key>`")
+        digest = _digest(token)
+        now = time.monotonic()
         with self.db.transaction() as session:
             row = session.scalars(
-                select(ApiKey).where(ApiKey.token_sha256 == _digest(token))  # type: ignore[arg-type]
+                select(ApiKey).where(ApiKey.token_sha256 == digest)  # type: ignore[arg-type]
             ).one_or_none()
         if row is None or row.revoked_at is not None:
+            with self._lock:
+                self._checked.pop(digest, None)
             raise Unauthenticated("the API key is unknown or revoked; ask your administrator for a new one")
+        with self._lock:
+            if len(self._checked) >= _AUTH_CACHE_MAX:
+                self._checked.clear()
+            self._checked[digest] = (row.org, now)
         return row.org

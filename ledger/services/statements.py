@@ -16,7 +16,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import threading
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -109,47 +110,32 @@ def verify_statement(signed: dict[str, Any], public_key: bytes) -> bool:
     return True
 
 
+STATE_CACHE_SIZE = 4096
+"""Chain reads of statements kept per (title, block hash): the state at a block never changes."""
+
+
 @dataclass
 class Statements:
     """Builds and signs collateral statements."""
 
     ledger: Ledger
     key: StatementKey
+    _states: OrderedDict[tuple[int, str], dict[str, Any]] = field(default_factory=OrderedDict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def collateral(self, bill_id: int, org: int) -> dict[str, Any]:
         bills = self.ledger.services["bills"]
         view = bills.get(bill_id, org)  # visibility: NotFound for an org that may not know the title
-        chain = self.ledger.chain
-        block = chain.get_block("latest")
+        block = self.ledger.chain.get_block("latest")
         number = int(block["number"], 16) if isinstance(block["number"], str) else int(block["number"])
-        registry = self.ledger.bill_registry
-        raw = dict(registry.call("bill", bill_id, block=number))
-        pledge = dict(registry.call("pledgeOf", bill_id, block=number))
-        checksum = bytes(registry.call("documentChecksum", bill_id, block=number)).hex()
-        parties = {
-            "carrier": int(raw["carrier"]),
-            "possessor": int(raw["possessor"]),
-            "titleHolder": int(raw["holder"]),
-            "pledgee": int(pledge["pledgee"]) if int(pledge["status"]) else 0,
-        }
+        state = self._state_at(bill_id, number, str(block["hash"]))
         statement: dict[str, Any] = {
             "type": STATEMENT_TYPE,
             "version": 1,
             "billId": bill_id_hex(bill_id),
             "transportDocumentReference": view.transport_document_reference,
             "kind": view.kind,
-            "status": STATUSES[int(raw["status"])],
-            "carrier": str(parties["carrier"]),
-            "possessor": str(parties["possessor"]) if parties["possessor"] else None,
-            "titleHolder": str(parties["titleHolder"]) if parties["titleHolder"] else None,
-            "documentChecksum": checksum,
-            "documentVersion": int(raw["version"]),
-            "pledge": _pledge(pledge) if int(pledge["status"]) else None,
-            "attestations": self._attestations(bill_id, parties, number),
-            "chainId": chain.chain_id,
-            "registry": registry.address,
-            "blockNumber": number,
-            "blockHash": str(block["hash"]),
+            **state,
             "issuedAt": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
             "requestedBy": str(org),
         }
@@ -161,6 +147,49 @@ class Statements:
             "signature": base64.b64encode(signature).decode("ascii"),
         }
 
+    def _state_at(self, bill_id: int, number: int, block_hash: str) -> dict[str, Any]:
+        """What the chain says of the title at one block: two JSON-RPC batches, then cached."""
+        cache_key = (bill_id, block_hash)
+        with self._lock:
+            found = self._states.get(cache_key)
+            if found is not None:
+                self._states.move_to_end(cache_key)
+                return found
+        chain = self.ledger.chain
+        registry = self.ledger.bill_registry
+        raw, pledge, checksum = registry.calls(
+            [("bill", (bill_id,)), ("pledgeOf", (bill_id,)), ("documentChecksum", (bill_id,))], block=number
+        )
+        for answer in (raw, pledge, checksum):
+            if isinstance(answer, Exception):
+                raise answer
+        raw, pledge = dict(raw), dict(pledge)
+        parties = {
+            "carrier": int(raw["carrier"]),
+            "possessor": int(raw["possessor"]),
+            "titleHolder": int(raw["holder"]),
+            "pledgee": int(pledge["pledgee"]) if int(pledge["status"]) else 0,
+        }
+        state = {
+            "status": STATUSES[int(raw["status"])],
+            "carrier": str(parties["carrier"]),
+            "possessor": str(parties["possessor"]) if parties["possessor"] else None,
+            "titleHolder": str(parties["titleHolder"]) if parties["titleHolder"] else None,
+            "documentChecksum": bytes(checksum).hex(),
+            "documentVersion": int(raw["version"]),
+            "pledge": _pledge(pledge) if int(pledge["status"]) else None,
+            "attestations": self._attestations(bill_id, parties, number),
+            "chainId": chain.chain_id,
+            "registry": registry.address,
+            "blockNumber": number,
+            "blockHash": block_hash,
+        }
+        with self._lock:
+            self._states[cache_key] = state
+            while len(self._states) > STATE_CACHE_SIZE:
+                self._states.popitem(last=False)
+        return state
+
     def _attestations(self, bill_id: int, parties: dict[str, int], block: int) -> list[dict[str, Any]]:
         deployment = self.ledger.deployment
         try:
@@ -171,27 +200,39 @@ class Statements:
         for role, org in parties.items():
             if org:
                 subjects[role] = org.to_bytes(32, "big")
+        asked = [
+            (schema, about, subject)
+            for schema in STATEMENT_SCHEMAS
+            if schema in deployment.schemas
+            for about, subject in subjects.items()
+        ]
+        uids = registry.calls(
+            [("latestEffective", (subject, deployment.schema_id(schema))) for schema, _, subject in asked],
+            block=block,
+        )
+        found = []
+        for (schema, about, _), uid in zip(asked, uids, strict=True):
+            if isinstance(uid, Exception):
+                raise uid
+            if any(bytes(uid)):
+                found.append((schema, about, bytes(uid)))
+        records = registry.calls([("attestation", (uid,)) for _, _, uid in found], block=block)
         out = []
-        for schema in STATEMENT_SCHEMAS:
-            if schema not in deployment.schemas:
-                continue
-            schema_id = deployment.schema_id(schema)
-            for about, subject in subjects.items():
-                uid = bytes(registry.call("latestEffective", subject, schema_id, block=block))
-                if not any(uid):
-                    continue
-                record = dict(registry.call("attestation", uid, block=block))
-                out.append(
-                    {
-                        "schema": schema,
-                        "about": about,
-                        "uid": "0x" + uid.hex(),
-                        "attester": str(int(record["attester"])),
-                        "time": int(record["time"]),
-                        "expirationTime": int(record["expirationTime"]) or None,
-                        "dataHash": "0x" + bytes(record["dataHash"]).hex(),
-                    }
-                )
+        for (schema, about, uid), record in zip(found, records, strict=True):
+            if isinstance(record, Exception):
+                raise record
+            r = dict(record)
+            out.append(
+                {
+                    "schema": schema,
+                    "about": about,
+                    "uid": "0x" + uid.hex(),
+                    "attester": str(int(r["attester"])),
+                    "time": int(r["time"]),
+                    "expirationTime": int(r["expirationTime"]) or None,
+                    "dataHash": "0x" + bytes(r["dataHash"]).hex(),
+                }
+            )
         return out
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from ledger.services.bills import BillAction, Bills, PledgeTerms, WriteContext, parse_bill_id
@@ -101,8 +101,13 @@ def bill_by_reference(
 
 
 @router.get("/{id}", response_model=Bill, responses=_READ, summary="One title")
-def get_bill(bill_id: BillId, org: CurrentOrg, ledger: LedgerDep) -> Bill:
-    return Bill.of(_bills(ledger).get(parse_bill_id(bill_id), org.id))
+async def get_bill(bill_id: BillId, org: CurrentOrg, ledger: LedgerDep) -> Response:
+    bills, title = _bills(ledger), parse_bill_id(bill_id)
+    view = bills.cached(title, org.id)  # a party's lookup is answered from memory
+    if view is None:
+        view = await run_in_threadpool(bills.get, title, org.id)
+    # Serialised here, once: the model is already valid (FastAPI would validate it again).
+    return Response(Bill.of(view).model_dump_json(by_alias=True), media_type="application/json")
 
 
 @router.get("/{id}/history", response_model=History, responses=_READ, summary="Every action on a title")
@@ -172,6 +177,7 @@ async def amend_bill(
     responses=_READ,
     summary="A signed statement of the title's state for collateral checks (verify offline)",
 )
-def collateral_statement(bill_id: BillId, org: CurrentOrg, ledger: LedgerDep) -> JSONResponse:
+async def collateral_statement(bill_id: BillId, org: CurrentOrg, ledger: LedgerDep) -> JSONResponse:
     statements: Statements = ledger.services["statements"]
-    return JSONResponse(statements.collateral(parse_bill_id(bill_id), org.id))
+    signed = await run_in_threadpool(statements.collateral, parse_bill_id(bill_id), org.id)
+    return JSONResponse(signed)

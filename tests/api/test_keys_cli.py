@@ -34,3 +34,25 @@ def test_keys_create_list_revoke_round_trip(tmp_path: Path, monkeypatch: pytest.
     with pytest.raises(Unauthenticated):
         keys.authenticate(token)
     assert runner.invoke(app, ["revoke", "key_UNKNOWN"]).exit_code == 1
+
+
+def test_a_checked_key_is_answered_from_memory_until_revoked_or_stale(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'keys.db'}")
+    db.migrate()
+    node = ApiKeys(db, cache_seconds=0.3)
+    other_replica = ApiKeys(db)
+    issued = node.create("4", label="terminal gate")
+    assert node.cached(issued.token) is None  # never checked here yet
+    assert node.authenticate(issued.token) == "4"
+    assert node.cached(issued.token) == "4"
+
+    other_replica.revoke(issued.id)  # another replica of the same database
+    assert node.cached(issued.token) == "4"  # for at most cache_seconds
+    with pytest.raises(Unauthenticated):
+        node.authenticate(issued.token)  # the full check always asks the database
+    assert node.cached(issued.token) is None
+
+    second = node.create("4")
+    assert node.authenticate(second.token) == "4"
+    node.revoke(second.id)  # revoked through this node: forgotten at once
+    assert node.cached(second.token) is None
