@@ -170,7 +170,14 @@ class Ledger:
             **consortium.RESULT_BUILDERS,
         }
         signers = [w.signer for w in self.organisations.wallets.values()]
-        return TransactionManager(self.db, self.chain, signers, results=results, on_mined=mark_projected)
+        return TransactionManager(
+            self.db,
+            self.chain,
+            signers,
+            results=results,
+            on_mined=mark_projected,
+            max_in_flight=self.settings.outbox_max_in_flight,
+        )
 
     def indexer_worker(self) -> Worker:
         """The event indexer as a background loop over the deployment's contracts."""

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     )
     run_indexer: bool = Field(default=True, description="Run the event indexer with the workers.")
     index_poll_seconds: float = Field(default=0.1, description="Indexer poll interval at the chain head.")
+    outbox_max_in_flight: int = Field(
+        default=128, ge=1, description="Sent, unmined transactions per signer before it signs more."
+    )
     page_size_default: int = 50
     page_size_max: int = 200
 

@@ -56,7 +56,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from ledger.chain import ChainClient, Receipt, RpcError
+from ledger.chain import ChainClient, Receipt
 from ledger.chain.client import TransactionSigner
 from ledger.db import Database
 from ledger.domain.errors import ChainUnavailable, ContractRevert
@@ -102,6 +102,11 @@ _PERMANENT_SEND_ERRORS = (
     "invalid chain id",
     "incorrect chain id",
 )
+
+DEFAULT_MAX_IN_FLIGHT = 128
+"""Sent, unmined transactions per signer before it signs more. anvil's automine was seen to stop
+mining altogether with ~2,000 pending from four signers; a chain with block times wants more (the
+setting ``outbox_max_in_flight``)."""
 
 ResultBuilder = Callable[[Operation, Receipt], dict[str, Any]]
 MinedHook = Callable[[Session, list[Operation]], None]
@@ -185,7 +190,7 @@ class TransactionManager:
         gas_headroom: float = 0.5,
         consumed_after: float = 2.0,
         stuck_after: float = 30.0,
-        max_in_flight: int = 500,
+        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
         results: Mapping[str, ResultBuilder] | None = None,
         on_mined: MinedHook | None = None,
     ):
@@ -202,8 +207,6 @@ class TransactionManager:
         self.consumed_after = consumed_after
         self.stuck_after = stuck_after
         self.max_in_flight = max_in_flight
-        """Sent but not yet mined transactions per signer before it signs more: a node's pool slows
-        down with thousands pending, and a backlog only lengthens every operation's wait."""
         self.results = dict(results or {})
         self.on_mined = on_mined
         self._last_sent: dict[str, float] = {}
@@ -543,7 +546,7 @@ class TransactionManager:
             )
         if not rows:
             return 0
-        chain_nonce, receipts = self._receipts([h for r in rows for h in _hashes(r)], signer.address)
+        chain_nonce, receipts = self._receipts(rows, signer.address)
         mined: list[dict[str, Any]] = []
         failed: list[dict[str, Any]] = []
         resend: list[_Signed] = []
@@ -597,25 +600,22 @@ class TransactionManager:
             self._resign(signer, row, report)
         return len(rows) - len(mined) - len(failed)
 
-    def _receipts(self, hashes: Sequence[str], address: str) -> tuple[int, dict[str, Any]]:
-        """The signer's mined nonce count (asked first, in the first batch) and the mined receipts
-        by transaction hash (None for those not mined)."""
+    def _receipts(self, rows: Sequence[Any], address: str) -> tuple[int, dict[str, Any]]:
+        """The signer's mined nonce count, then the receipts of the rows below it (by transaction
+        hash; None where not readable yet). A row at or above the count cannot be mined, so its
+        receipt is not asked for: a node answers a lookup of an unknown hash slowly on a long chain."""
+        chain_nonce = _int(self.chain.rpc("eth_getTransactionCount", [address, "latest"]))
+        return chain_nonce, self._receipt_map([h for r in rows if r.nonce < chain_nonce for h in _hashes(r)])
+
+    def _receipt_map(self, hashes: Sequence[str]) -> dict[str, Any]:
+        """Mined receipts by transaction hash (None for those not mined or not readable yet)."""
         out: dict[str, Any] = {}
-        chain_nonce = -1
         for chunk in _chunks(hashes, 500):
-            calls: list[tuple[str, list[Any]]] = [("eth_getTransactionReceipt", [h]) for h in chunk]
-            if chain_nonce < 0:
-                calls.insert(0, ("eth_getTransactionCount", [address, "latest"]))
-            answers = self.chain.batch(calls)
-            if chain_nonce < 0:
-                first = answers.pop(0)
-                if "result" not in first:
-                    raise RpcError("eth_getTransactionCount", dict(first.get("error") or {}))
-                chain_nonce = _int(first["result"])
+            answers = self.chain.batch([("eth_getTransactionReceipt", [h]) for h in chunk])
             for tx_hash, answer in zip(chunk, answers, strict=True):
                 raw = answer.get("result")
                 out[tx_hash] = raw if raw is not None and raw.get("blockNumber") is not None else None
-        return chain_nonce, out
+        return out
 
     def _forget(self, tx_hash: str) -> None:
         self._last_sent.pop(tx_hash, None)
@@ -817,7 +817,7 @@ class TransactionManager:
                 )
                 .all()
             )
-        _, receipts = self._receipts([h for r in rows for h in _hashes(r)], address)
+        receipts = self._receipt_map([h for r in rows for h in _hashes(r)])
         now = utcnow()
         with self.db.transaction() as session:
             connection = session.connection()
