@@ -335,7 +335,7 @@ class Bills:
 
     def act(self, bill_id: int, request: BillAction, ctx: WriteContext) -> Operation:
         """One DCSA action on a title by the calling organisation."""
-        self._visible(bill_id, ctx.org)
+        self._check_visible(bill_id, ctx.org)
         function, needs = ACTIONS[request.action]
         problems = self._check_action(request, needs)
         if problems:
@@ -574,7 +574,7 @@ class Bills:
             if not any(member.encryption_key):
                 _log.warning("organisation %s has published no document key; not entitled yet", new_org)
                 return
-            cid = self._issued(bill_id, int(self._state(bill_id).raw["version"])).cid
+            cid = self._issued(bill_id, self._current_version(bill_id)).cid
             entitled = self.documents.entitled(cid)
             if new_org in entitled:
                 return
@@ -671,6 +671,17 @@ class Bills:
         rows, _ = index_queries.bill_history(self.ledger.db, row.id, limit=10_000)
         return any(org in (r.actor, r.recipient) for r in rows)
 
+    def _check_visible(self, bill_id: int, org: int) -> None:
+        """:class:`NotFound` unless ``org`` may know the title: from the read models when they show it
+        as a party (the write's pre-check asks the chain what it may do), else from the chain."""
+        row = self._indexed(bill_id)
+        if row is None or not self._may_see_row(row, org):
+            self._visible(bill_id, org)
+
+    def _current_version(self, bill_id: int) -> int:
+        row = self._indexed(bill_id)
+        return row.version if row is not None else int(self._state(bill_id).raw["version"])
+
     def _visible(self, bill_id: int, org: int) -> _Chain:
         """The title's state if it exists and ``org`` may know it; :class:`NotFound` otherwise."""
         state = self._state(bill_id)
@@ -694,7 +705,7 @@ class Bills:
     def _issued(self, bill_id: int, version: int) -> _Issued:
         """Facts of the current version: from the read model once it has projected that version (no
         log scan on the hot read path), else from the registry's last ``BillIssued`` log."""
-        row = index_queries.get_bill(self.ledger.db, bill_id)
+        row = self._indexed(bill_id) or index_queries.get_bill(self.ledger.db, bill_id)
         if row is not None and row.version == version and row.transport_document_reference is not None:
             return _Issued(
                 reference=row.transport_document_reference,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger.outbox import OperationNotFound, Outbox
+from ledger.outbox import Operation, OperationNotFound, Outbox
 from ledger.services.errors import NotFound
 
 FINAL = frozenset({"mined", "failed"})
@@ -29,6 +29,10 @@ class Operations:
             op = self.outbox.get(operation_id, org=org)
         except OperationNotFound:
             raise NotFound(f"no operation {operation_id}") from None
+        return op.public(require_projection=self.require_projection)
+
+    def present(self, op: Operation) -> dict[str, Any]:
+        """The public object of an operation already in hand (e.g. the one a write just queued)."""
         return op.public(require_projection=self.require_projection)
 
     @staticmethod

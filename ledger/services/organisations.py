@@ -79,9 +79,11 @@ class Organisations:
         with self._lock:
             if force or time.monotonic() - self._loaded_at > _CACHE_SECONDS:
                 count = int(self.consortium.call("organisationCount"))
+                records = self.consortium.calls([("organisation", (i,)) for i in range(1, count + 1)])
                 members = {}
-                for org_id in range(1, count + 1):
-                    record = self.consortium.call("organisation", org_id)
+                for org_id, record in enumerate(records, start=1):
+                    if isinstance(record, Exception):
+                        raise record
                     if int(record["id"]) == 0:
                         continue
                     roles_mask = int(record["roles"])

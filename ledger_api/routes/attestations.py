@@ -106,7 +106,7 @@ async def register_schema(
             idempotency_key=key,
         )
     )
-    answer = await operation_response(ledger, op.id, org.key, wait)
+    answer = await operation_response(ledger, op, org.key, wait)
     return JSONResponse(
         {"operation": json.loads(bytes(answer.body)), "schemaId": _hex(schema_id)},
         status_code=answer.status_code,
@@ -160,7 +160,7 @@ async def revoke(
             actor(ledger, org), bytes.fromhex(uid[2:]), idempotency_key=key
         )
     )
-    return await operation_response(ledger, op.id, org.key, wait)
+    return await operation_response(ledger, op, org.key, wait)
 
 
 @router.post(
@@ -187,7 +187,7 @@ async def replace(
             idempotency_key=key,
         )
     )
-    return await operation_response(ledger, op.id, org.key, wait)
+    return await operation_response(ledger, op, org.key, wait)
 
 
 @router.post(
@@ -205,7 +205,7 @@ async def recognise(
             actor(ledger, org), bytes.fromhex(uid[2:]), idempotency_key=key
         )
     )
-    return await operation_response(ledger, op.id, org.key, wait)
+    return await operation_response(ledger, op, org.key, wait)
 
 
 @router.post(

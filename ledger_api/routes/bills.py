@@ -67,7 +67,7 @@ async def issue_bill(
     op = await run_in_threadpool(
         _bills(ledger).issue, request.document, request.issue_to, _ctx(org, body, key)
     )
-    return await operation_response(ledger, op.id, org.key, wait)
+    return await operation_response(ledger, op, org.key, wait)
 
 
 @router.get("", response_model=BillPage, responses=_READ, summary="Titles your organisation is a party of")
@@ -152,7 +152,7 @@ async def act_on_bill(
         pledge = PledgeTerms(p.amount, p.currency, p.registration_ref, p.expires_at)
     action = BillAction(request.action, request.recipient, request.reason_code, request.remark, pledge)
     op = await run_in_threadpool(_bills(ledger).act, parse_bill_id(bill_id), action, _ctx(org, body, key))
-    return await operation_response(ledger, op.id, org.key, wait)
+    return await operation_response(ledger, op, org.key, wait)
 
 
 @router.post("/{id}/amend", summary="Re-issue the amended document (carrier)", **_WRITE)  # type: ignore[arg-type]
@@ -168,7 +168,7 @@ async def amend_bill(
     op = await run_in_threadpool(
         _bills(ledger).amend, parse_bill_id(bill_id), request.document, _ctx(org, body, key)
     )
-    return await operation_response(ledger, op.id, org.key, wait)
+    return await operation_response(ledger, op, org.key, wait)
 
 
 @router.get(

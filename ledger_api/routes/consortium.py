@@ -74,7 +74,7 @@ async def propose(
             actor(ledger, org), body.kind, arguments, body=body.model_dump(by_alias=True), idempotency_key=key
         )
     )
-    return await operation_response(ledger, op.id, org.key, wait)
+    return await operation_response(ledger, op, org.key, wait)
 
 
 @router.post(
@@ -90,7 +90,7 @@ async def approve(
     op = await run_in_threadpool(
         lambda: service(ledger).approve(actor(ledger, org), proposal_id, idempotency_key=key)
     )
-    return await operation_response(ledger, op.id, org.key, wait)
+    return await operation_response(ledger, op, org.key, wait)
 
 
 @router.get(

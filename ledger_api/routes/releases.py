@@ -138,7 +138,7 @@ async def grant_release(
             idempotency_key=key,
         )
     )
-    return await operation_response(ledger, op.id, org.key, wait)
+    return await operation_response(ledger, op, org.key, wait)
 
 
 @router.post(
@@ -161,7 +161,7 @@ async def nominate_release(
             actor(ledger, org), bytes.fromhex(right_id[2:]), body.nominee, idempotency_key=key
         )
     )
-    return await operation_response(ledger, op.id, org.key, wait)
+    return await operation_response(ledger, op, org.key, wait)
 
 
 @router.post(
@@ -187,7 +187,7 @@ async def issue_release_code(
             idempotency_key=key,
         )
     )
-    answer = await operation_response(ledger, issued.operation.id, org.key, wait)
+    answer = await operation_response(ledger, issued.operation, org.key, wait)
     payload = {"operation": json.loads(bytes(answer.body)), "releaseCode": issued.code}
     return JSONResponse(
         payload, status_code=answer.status_code, headers={"Location": f"/v1/operations/{issued.operation.id}"}
@@ -220,7 +220,7 @@ async def gate_out(
             idempotency_key=key,
         )
     )
-    return await operation_response(ledger, op.id, org.key, wait)
+    return await operation_response(ledger, op, org.key, wait)
 
 
 @router.post(
@@ -242,7 +242,7 @@ async def gate_in(
             idempotency_key=key,
         )
     )
-    return await operation_response(ledger, op.id, org.key, wait)
+    return await operation_response(ledger, op, org.key, wait)
 
 
 @router.get(
