@@ -33,13 +33,17 @@ from typing import Any
 from bench import report
 from bench.httpload import Server, http_reads, http_writes, start_server
 from bench.measure import ROOT, commit, machine, merge_cpu, summary
-from bench.world import World, start_world
+from bench.world import TRADERS, World, start_world
 from bench.writes import outbox_transfers, raw_transfers
 from ledger.db import Database
 
 RESULTS = ROOT / "bench" / "results"
 BLOCK_GAS_LIMIT = 1_000_000_000
-"""Block gas limit of the block-time run: ~22,000 transfers of ~45k gas fit in one block."""
+"""Block gas limit of both anvils: ~22,000 transfers of ~45k gas fit in one block (automine blocks
+hold what arrived while the previous one was mined; seeding puts 2,000 issues in one)."""
+BLOCKTIME_BACKLOG = 6000
+"""Transactions waiting for the next 2 s block (raw sender's pool limit; the outbox's per-signer
+``max_in_flight`` is a quarter of it): a block must be able to take several seconds' worth."""
 
 
 @dataclass(frozen=True)
@@ -125,7 +129,7 @@ def cold_catch_up(world: World, work: Path) -> dict[str, float]:
 
 
 def automine_phase(sizes: Sizes, work: Path, out: dict[str, Any]) -> None:
-    world = start_world(work / "data", log=work / "anvil.log")
+    world = start_world(work / "data", gas_limit=BLOCK_GAS_LIMIT, log=work / "anvil.log")
     server: Server | None = None
     try:
         say(f"raw ceiling: {sizes.runs} x {sizes.writes} transfers signed here, batches of 200")
@@ -178,11 +182,16 @@ def blocktime_phase(sizes: Sizes, work: Path, out: dict[str, Any]) -> None:
     world = start_world(work / "data-bt", block_time=2, gas_limit=BLOCK_GAS_LIMIT, log=work / "anvil-bt.log")
     try:
         say(f"block time 2 s, gas limit {BLOCK_GAS_LIMIT:,}: raw and outbox, {sizes.blocktime_writes} each")
-        raw = repeat(sizes.runs, lambda: raw_transfers(world, sizes.blocktime_writes))
+        raw = repeat(sizes.runs, lambda: raw_transfers(world, sizes.blocktime_writes, BLOCKTIME_BACKLOG))
         counter = iter(range(1000))
         outbox = repeat(
             sizes.runs,
-            lambda: outbox_transfers(world, work / f"outbox-bt-{next(counter)}.db", sizes.blocktime_writes),
+            lambda: outbox_transfers(
+                world,
+                work / f"outbox-bt-{next(counter)}.db",
+                sizes.blocktime_writes,
+                max_in_flight=BLOCKTIME_BACKLOG // len(TRADERS),
+            ),
         )
         out["blocktime2"] = {
             "block_time_s": 2,

@@ -32,6 +32,8 @@ TX_GAS = 250_000
 """Gas limit of each raw transaction (issue ~150k, transfer ~45k; unused gas is not charged)."""
 MAX_BACKLOG = 400
 """At most this many sent transactions waiting in anvil's pool before the next batch goes out."""
+SEED_BLOCK = 2000
+"""Titles per block when seeding an automine anvil (~180M gas: the bench anvil's gas limit is 1e9)."""
 ZERO32 = b"\x00" * 32
 CID = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
 NEGOTIABLE = 0
@@ -117,10 +119,12 @@ class World:
         }
         return self.signers[name].sign_transaction(tx)
 
-    def send_raw(self, raws: Sequence[bytes]) -> None:
-        """Send in JSON-RPC batches of 200; raise on any refusal."""
+    def send_raw(self, raws: Sequence[bytes], *, wait: bool = True, backlog: int = MAX_BACKLOG) -> None:
+        """Send in JSON-RPC batches of 200 (after waiting for anvil's pool to hold at most
+        ``backlog``, unless ``wait`` is False); raise on any refusal."""
         for first in range(0, len(raws), BATCH):
-            self.wait_backlog()
+            if wait:
+                self.wait_backlog(backlog)
             answers = self.chain.batch(
                 [("eth_sendRawTransaction", ["0x" + raw.hex()]) for raw in raws[first : first + BATCH]]
             )
@@ -160,14 +164,30 @@ class World:
             yield data, Title(title_id(carrier, reference), holder)
 
     def seed(self, count: int) -> list[Title]:
-        """Issue ``count`` titles to the traders round-robin with raw batches; wait until mined."""
+        """Issue ``count`` titles to the traders round-robin with raw batches; wait until mined.
+
+        On an automine anvil the titles go into blocks of ``SEED_BLOCK`` (automine off, ``evm_mine``
+        after each): anvil's cost per block grows with the state, so a mined-per-arrival seeding of
+        100k titles would take longer than the whole benchmark may."""
+        manual = not self.anvil.block_time
         titles: list[Title] = []
-        for first in range(0, count, BATCH):
-            raws = []
-            for data, title in self.issue_calls(min(BATCH, count - first)):
-                raws.append(self.sign("carrier", data))
-                titles.append(title)
-            self.send_raw(raws)
+        if manual:
+            self.chain.rpc("evm_setAutomine", [False])
+        try:
+            unmined = 0
+            for first in range(0, count, BATCH):
+                raws = []
+                for data, title in self.issue_calls(min(BATCH, count - first)):
+                    raws.append(self.sign("carrier", data))
+                    titles.append(title)
+                self.send_raw(raws, wait=not manual)
+                unmined += len(raws)
+                if manual and (unmined >= SEED_BLOCK or first + BATCH >= count):
+                    self.chain.rpc("evm_mine")
+                    unmined = 0
+        finally:
+            if manual:
+                self.chain.rpc("evm_setAutomine", [True])
         self.wait_nonces()
         return titles
 

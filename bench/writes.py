@@ -18,17 +18,19 @@ from pathlib import Path
 from typing import Any
 
 from bench.measure import CpuMeter
-from bench.world import BATCH, TRADERS, World
+from bench.world import BATCH, MAX_BACKLOG, TRADERS, World
 from ledger.db import Database
 from ledger.outbox import Outbox, TransactionManager, Write
+from ledger.outbox.manager import DEFAULT_MAX_IN_FLIGHT
 
 MANAGER_BATCH = BATCH // 2
 """Transactions per signer per manager step: 4 signers x 100 keeps anvil's pool near the raw client's
 400-transaction cap; 4 x 200 lets the pool grow until automining anvil stalls (30 s batch time-outs)."""
 
 
-def raw_transfers(world: World, n: int) -> dict[str, Any]:
-    """Transfers per second, signed here and sent in batches of 200."""
+def raw_transfers(world: World, n: int, backlog: int = MAX_BACKLOG) -> dict[str, Any]:
+    """Transfers per second, signed here and sent in batches of 200 (at most ``backlog`` waiting in
+    anvil's pool)."""
     titles = world.seed(n)
     world.forget_nonces()
     meter = CpuMeter({"anvil": world.anvil.pid or 0, "bench": _self_pid()})
@@ -38,13 +40,15 @@ def raw_transfers(world: World, n: int) -> dict[str, Any]:
         for title in titles[first : first + BATCH]:
             signer, _, data = world.transfer_data(title)
             raws.append(world.sign(signer, data))
-        world.send_raw(raws)
+        world.send_raw(raws, backlog=backlog)
     world.wait_nonces()
     wall = time.perf_counter() - start
     return {"ops_per_s": n / wall, "cpu": meter.split(wall), "n": n}
 
 
-def outbox_transfers(world: World, db_path: Path, n: int, chunk: int = BATCH) -> dict[str, Any]:
+def outbox_transfers(
+    world: World, db_path: Path, n: int, chunk: int = BATCH, max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
+) -> dict[str, Any]:
     """Transfers per second from the first enqueue to the last ``mined``."""
     titles = world.seed(n)
     world.forget_nonces()
@@ -52,7 +56,11 @@ def outbox_transfers(world: World, db_path: Path, n: int, chunk: int = BATCH) ->
     db.migrate()
     outbox = Outbox(db, world.chain)
     manager = TransactionManager(
-        db, world.chain, [world.signers[t] for t in TRADERS], batch_size=MANAGER_BATCH
+        db,
+        world.chain,
+        [world.signers[t] for t in TRADERS],
+        batch_size=MANAGER_BATCH,
+        max_in_flight=max_in_flight,
     )
     stop = threading.Event()
     worker = threading.Thread(target=manager.run, args=(stop,), daemon=True)
