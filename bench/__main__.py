@@ -66,6 +66,11 @@ def args_quick(sizes: Sizes) -> bool:
     return sizes.writes == QUICK.writes
 
 
+def anvil_log(work: Path, name: str) -> Path | None:
+    """Where anvil logs, with ``BENCH_ANVIL_LOG=1`` only: it logs every request, some GB in a full run."""
+    return work / name if os.environ.get("BENCH_ANVIL_LOG") else None
+
+
 def say(text: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
@@ -129,7 +134,7 @@ def cold_catch_up(world: World, work: Path) -> dict[str, float]:
 
 
 def automine_phase(sizes: Sizes, work: Path, out: dict[str, Any]) -> None:
-    world = start_world(work / "data", gas_limit=BLOCK_GAS_LIMIT, log=work / "anvil.log")
+    world = start_world(work / "data", gas_limit=BLOCK_GAS_LIMIT, log=anvil_log(work, "anvil.log"))
     server: Server | None = None
     try:
         say(f"raw ceiling: {sizes.runs} x {sizes.writes} transfers signed here, batches of 200")
@@ -179,7 +184,9 @@ def automine_phase(sizes: Sizes, work: Path, out: dict[str, Any]) -> None:
 
 
 def blocktime_phase(sizes: Sizes, work: Path, out: dict[str, Any]) -> None:
-    world = start_world(work / "data-bt", block_time=2, gas_limit=BLOCK_GAS_LIMIT, log=work / "anvil-bt.log")
+    world = start_world(
+        work / "data-bt", block_time=2, gas_limit=BLOCK_GAS_LIMIT, log=anvil_log(work, "anvil-bt.log")
+    )
     try:
         say(f"block time 2 s, gas limit {BLOCK_GAS_LIMIT:,}: raw and outbox, {sizes.blocktime_writes} each")
         raw = repeat(sizes.runs, lambda: raw_transfers(world, sizes.blocktime_writes, BLOCKTIME_BACKLOG))
