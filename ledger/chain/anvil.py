@@ -51,6 +51,10 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
         return s.connect_ex((host, port)) == 0
 
 
+KEPT_STATES = 128
+"""Recent block states anvil keeps for calls at a past block (a statement pins the head)."""
+
+
 @dataclass
 class Anvil:
     """One anvil process. ``start()`` waits until it answers JSON-RPC."""
@@ -96,6 +100,11 @@ class Anvil:
             "0",
             "--block-base-fee-per-gas",
             "0",
+            # Keep the last states in memory and none on disk: by default anvil writes the state of
+            # every older block under ~/.foundry/anvil/tmp, which filled 78 GB in one benchmark and
+            # made each block cost more as the state grew. Logs, receipts and blocks stay queryable.
+            "--prune-history",
+            str(KEPT_STATES),
         ]
         if self.block_time:
             cmd += ["--block-time", str(self.block_time)]
