@@ -105,6 +105,7 @@ async def _write_load(server: Server, world: World, titles: list[Title], tag: st
         queue.put_nowait(t)
     acks: list[float] = []
     errors: list[str] = []
+    retries: list[int] = []
     limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
 
     async def client(http: httpx.AsyncClient) -> None:
@@ -119,11 +120,20 @@ async def _write_load(server: Server, world: World, titles: list[Title], tag: st
                 "Idempotency-Key": f"bench-{tag}-{title.bill_id % 10**12}",
             }
             start = time.perf_counter()
-            answer = await http.post(
-                f"/v1/bills/{bill_id_hex(title.bill_id)}/actions",
-                json={"action": "TRANSFER", "recipient": str(to)},
-                headers=headers,
-            )
+            for attempt in range(1, 4):
+                # A dropped connection is retried with the same Idempotency-Key, as a client would:
+                # the node answers the operation it already queued, never a second one.
+                try:
+                    answer = await http.post(
+                        f"/v1/bills/{bill_id_hex(title.bill_id)}/actions",
+                        json={"action": "TRANSFER", "recipient": str(to)},
+                        headers=headers,
+                    )
+                    break
+                except httpx.TransportError:
+                    retries.append(title.bill_id)
+                    if attempt == 3:
+                        raise
             acks.append(time.perf_counter() - start)
             if answer.status_code >= 300:
                 errors.append(f"{answer.status_code} {answer.text[:200]}")
@@ -132,6 +142,8 @@ async def _write_load(server: Server, world: World, titles: list[Title], tag: st
         await asyncio.gather(*(client(http) for _ in range(CLIENTS)))
     if errors:
         raise RuntimeError(f"{len(errors)} writes refused, e.g. {errors[:2]}")
+    if retries:
+        print(f"{len(retries)} writes retried after a dropped connection", file=sys.stderr, flush=True)
     return acks
 
 

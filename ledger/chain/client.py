@@ -285,6 +285,8 @@ class ChainClient:
                 except ContractRevert as revert:
                     revert.tx_hash = tx_hash
                     raise
+                except RpcError:  # that block's state is no longer held: the revert stays unnamed
+                    pass
             raise ContractRevert("TransactionReverted", {"txHash": tx_hash}, b"", tx_hash)
         return receipt
 

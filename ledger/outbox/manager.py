@@ -56,7 +56,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from ledger.chain import ChainClient, Receipt
+from ledger.chain import ChainClient, Receipt, RpcError
 from ledger.chain.client import TransactionSigner
 from ledger.db import Database
 from ledger.domain.errors import ChainUnavailable, ContractRevert
@@ -700,6 +700,8 @@ class TransactionManager:
         except ContractRevert as revert:
             revert.tx_hash = tx_hash
             return revert
+        except RpcError as exc:  # the node no longer holds that block's state (pruned history)
+            _log.warning("could not replay %s to name its revert: %s", tx_hash, exc)
         return ContractRevert("TransactionReverted", {"txHash": tx_hash}, b"", tx_hash)
 
     def _record(self, mined: list[dict[str, Any]], failed: list[dict[str, Any]]) -> None:
