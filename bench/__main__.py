@@ -1,14 +1,16 @@
 """``make bench`` / ``python -m bench [--quick]``: gas, write throughput, latency, reads and growth.
 
-Order of a run (one automine anvil, then one with ``--block-time 2``):
+Order of a run (an automine anvil, a second automine anvil for growth, then one with
+``--block-time 2``):
 
 1. gas per operation: ``bench/gas.py`` (its last line), as ``make gas`` prints it;
 2. the raw chain ceiling (title transfers signed here, JSON-RPC batches of 200) and the same transfers
    through the outbox as library calls, RUNS times each;
 3. a node in its own process (``bench.serve``): the same transfers through HTTP with 64 clients, then
    bill lookups and collateral statements with ``wrk`` (64 connections);
-4. growth: titles seeded up to each size by raw batches, then per-transfer gas, raw write throughput and
-   lookup latency at that size; the indexer's catch-up from cold over the whole chain;
+4. growth, on a fresh chain and node: titles seeded up to each size (blocks of 2,000 issues), then
+   per-transfer gas, raw write throughput and lookup latency at that size; the indexer's catch-up from
+   cold over the whole chain;
 5. block-time realism: raw and outbox again on anvil ``--block-time 2`` with an explicit gas limit.
 
 Every figure is the median of RUNS runs with min and max (``--quick``: one run, small sizes). Writes
@@ -147,7 +149,7 @@ def automine_phase(sizes: Sizes, work: Path, out: dict[str, Any]) -> None:
         say("node in its own process; HTTP writes with 64 clients")
         server = start_server(world, work)
         wait_indexed(world, server)
-        out["http"] = repeat(sizes.runs, lambda: http_writes(world, server, sizes.http_writes))  # type: ignore[arg-type]
+        out["http"] = repeat(sizes.runs, lambda: http_writes(world, server, sizes.http_writes))
         titles = world.seed(200 if args_quick(sizes) else 2000)
         world.forget_nonces()
         wait_indexed(world, server)
@@ -158,16 +160,30 @@ def automine_phase(sizes: Sizes, work: Path, out: dict[str, Any]) -> None:
                 lambda s=suffix: http_reads(world, server, titles, s, sizes.read_seconds, work),  # type: ignore[misc]
                 key="rps",
             )
+    finally:
+        if server is not None:
+            server.stop()
+        world.anvil.stop()
+
+
+def growth_phase(sizes: Sizes, work: Path, out: dict[str, Any]) -> None:
+    """A fresh chain and node grown to each size: gas, raw ceiling and lookups there; then a cold
+    index over the whole chain. Its own anvil, so the first point really holds ~1k titles."""
+    world = start_world(work / "data-g", gas_limit=BLOCK_GAS_LIMIT, log=anvil_log(work, "anvil-g.log"))
+    server: Server | None = None
+    try:
+        server = start_server(world, work)
+        titles: list[Any] = []
         growth: list[dict[str, Any]] = []
         for size in sizes.growth:
-            if world.seeded < size:
-                say(f"growth: seeding to {size} titles")
-                world.seed(size - world.seeded)
-                world.forget_nonces()
+            say(f"growth: seeding to {size} titles")
+            titles += world.seed(size - world.seeded) if world.seeded < size else []
+            world.forget_nonces()
             wait_indexed(world, server)
             point: dict[str, Any] = {"titles": world.seeded, "transfer_gas": transfer_gas(world)}
             point["raw_ops_per_s"] = round(raw_transfers(world, sizes.writes)["ops_per_s"], 1)
-            reads = http_reads(world, server, titles, "", sizes.read_seconds, work)
+            wait_indexed(world, server)
+            reads = http_reads(world, server, titles[:8000], "", sizes.read_seconds, work)
             point["read_p99_ms"] = reads["p99_ms"]
             point["read_rps"] = reads["rps"]
             growth.append(point)
@@ -223,7 +239,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one run, small sizes (< 3 min)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
-    parser.add_argument("--skip", action="append", default=[], choices=["gas", "automine", "blocktime"])
+    parser.add_argument(
+        "--skip", action="append", default=[], choices=["gas", "automine", "growth", "blocktime"]
+    )
     parser.add_argument("--runs", type=int, default=None, help="runs per figure (default 3, quick 1)")
     parser.add_argument("--growth", default=None, help="title counts of the growth points, e.g. 1000,10000")
     args = parser.parse_args(argv)
@@ -246,6 +264,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="portledger-bench-") as tmp:
         if "automine" not in args.skip:
             automine_phase(sizes, Path(tmp), out)
+        if "growth" not in args.skip:
+            growth_phase(sizes, Path(tmp), out)
         if "blocktime" not in args.skip:
             blocktime_phase(sizes, Path(tmp), out)
     out["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
