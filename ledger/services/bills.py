@@ -660,13 +660,12 @@ class Bills:
         known, row = cache.peek(bill_id_hex(bill_id))
         if not known or row is None or row.transport_document_reference is None:
             return None
-        if org not in (row.carrier, row.possessor, row.holder, row.prev_possessor, row.pledgee):
+        if org not in _row_parties(row):
             return None
         return _row_view(row)
 
     def _may_see_row(self, row: index_models.Bill, org: int) -> bool:
-        parties = (row.carrier, row.possessor, row.holder, row.prev_possessor, row.pledgee)
-        if org in parties or org in self.documents.orgs_for_bill(row.id):
+        if org in _row_parties(row) or org in self.documents.orgs_for_bill(row.id):
             return True
         rows, _ = index_queries.bill_history(self.ledger.db, row.id, limit=10_000)
         return any(org in (r.actor, r.recipient) for r in rows)
@@ -705,7 +704,10 @@ class Bills:
     def _issued(self, bill_id: int, version: int) -> _Issued:
         """Facts of the current version: from the read model once it has projected that version (no
         log scan on the hot read path), else from the registry's last ``BillIssued`` log."""
-        row = self._indexed(bill_id) or index_queries.get_bill(self.ledger.db, bill_id)
+        if self._index_is_live():
+            row = self._indexed(bill_id)
+        else:
+            row = index_queries.get_bill(self.ledger.db, bill_id)
         if row is not None and row.version == version and row.transport_document_reference is not None:
             return _Issued(
                 reference=row.transport_document_reference,
@@ -797,6 +799,11 @@ def _pledge_args(terms: PledgeTerms) -> tuple[int, bytes, bytes, int]:
     if problems:
         raise ValidationFailed(problems)
     return amount, currency.encode("ascii"), reference.ljust(32, b"\x00"), int(terms.expires_at.timestamp())
+
+
+def _row_parties(row: index_models.Bill) -> tuple[int | None, ...]:
+    """The organisations a title's row names (as ``_Chain.parties`` does for the registry's state)."""
+    return (row.carrier, row.possessor, row.holder, row.prev_possessor, row.pledgee)
 
 
 def _row_view(row: index_models.Bill) -> BillView:
