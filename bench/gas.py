@@ -31,6 +31,8 @@ if str(ROOT) not in sys.path:
 
 from ledger.chain import ChainClient, Contract  # noqa: E402
 from ledger.chain.anvil import Anvil  # noqa: E402
+from ledger.domain import ids, schemas  # noqa: E402
+from ledger.domain.pledges import PledgeTerms  # noqa: E402
 
 SNAPSHOT = ROOT / "bench" / "gas-snapshot.json"
 
@@ -60,6 +62,8 @@ NEGOTIABLE, STRAIGHT, SWB = 0, 1, 2
 ZERO32 = b"\x00" * 32
 # A CIDv1 (raw, sha2-256) as the document store produces; its length is what matters for gas.
 CID = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
+# One container on every benchmark title (its root is what the registry stores).
+CONTAINER_ROOT = ids.container_root(["MSKU1234565"])
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,7 @@ class Bench:
     accounts: list[str]
     consortium: Contract
     bills: Contract
+    attestations: Contract
     orgs: dict[str, int] = field(default_factory=dict)
     members: dict[str, str] = field(default_factory=dict)
     _refs: int = 0
@@ -94,19 +99,14 @@ class Bench:
         """Issues a title from the carrier; returns (billId, gasUsed)."""
         ref = self.next_reference()
         checksum = hashlib.sha256(ref.encode()).digest()
-        receipt = self.bills.transact(
-            "issue",
-            ref,
-            kind,
-            self.orgs[to],
-            self.orgs[consignee] if consignee else 0,
-            checksum,
-            CID,
-            ZERO32,
-            sender=self.account("carrier"),
-        )
+        request = (ref, kind, self.orgs[to], self.orgs[consignee] if consignee else 0, checksum, CONTAINER_ROOT, CID)
+        receipt = self.bills.transact("issue", request, ZERO32, sender=self.account("carrier"))
         bill_id = int(receipt.event("BillIssued").args["billId"])
         return bill_id, receipt.gas_used
+
+    def fresh_core(self, deployer: str) -> tuple[Contract, Contract, Contract]:
+        """Another Consortium + AttestationRegistry + BillOfLadingRegistry (1-of-1 governed) on this chain."""
+        return deploy_core(self.chain, deployer, [deployer], 1)
 
     def act(self, org: str, fn: str, *args: Any) -> int:
         """Runs a registry action from an organisation's account; returns gasUsed."""
@@ -129,12 +129,31 @@ ORGANISATIONS = (
 )
 
 
+def deploy_core(
+    chain: ChainClient, deployer: str, governors: list[str], threshold: int
+) -> tuple[Contract, Contract, Contract]:
+    """Consortium, AttestationRegistry with the well-known schemas, BillOfLadingRegistry, all attached
+    (the order the deploy plan uses: the bill registry checks its PLEDGE_DEFAULT schema at construction)."""
+    consortium = chain.deploy("Consortium", governors, threshold, sender=deployer)
+    attestations = chain.deploy("AttestationRegistry", consortium.address, sender=deployer)
+    for definition in schemas.WELL_KNOWN_SCHEMAS.values():
+        attestations.transact("registerSchema", definition.as_record(), sender=deployer)
+    bills = chain.deploy(
+        "BillOfLadingRegistry",
+        consortium.address,
+        attestations.address,
+        schemas.PLEDGE_DEFAULT.schema_id,
+        sender=deployer,
+    )
+    for cache in (attestations, bills):
+        consortium.transact("attachCache", cache.address, sender=deployer)
+    return consortium, attestations, bills
+
+
 def deploy(chain: ChainClient, accounts: list[str]) -> Bench:
     deployer = accounts[0]
-    consortium = chain.deploy("Consortium", [accounts[1], accounts[2], accounts[3]], 2, sender=deployer)
-    bills = chain.deploy("BillOfLadingRegistry", consortium.address, sender=deployer)
-    consortium.transact("attachCache", bills.address, sender=deployer)
-    bench = Bench(chain, accounts, consortium, bills)
+    consortium, attestations, bills = deploy_core(chain, deployer, [accounts[1], accounts[2], accounts[3]], 2)
+    bench = Bench(chain, accounts, consortium, bills, attestations)
     for i, (name, roles) in enumerate(ORGANISATIONS):
         admin = accounts[10 + i]
         receipt = consortium.transact(
@@ -233,29 +252,33 @@ def measure_bills(b: Bench) -> list[Measurement]:
     b.act("shipper", "surrenderForAmendment", bills[4], 2, ZERO32)
     out.append(Measurement("surrender_reject", b.act("carrier", "rejectSurrender", bills[4], ZERO32), "SREJ"))
 
-    expiry = b.chain.latest_timestamp() + 86_400
-    ref = hashlib.sha256(b"MPR-2026-000123").digest()
+    now = b.chain.latest_timestamp()
+    terms = PledgeTerms(
+        bank=b.orgs["bank"],
+        amount=1_250_000_00,
+        currency="USD",
+        registration_ref=hashlib.sha256(b"MPR-2026-000123").digest(),
+        accept_by=now + 86_400,
+        maturity=now + 90 * 86_400,
+        notice_period=7 * 86_400,
+    )
     out.append(
         Measurement(
             "pledge_request",
-            b.act(
-                "shipper",
-                "requestPledge",
-                bills[5],
-                b.orgs["bank"],
-                1_250_000_00,
-                b"USD",
-                ref,
-                expiry,
-                ZERO32,
-            ),
+            b.act("shipper", "requestPledge", bills[5], terms.as_struct(), ZERO32),
+            "possessor and title holder; terms hash and deadlines in two slots",
         )
     )
-    out.append(Measurement("pledge_accept", b.act("bank", "acceptPledge", bills[5], ZERO32)))
+    shipper = b.orgs["shipper"]
+    accept = b.act("bank", "acceptPledge", bills[5], terms.terms_hash(bills[5], 1, shipper), ZERO32)
+    out.append(Measurement("pledge_accept", accept, "binds the terms hash"))
     out.append(Measurement("pledge_release", b.act("bank", "releasePledge", bills[5], ZERO32)))
-    b.act("shipper", "requestPledge", bills[5], b.orgs["bank"], 1_000, b"USD", ref, expiry, ZERO32)
-    b.act("bank", "acceptPledge", bills[5], ZERO32)
-    out.append(Measurement("pledge_enforce", b.act("bank", "enforcePledge", bills[5], ZERO32)))
+    b.act("shipper", "requestPledge", bills[5], terms.as_struct(), ZERO32)
+    b.act("bank", "acceptPledge", bills[5], terms.terms_hash(bills[5], 2, shipper), ZERO32)
+    b.chain.increase_time(91 * 86_400)
+    out.append(
+        Measurement("pledge_enforce", b.act("bank", "enforcePledge", bills[5], ZERO32, ZERO32), "after maturity")
+    )
     return out
 
 

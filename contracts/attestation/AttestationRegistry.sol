@@ -6,19 +6,33 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 
 import {IAttestationRegistry} from "../interfaces/IAttestationRegistry.sol";
 import {MemberCache} from "../consortium/MemberCache.sol";
-import {Role, RoleSet} from "../types/Roles.sol";
-import {SchemaRecord, AttestationRequest, Attestation, Report} from "../types/AttestationTypes.sol";
-import {IConsortiumGovernors} from "./IConsortiumGovernors.sol";
+import {SchemaRecord, AttestationRequest, Attestation, Report, ReportAction} from "../types/AttestationTypes.sol";
 
 /// @title Attestation registry (see {IAttestationRegistry})
 /// @notice Schemas, attestations, recognitions and k-of-n agency reports. Membership and roles come from the
 ///         local {MemberCache}; an attestation stays effective only while its attester organisation holds one
 ///         of the schema's roles (suspension alone does not void an agency's past facts or holds).
+///         Administration (schemas, signer sets) belongs to the Consortium, which calls in only to execute an
+///         approved proposal; the deployer holds it until it seals the bootstrap.
 contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
     /// @inheritdoc IAttestationRegistry
-    bytes32 public constant REPORT_TYPEHASH = keccak256(
-        "Report(bytes32 schema,bytes32 subject,bytes32 sourceId,uint64 sequence,bytes32 payloadHash,uint64 deadline)"
-    );
+    bytes32 public constant REPORT_TYPEHASH =
+        keccak256(
+            "Report(uint32 agency,uint8 action,bytes32 target,bytes32 schema,bytes32 subject,bytes32 sourceId,"
+            "uint64 sequence,bytes32 payloadHash,uint64 deadline)"
+        );
+
+    /// @inheritdoc IAttestationRegistry
+    bytes32 public constant SIGNER_SET_CHANGE_TYPEHASH =
+        keccak256(
+            "SignerSetChange(uint32 agency,bytes32 schema,address[] signers,uint8 threshold,uint32 epoch,"
+            "uint64 deadline)"
+        );
+
+    /// @notice Most unrevoked attestations a revocable schema keeps per subject, so that the release gate's
+    ///         walk over them is bounded whatever happens (facts are never revoked and are walked newest first,
+    ///         stopping at the first too old to count).
+    uint32 public constant MAX_UNREVOKED = 64;
 
     /// @dev First slot packs every flag a check needs; the strings follow and are read only by {schema}.
     struct SchemaState {
@@ -26,6 +40,8 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
         bool active;
         bool revocable;
         bool expiring;
+        bool reportsOnly;
+        bool permanent;
         uint16 attesterRoles;
         uint8 requiredRecognitions;
         string name;
@@ -33,7 +49,9 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
     }
 
     /// @dev Five slots: schema, subject, reference, packed facts, data hash. Storing the data itself would
-    ///      cost a slot per 32 bytes; the event carries it and the hash pins it.
+    ///      cost a slot per 32 bytes; the event carries it and the hash pins it. `slot` is the position in the
+    ///      subject's unrevoked set plus one while a revocable attestation is unrevoked (facts never leave the
+    ///      set, so they need no position), packed into the fourth slot's last 16 bits.
     struct StoredAttestation {
         bytes32 schemaId;
         bytes32 subject;
@@ -43,7 +61,15 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
         uint64 expirationTime;
         uint64 revocationTime;
         uint16 recognitions;
+        uint16 slot;
         bytes32 dataHash;
+    }
+
+    /// @dev Per (subject, schema): how many attestations were ever made (part of each uid) and how many are
+    ///      unrevoked; the unrevoked uids themselves are in `_unrevoked[key][0 .. live)`.
+    struct SubjectCounts {
+        uint32 total;
+        uint32 live;
     }
 
     /// @dev A signer is registered for (agency, schema) when its recorded epoch equals the set's epoch, so
@@ -54,21 +80,22 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
         address[] signers;
     }
 
-    /// @dev May administer schemas until it seals (so that deployment needs no governor key).
+    /// @dev May administer schemas and signer sets until it seals (so that deployment needs no vote).
     address private _bootstrapper;
 
     mapping(bytes32 schemaId => SchemaState) private _schemas;
     mapping(bytes32 uid => StoredAttestation) private _attestations;
-    mapping(bytes32 subject => mapping(bytes32 schemaId => bytes32[] uids)) private _history;
+    mapping(bytes32 pairKey => SubjectCounts) private _counts;
+    mapping(bytes32 pairKey => mapping(uint256 index => bytes32 uid)) private _unrevoked;
     mapping(bytes32 uid => mapping(uint32 org => bool)) private _recognisedBy;
     mapping(bytes32 setKey => SignerSet) private _signerSets;
     mapping(bytes32 setKey => mapping(address signer => uint32 epoch)) private _signerEpoch;
     mapping(bytes32 sourceKey => bytes32 uid) private _reportUids;
     mapping(bytes32 sequenceKey => uint64 sequence) private _lastSequence;
 
-    /// @param consortium_ The Consortium that owns membership (it pushes members into this cache) and answers
-    ///        `isGovernor` for schema administration.
-    constructor(address consortium_) MemberCache(consortium_) EIP712("PortLedger AttestationRegistry", "1") {
+    /// @param consortium_ The Consortium that owns membership (it pushes members into this cache) and executes
+    ///        the governance proposals that administer schemas and signer sets.
+    constructor(address consortium_) MemberCache(consortium_) EIP712("PortLedger AttestationRegistry", "2") {
         _bootstrapper = msg.sender;
     }
 
@@ -76,7 +103,7 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
 
     /// @inheritdoc IAttestationRegistry
     function registerSchema(SchemaRecord calldata record) external returns (bytes32 schemaId) {
-        _checkSchemaAdmin();
+        _checkAdmin();
         schemaId = _schemaId(record);
         if (_schemas[schemaId].exists) revert AttestationSchemaExists(schemaId);
         if (record.attesterRoles == 0 || bytes(record.definition).length == 0) {
@@ -87,21 +114,14 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
             active: true,
             revocable: record.revocable,
             expiring: record.expiring,
+            reportsOnly: record.reportsOnly,
+            permanent: record.permanent,
             attesterRoles: record.attesterRoles,
             requiredRecognitions: record.requiredRecognitions,
             name: record.name,
             definition: record.definition
         });
-        emit SchemaRegistered(
-            schemaId,
-            record.name,
-            record.definition,
-            record.revocable,
-            record.expiring,
-            record.attesterRoles,
-            record.requiredRecognitions,
-            msg.sender
-        );
+        emit SchemaRegistered(schemaId, record.name, record, msg.sender);
     }
 
     /// @inheritdoc IAttestationRegistry
@@ -113,9 +133,10 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
 
     /// @inheritdoc IAttestationRegistry
     function setSchemaActive(bytes32 schemaId, bool active) external {
-        _checkSchemaAdmin();
+        if (msg.sender != consortium) revert AttestationNotSchemaAdmin(msg.sender);
         SchemaState storage s = _schemas[schemaId];
         if (!s.exists) revert AttestationSchemaInactive(schemaId);
+        if (!active && s.permanent) revert AttestationSchemaPermanent(schemaId);
         s.active = active;
         emit SchemaActiveChanged(schemaId, active, msg.sender);
     }
@@ -123,7 +144,16 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
     /// @inheritdoc IAttestationRegistry
     function schema(bytes32 schemaId) external view returns (SchemaRecord memory record, bool active) {
         SchemaState storage s = _schemas[schemaId];
-        record = SchemaRecord(s.name, s.definition, s.revocable, s.expiring, s.attesterRoles, s.requiredRecognitions);
+        record = SchemaRecord(
+            s.name,
+            s.definition,
+            s.revocable,
+            s.expiring,
+            s.reportsOnly,
+            s.permanent,
+            s.attesterRoles,
+            s.requiredRecognitions
+        );
         active = s.exists && s.active;
     }
 
@@ -136,7 +166,7 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
 
     /// @inheritdoc IAttestationRegistry
     function attest(AttestationRequest calldata request) external returns (bytes32 uid) {
-        SchemaState storage s = _activeSchema(request.schemaId);
+        SchemaState storage s = _directSchema(request.schemaId);
         uint32 org = _accreditedCaller(request.schemaId, s.attesterRoles);
         uid = _attest(s, request.schemaId, request.subject, request.refUID, request.data, org);
     }
@@ -153,8 +183,8 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
             if (old.time == 0) revert AttestationUnknown(uid);
             revert AttestationReplacementMismatch(uid);
         }
+        SchemaState storage s = _directSchema(request.schemaId);
         uint32 org = _revokeOwn(uid);
-        SchemaState storage s = _activeSchema(request.schemaId);
         newUid = _attest(s, request.schemaId, request.subject, uid, request.data, org);
         emit Replaced(uid, newUid);
     }
@@ -196,57 +226,95 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
     /// @inheritdoc IAttestationRegistry
     function isEffective(bytes32 uid) public view returns (bool) {
         StoredAttestation storage a = _attestations[uid];
-        if (a.time == 0 || a.revocationTime != 0) return false;
-        if (a.expirationTime != 0 && a.expirationTime <= block.timestamp) return false;
-        SchemaState storage s = _schemas[a.schemaId];
-        if (!s.active) return false;
-        if (_orgs[a.attester].roles & s.attesterRoles == 0) return false;
-        return a.recognitions >= s.requiredRecognitions;
+        return _effective(a, _schemas[a.schemaId]);
     }
 
     /// @inheritdoc IAttestationRegistry
-    function latestEffective(bytes32 subject, bytes32 schemaId) external view returns (bytes32) {
-        bytes32[] storage uids = _history[subject][schemaId];
-        for (uint256 i = uids.length; i > 0;) {
+    function latestEffective(bytes32 subject, bytes32 schemaId) external view returns (bytes32 found) {
+        SchemaState storage s = _schemas[schemaId];
+        bytes32 key = _pairKey(subject, schemaId);
+        uint256 n = _counts[key].live;
+        uint64 bestTime = 0;
+        for (uint256 i = n; i > 0; ) {
             // i > 0 is checked by the loop condition, so i - 1 cannot underflow.
             unchecked {
                 --i;
             }
-            bytes32 uid = uids[i];
-            if (isEffective(uid)) return uid;
+            bytes32 uid = _unrevoked[key][i];
+            StoredAttestation storage a = _attestations[uid];
+            if (found != bytes32(0) && a.time <= bestTime) continue;
+            if (!_effective(a, s)) continue;
+            found = uid;
+            bestTime = a.time;
+            // Facts are never revoked, so their set is in time order: the first effective one from the end
+            // is the latest.
+            if (!s.revocable) break;
+        }
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function effectiveSince(bytes32 subject, bytes32 schemaId, uint64 since) external view returns (bytes32) {
+        SchemaState storage s = _schemas[schemaId];
+        bytes32 key = _pairKey(subject, schemaId);
+        uint256 n = _counts[key].live;
+        for (uint256 i = n; i > 0; ) {
+            // i > 0 is checked by the loop condition, so i - 1 cannot underflow.
+            unchecked {
+                --i;
+            }
+            bytes32 uid = _unrevoked[key][i];
+            StoredAttestation storage a = _attestations[uid];
+            if (a.time < since) {
+                // A fact set is in time order: everything before this one is older still.
+                if (!s.revocable) return bytes32(0);
+                continue;
+            }
+            if (_effective(a, s)) return uid;
         }
         return bytes32(0);
     }
 
     /// @inheritdoc IAttestationRegistry
     function attestationCount(bytes32 subject, bytes32 schemaId) external view returns (uint256) {
-        return _history[subject][schemaId].length;
+        return _counts[_pairKey(subject, schemaId)].total;
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function unrevokedCount(bytes32 subject, bytes32 schemaId) external view returns (uint256) {
+        return _counts[_pairKey(subject, schemaId)].live;
     }
 
     // ------------------------------------------------------------------ k-of-n reports
 
     /// @inheritdoc IAttestationRegistry
-    function setReportSigners(bytes32 schemaId, address[] calldata signers, uint8 threshold) external {
+    function setReportSigners(
+        uint32 agency,
+        bytes32 schemaId,
+        address[] calldata signers,
+        uint8 threshold
+    ) external {
+        _checkAdmin();
         SchemaState storage s = _activeSchema(schemaId);
-        uint32 org = _accreditedCaller(schemaId, s.attesterRoles);
-        if (threshold == 0 || threshold > signers.length) {
-            revert AttestationInvalidSignerSet(schemaId, signers.length, threshold);
-        }
-        bytes32 key = _setKey(org, schemaId);
-        SignerSet storage set = _signerSets[key];
-        uint32 epoch = set.epoch + 1;
-        address previous = address(0);
-        for (uint256 i = 0; i < signers.length; ++i) {
-            address signer = signers[i];
-            // Ascending order rejects zero (not above address(0)) and duplicates in one comparison.
-            if (signer <= previous) revert AttestationInvalidSignerSet(schemaId, signers.length, threshold);
-            _signerEpoch[key][signer] = epoch;
-            previous = signer;
-        }
-        set.threshold = threshold;
-        set.epoch = epoch;
-        set.signers = signers;
-        emit ReportSignersSet(org, schemaId, signers, threshold, epoch);
+        if (_orgs[agency].roles & s.attesterRoles == 0) revert AttestationAgencyNotAccredited(agency, schemaId);
+        _installSigners(agency, schemaId, signers, threshold);
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function changeReportSigners(
+        uint32 agency,
+        bytes32 schemaId,
+        address[] calldata signers,
+        uint8 threshold,
+        uint64 deadline,
+        bytes[] calldata signatures
+    ) external {
+        SchemaState storage s = _activeSchema(schemaId);
+        if (deadline < block.timestamp) revert AttestationSignerChangeExpired(deadline, block.timestamp);
+        _requireAgency(agency, schemaId, s.attesterRoles);
+        bytes32 key = _setKey(agency, schemaId);
+        bytes32 digest = _signerSetChangeDigest(agency, schemaId, signers, threshold, _signerSets[key].epoch, deadline);
+        _checkSignatures(agency, schemaId, digest, signatures);
+        _installSigners(agency, schemaId, signers, threshold);
     }
 
     /// @inheritdoc IAttestationRegistry
@@ -259,26 +327,62 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
     }
 
     /// @inheritdoc IAttestationRegistry
+    function signerEpoch(uint32 agency, bytes32 schemaId) external view returns (uint32) {
+        return _signerSets[_setKey(agency, schemaId)].epoch;
+    }
+
+    /// @inheritdoc IAttestationRegistry
     function submitReport(
-        uint32 agency,
         Report calldata report,
         bytes calldata data,
         bytes[] calldata signatures
     ) external returns (bytes32 uid) {
         SchemaState storage s = _activeSchema(report.schema);
         if (report.deadline < block.timestamp) revert AttestationReportExpired(report.deadline, block.timestamp);
-        _checkFresh(agency, report);
-        address[] memory signers = _checkSignatures(agency, report, _reportDigest(report, data), signatures);
-        if (_orgs[agency].roles & s.attesterRoles == 0) revert AttestationAgencyNotAccredited(agency, report.schema);
-        uid = _attest(s, report.schema, report.subject, bytes32(0), data, agency);
+        uint32 agency = report.agency;
+        _requireAgency(agency, report.schema, s.attesterRoles);
+        _checkFresh(report);
+        address[] memory signers = _checkSignatures(
+            agency,
+            report.schema,
+            _reportDigest(report, data),
+            signatures
+        );
+        if (report.action == ReportAction.ATTEST) {
+            uid = _attest(s, report.schema, report.subject, report.target, data, agency);
+        } else {
+            uid = report.target;
+            StoredAttestation storage a = _attestations[uid];
+            if (
+                a.time == 0 ||
+                a.attester != agency ||
+                a.schemaId != report.schema ||
+                a.subject != report.subject ||
+                a.revocationTime != 0 ||
+                !s.revocable
+            ) revert AttestationReportTargetInvalid(uid);
+            _revoke(uid, a);
+        }
         _reportUids[_sourceKey(agency, report.schema, report.sourceId)] = uid;
         _lastSequence[_sequenceKey(agency, report.schema, report.subject)] = report.sequence;
-        emit ReportAccepted(uid, agency, report.sourceId, report.sequence, signers);
+        emit ReportAccepted(uid, agency, report.sourceId, report.action, report.sequence, signers);
     }
 
     /// @inheritdoc IAttestationRegistry
     function reportDigest(Report calldata report, bytes calldata data) external view returns (bytes32) {
         return _reportDigest(report, data);
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function signerSetChangeDigest(
+        uint32 agency,
+        bytes32 schemaId,
+        address[] calldata signers,
+        uint8 threshold,
+        uint32 epoch,
+        uint64 deadline
+    ) external view returns (bytes32) {
+        return _signerSetChangeDigest(agency, schemaId, signers, threshold, epoch, deadline);
     }
 
     /// @inheritdoc IAttestationRegistry
@@ -296,8 +400,21 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
     function _schemaId(SchemaRecord calldata r) private pure returns (bytes32) {
         return
             keccak256(
-                abi.encode(r.name, r.definition, r.revocable, r.expiring, r.attesterRoles, r.requiredRecognitions)
+                abi.encode(
+                    r.name,
+                    r.definition,
+                    r.revocable,
+                    r.expiring,
+                    r.reportsOnly,
+                    r.permanent,
+                    r.attesterRoles,
+                    r.requiredRecognitions
+                )
             );
+    }
+
+    function _pairKey(bytes32 subject, bytes32 schemaId) private pure returns (bytes32) {
+        return keccak256(abi.encode(subject, schemaId));
     }
 
     function _sourceKey(uint32 agency, bytes32 schemaId, bytes32 sourceId) private pure returns (bytes32) {
@@ -308,18 +425,30 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
         return keccak256(abi.encode("sequence", agency, schemaId, subject));
     }
 
+    function _setKey(uint32 agency, bytes32 schemaId) private pure returns (bytes32) {
+        return keccak256(abi.encode(agency, schemaId));
+    }
+
+    /// @dev The deployer until it seals, or the Consortium executing an approved proposal.
+    function _checkAdmin() private view {
+        if (msg.sender != consortium && msg.sender != _bootstrapper) revert AttestationNotSchemaAdmin(msg.sender);
+    }
+
     /// @dev Rejects a source id already accepted (a replay or a duplicate) and an out-of-order sequence.
-    function _checkFresh(uint32 agency, Report calldata report) private view {
-        bytes32 accepted = _reportUids[_sourceKey(agency, report.schema, report.sourceId)];
+    function _checkFresh(Report calldata report) private view {
+        bytes32 accepted = _reportUids[_sourceKey(report.agency, report.schema, report.sourceId)];
         if (accepted != bytes32(0)) {
-            revert AttestationSourceAlreadyAccepted(agency, report.schema, report.sourceId, accepted);
+            revert AttestationSourceAlreadyAccepted(report.agency, report.schema, report.sourceId, accepted);
         }
-        uint64 last = _lastSequence[_sequenceKey(agency, report.schema, report.subject)];
+        uint64 last = _lastSequence[_sequenceKey(report.agency, report.schema, report.subject)];
         if (report.sequence <= last) revert AttestationReportStale(report.sequence, last);
     }
 
-    function _setKey(uint32 agency, bytes32 schemaId) private pure returns (bytes32) {
-        return keccak256(abi.encode(agency, schemaId));
+    /// @dev The agency must exist, not be suspended and hold one of the schema's roles.
+    function _requireAgency(uint32 agency, bytes32 schemaId, uint16 attesterRoles) private view {
+        OrgState storage o = _orgs[agency];
+        if (!o.exists || o.roles & attesterRoles == 0) revert AttestationAgencyNotAccredited(agency, schemaId);
+        if (o.suspended) revert AttestationAgencySuspended(agency);
     }
 
     /// @dev The organisation an account acts for and its roles; (0, 0) when not an active member.
@@ -329,23 +458,29 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
         return (m.org, m.roles);
     }
 
-    function _checkSchemaAdmin() private view {
-        if (msg.sender == _bootstrapper) return;
-        (uint32 org, uint16 roles) = _activeMember(msg.sender);
-        if (org != 0 && RoleSet.has(roles, Role.PORT_AUTHORITY)) return;
-        if (IConsortiumGovernors(consortium).isGovernor(msg.sender)) return;
-        revert AttestationNotSchemaAdmin(msg.sender);
-    }
-
     function _activeSchema(bytes32 schemaId) private view returns (SchemaState storage s) {
         s = _schemas[schemaId];
         if (!s.active) revert AttestationSchemaInactive(schemaId);
+    }
+
+    /// @dev An active schema that admits direct attestation, revocation and replacement.
+    function _directSchema(bytes32 schemaId) private view returns (SchemaState storage s) {
+        s = _activeSchema(schemaId);
+        if (s.reportsOnly) revert AttestationSchemaReportsOnly(schemaId);
     }
 
     function _accreditedCaller(bytes32 schemaId, uint16 attesterRoles) private view returns (uint32 org) {
         uint16 roles;
         (org, roles) = _activeMember(msg.sender);
         if (org == 0 || roles & attesterRoles == 0) revert AttestationNotAttester(schemaId, msg.sender);
+    }
+
+    function _effective(StoredAttestation storage a, SchemaState storage s) private view returns (bool) {
+        if (a.time == 0 || a.revocationTime != 0) return false;
+        if (a.expirationTime != 0 && a.expirationTime <= block.timestamp) return false;
+        if (!s.active) return false;
+        if (_orgs[a.attester].roles & s.attesterRoles == 0) return false;
+        return a.recognitions >= s.requiredRecognitions;
     }
 
     function _attest(
@@ -365,10 +500,12 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
             }
             expirationTime = uint64(validUntil);
         }
+        bytes32 key = _pairKey(subject, schemaId);
+        SubjectCounts memory c = _counts[key];
+        if (s.revocable && c.live >= MAX_UNREVOKED) revert AttestationSubjectFull(subject, schemaId);
         bytes32 dataHash = keccak256(data);
-        bytes32[] storage history = _history[subject][schemaId];
-        // The position in the (subject, schema) history makes the uid unique without a global counter.
-        uid = keccak256(abi.encode(schemaId, subject, org, refUID, block.timestamp, dataHash, history.length));
+        // The count of earlier attestations of the pair makes the uid unique without a global counter.
+        uid = keccak256(abi.encode(schemaId, subject, org, refUID, block.timestamp, dataHash, c.total));
         StoredAttestation storage a = _attestations[uid];
         a.schemaId = schemaId;
         a.subject = subject;
@@ -377,20 +514,64 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
         a.time = uint64(block.timestamp);
         a.expirationTime = expirationTime;
         a.dataHash = dataHash;
-        history.push(uid);
+        if (s.revocable) a.slot = uint16(c.live + 1); // c.live < MAX_UNREVOKED here
+        _unrevoked[key][c.live] = uid;
+        _counts[key] = SubjectCounts(c.total + 1, c.live + 1);
         emit Attested(uid, schemaId, subject, org, refUID, expirationTime, data, msg.sender);
     }
 
-    /// @dev Revokes `uid` if the caller acts for its attester and its schema is revocable; returns the org.
+    /// @dev Revokes `uid` if the caller acts for its attester and its schema is revocable and admits direct
+    ///      revocation; returns the org.
     function _revokeOwn(bytes32 uid) private returns (uint32 org) {
         StoredAttestation storage a = _attestations[uid];
         if (a.time == 0) revert AttestationUnknown(uid);
+        SchemaState storage s = _schemas[a.schemaId];
+        if (s.reportsOnly) revert AttestationSchemaReportsOnly(a.schemaId);
         (org, ) = _activeMember(msg.sender);
         if (org == 0 || org != a.attester) revert AttestationNotOwnAttestation(uid, msg.sender);
-        if (!_schemas[a.schemaId].revocable) revert AttestationIrrevocable(uid, a.schemaId);
+        if (!s.revocable) revert AttestationIrrevocable(uid, a.schemaId);
         if (a.revocationTime != 0) revert AttestationAlreadyRevoked(uid, a.revocationTime);
+        _revoke(uid, a);
+    }
+
+    /// @dev Marks `uid` revoked and takes it out of its subject's unrevoked set by swap-and-pop, so that no
+    ///      later read walks over it.
+    function _revoke(bytes32 uid, StoredAttestation storage a) private {
         a.revocationTime = uint64(block.timestamp);
+        bytes32 key = _pairKey(a.subject, a.schemaId);
+        SubjectCounts storage c = _counts[key];
+        uint32 last = c.live - 1; // `a` is unrevoked, so the set holds at least it
+        uint32 index = a.slot - 1; // revocable, so it has a position
+        if (index != last) {
+            bytes32 moved = _unrevoked[key][last];
+            _unrevoked[key][index] = moved;
+            _attestations[moved].slot = uint16(index + 1);
+        }
+        delete _unrevoked[key][last];
+        c.live = last;
+        a.slot = 0;
         emit Revoked(uid, a.schemaId, a.subject, msg.sender);
+    }
+
+    function _installSigners(uint32 agency, bytes32 schemaId, address[] calldata signers, uint8 threshold) private {
+        if (threshold == 0 || threshold > signers.length) {
+            revert AttestationInvalidSignerSet(schemaId, signers.length, threshold);
+        }
+        bytes32 key = _setKey(agency, schemaId);
+        SignerSet storage set = _signerSets[key];
+        uint32 epoch = set.epoch + 1;
+        address previous = address(0);
+        for (uint256 i = 0; i < signers.length; ++i) {
+            address signer = signers[i];
+            // Ascending order rejects zero (not above address(0)) and duplicates in one comparison.
+            if (signer <= previous) revert AttestationInvalidSignerSet(schemaId, signers.length, threshold);
+            _signerEpoch[key][signer] = epoch;
+            previous = signer;
+        }
+        set.threshold = threshold;
+        set.epoch = epoch;
+        set.signers = signers;
+        emit ReportSignersSet(agency, schemaId, signers, threshold, epoch);
     }
 
     function _reportDigest(Report calldata report, bytes calldata data) private view returns (bytes32) {
@@ -399,6 +580,9 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
                 keccak256(
                     abi.encode(
                         REPORT_TYPEHASH,
+                        report.agency,
+                        report.action,
+                        report.target,
                         report.schema,
                         report.subject,
                         report.sourceId,
@@ -410,20 +594,45 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
             );
     }
 
-    /// @dev Recovers every signature and checks it against the agency's current set. Requiring ascending
+    function _signerSetChangeDigest(
+        uint32 agency,
+        bytes32 schemaId,
+        address[] calldata signers,
+        uint8 threshold,
+        uint32 epoch,
+        uint64 deadline
+    ) private view returns (bytes32) {
+        return
+            _hashTypedDataV4(
+                keccak256(
+                    abi.encode(
+                        SIGNER_SET_CHANGE_TYPEHASH,
+                        agency,
+                        schemaId,
+                        keccak256(abi.encodePacked(signers)), // EIP-712: an array is the hash of its words
+                        threshold,
+                        epoch,
+                        deadline
+                    )
+                )
+            );
+    }
+
+    /// @dev Recovers every signature and checks it against the agency's current set: every signature given
+    ///      must be valid and of the set (an extra invalid one fails the whole report). Requiring ascending
     ///      signer addresses makes the duplicate check one comparison per signature instead of a nested loop.
     function _checkSignatures(
         uint32 agency,
-        Report calldata report,
+        bytes32 schemaId,
         bytes32 digest,
         bytes[] calldata signatures
     ) private view returns (address[] memory signers) {
-        bytes32 key = _setKey(agency, report.schema);
+        bytes32 key = _setKey(agency, schemaId);
         SignerSet storage set = _signerSets[key];
         uint8 threshold = set.threshold;
-        if (threshold == 0) revert AttestationNoSignerSet(agency, report.schema);
+        if (threshold == 0) revert AttestationNoSignerSet(agency, schemaId);
         if (signatures.length < threshold) {
-            revert AttestationReportBelowThreshold(agency, report.schema, signatures.length, threshold);
+            revert AttestationReportBelowThreshold(agency, schemaId, signatures.length, threshold);
         }
         uint32 epoch = set.epoch;
         signers = new address[](signatures.length);
@@ -431,8 +640,7 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
         for (uint256 i = 0; i < signatures.length; ++i) {
             (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(digest, signatures[i]);
             if (err != ECDSA.RecoverError.NoError) revert AttestationReportInvalidSignature(i);
-            if (_signerEpoch[key][signer] != epoch)
-                revert AttestationReportUnknownSigner(agency, report.schema, signer);
+            if (_signerEpoch[key][signer] != epoch) revert AttestationReportUnknownSigner(agency, schemaId, signer);
             if (signer == previous) revert AttestationReportDuplicateSigner(signer);
             if (signer < previous) revert AttestationReportSignersUnordered(previous, signer);
             signers[i] = signer;

@@ -6,8 +6,10 @@ import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 import {IERC721Metadata} from "@openzeppelin/contracts/token/ERC721/extensions/IERC721Metadata.sol";
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 
+import {IAttestationRegistry} from "../interfaces/IAttestationRegistry.sol";
 import {IBillOfLadingRegistry} from "../interfaces/IBillOfLadingRegistry.sol";
 import {MemberCache} from "../consortium/MemberCache.sol";
+import {Attestation, SchemaRecord} from "../types/AttestationTypes.sol";
 import {Bill, BillAction, BillKind, BillStatus, PledgeStatus, SurrenderReason} from "../types/BillTypes.sol";
 import {Ids} from "../types/Ids.sol";
 import {Role, RoleSet} from "../types/Roles.sol";
@@ -24,20 +26,38 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, IERC721Metadata, MemberC
     /// @dev Role a pledgee needs.
     uint16 private constant _PLEDGEE = uint16(1 << uint8(Role.BANK));
 
-    /// @dev Pledge terms in one slot (64 + 24 + 128 bits); the registration reference in a second one.
-    struct PledgeTerms {
-        uint64 expiry;
-        bytes3 currency;
-        uint128 amount;
+    /// @dev What the pledge overlay needs of a request after it is made, in one slot (64 * 3 + 32 * 2 bits):
+    ///      the deadline and maturity to check, the acceptance time a default must follow, the nonce that
+    ///      names the pledge and the notice period. The amount, currency and registration reference are only
+    ///      in the request event and, through the terms hash, in the second slot (ADR 0005).
+    struct PledgeState {
+        uint64 acceptBy;
+        uint64 maturity;
+        uint64 acceptedAt;
+        uint32 nonce;
+        uint32 noticePeriod;
     }
+
+    /// @dev The current version's container root (first 24 bytes) and issue time: the one slot per title
+    ///      that the release gate reads besides the title word (ADR 0005).
+    struct IssueState {
+        bytes24 containerRoot;
+        uint64 issuedAt;
+    }
+
+    /// @notice The attestation registry consulted for pledge defaults.
+    IAttestationRegistry public immutable attestations;
+    /// @inheritdoc IBillOfLadingRegistry
+    bytes32 public immutable pledgeDefaultSchema;
 
     /// @dev Title state, one word per title in the layout of `struct Bill` (see {BillPacking}). Kept as a
     ///      raw word so that an action reads it with one SLOAD and writes it with one SSTORE.
     mapping(uint256 billId => uint256 word) private _bills;
     /// @dev SHA-256 of the current document version.
     mapping(uint256 billId => bytes32) private _checksums;
-    mapping(uint256 billId => PledgeTerms) private _pledgeTerms;
-    mapping(uint256 billId => bytes32) private _pledgeRefs;
+    mapping(uint256 billId => IssueState) private _issues;
+    mapping(uint256 billId => PledgeState) private _pledges;
+    mapping(uint256 billId => bytes32) private _pledgeTermsHashes;
     /// @dev ERC-721 balances keyed by organisation, eight 32-bit counters per word (org ids are small and
     ///      sequential, so most transfers between the members of a consortium touch a single word that is
     ///      already non-zero: one 5,000-gas update instead of two, and no 22,100-gas zero-to-non-zero write
@@ -45,7 +65,19 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, IERC721Metadata, MemberC
     mapping(uint256 wordIndex => uint256 counters) private _balanceWords;
 
     /// @param consortium_ The Consortium that pushes membership into this registry's cache.
-    constructor(address consortium_) MemberCache(consortium_) {}
+    /// @param attestations_ The AttestationRegistry holding pledge defaults.
+    /// @param pledgeDefaultSchema_ The `PLEDGE_DEFAULT` schema id; it must be registered, active and
+    ///        permanent, so that no vote can ever switch defaults off under a running pledge.
+    constructor(
+        address consortium_,
+        address attestations_,
+        bytes32 pledgeDefaultSchema_
+    ) MemberCache(consortium_) {
+        (SchemaRecord memory record, bool active) = IAttestationRegistry(attestations_).schema(pledgeDefaultSchema_);
+        if (!active || !record.permanent) revert BillDefaultSchemaInvalid(pledgeDefaultSchema_);
+        attestations = IAttestationRegistry(attestations_);
+        pledgeDefaultSchema = pledgeDefaultSchema_;
+    }
 
     // ----------------------------------------------------------------------------------------------
     // Checks shared by the actions
@@ -78,11 +110,11 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, IERC721Metadata, MemberC
         if (b.holder != 0 && b.holder != actor) revert BillNotTitleHolder(billId, actor);
     }
 
-    /// @dev Refuses while a pledge is requested (and not expired) or active; clears an expired request
+    /// @dev Refuses while a pledge is requested (and not lapsed) or active; clears a lapsed request
     ///      in `b`, which the caller writes back anyway.
     function _requireUnpledged(uint256 billId, Bill memory b) private view {
         if (b.pledgeStatus == PledgeStatus.NONE) return;
-        if (b.pledgeStatus == PledgeStatus.ACTIVE || block.timestamp <= _pledgeTerms[billId].expiry) {
+        if (b.pledgeStatus == PledgeStatus.ACTIVE || block.timestamp <= _pledges[billId].acceptBy) {
             revert BillPledged(billId, b.pledgee);
         }
         b.pledgeStatus = PledgeStatus.NONE;
@@ -120,21 +152,37 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, IERC721Metadata, MemberC
         }
     }
 
+    /// @dev Writes the title's word and returns it.
+    function _store(uint256 billId, Bill memory b) private returns (uint256 word) {
+        word = b.pack();
+        _bills[billId] = word;
+    }
+
+    /// @dev Emits {BillActed} with the title's word after the action and the action and reason in its top
+    ///      16 bits, so a reader applies the resulting state instead of re-deriving it (one data word less
+    ///      than separate action and reason fields).
     function _acted(
         uint256 billId,
         uint32 actor,
         uint32 recipient,
+        uint256 word,
         BillAction action,
         SurrenderReason reason,
         bytes32 remarkHash
     ) private {
-        emit BillActed(billId, actor, recipient, action, reason, remarkHash);
+        emit BillActed(
+            billId,
+            actor,
+            recipient,
+            word | (uint256(uint8(action)) << 240) | (uint256(uint8(reason)) << 248),
+            remarkHash
+        );
     }
 
-    /// @dev Delivers the title to `to` (possession change) and records it.
-    function _deliver(uint256 billId, Bill memory b, uint32 from, uint32 to) private {
+    /// @dev Delivers the title to `to` (possession change), records it and returns the word written.
+    function _deliver(uint256 billId, Bill memory b, uint32 from, uint32 to) private returns (uint256 word) {
         b.possessor = to;
-        _bills[billId] = b.pack();
+        word = _store(billId, b);
         _moveBalance(from, to);
         emit Transfer(BillPacking.orgAddress(from), BillPacking.orgAddress(to), billId);
     }
@@ -144,20 +192,23 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, IERC721Metadata, MemberC
     // ----------------------------------------------------------------------------------------------
 
     /// @inheritdoc IBillOfLadingRegistry
-    function issue(
-        string calldata transportDocumentReference,
-        BillKind kind,
-        uint32 issueTo,
-        uint32 consignee,
-        bytes32 checksum,
-        string calldata cid,
-        bytes32 remarkHash
-    ) external returns (uint256 billId) {
+    function issue(IssueRequest calldata request, bytes32 remarkHash) external returns (uint256 billId) {
         uint32 actor = _carrierActor();
-        billId = Ids.titleId(actor, transportDocumentReference);
-        Bill memory b = _create(billId, actor, kind, issueTo, consignee, checksum);
-        _emitIssued(billId, b, checksum, transportDocumentReference, cid);
-        _acted(billId, actor, issueTo, BillAction.ISSUE, SurrenderReason.NONE, remarkHash);
+        billId = BillPacking.titleId(actor, request.transportDocumentReference);
+        uint256 word = _create(billId, actor, request);
+        // A negotiable title names no consignee (checked in _create), so `consignee` is what the event carries.
+        emit BillIssued(
+            billId,
+            actor,
+            request.kind,
+            request.consignee,
+            1,
+            request.checksum,
+            bytes24(request.containerRoot),
+            request.transportDocumentReference,
+            request.cid
+        );
+        _acted(billId, actor, request.issueTo, word, BillAction.ISSUE, SurrenderReason.NONE, remarkHash);
     }
 
     /// @dev The caller's organisation, which must be an active CARRIER.
@@ -168,28 +219,27 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, IERC721Metadata, MemberC
     }
 
     /// @dev Checks and stores a new title (split from {issue} to keep the stack shallow).
-    function _create(
-        uint256 billId,
-        uint32 actor,
-        BillKind kind,
-        uint32 issueTo,
-        uint32 consignee,
-        bytes32 checksum
-    ) private returns (Bill memory b) {
+    function _create(uint256 billId, uint32 actor, IssueRequest calldata r) private returns (uint256 word) {
+        BillKind kind = r.kind;
+        uint32 issueTo = r.issueTo;
+        uint32 consignee = r.consignee;
+        bytes32 checksum = r.checksum;
         if (_bills[billId] != 0) revert BillAlreadyIssued(billId);
         if (checksum == 0) revert BillChecksumInvalid(checksum);
         if ((kind == BillKind.NEGOTIABLE) != (consignee == 0)) revert BillConsigneeInvalid(consignee);
         _requireParty(issueTo, _TITLE_PARTY);
         if (consignee != 0) _requireParty(consignee, _TITLE_PARTY);
 
+        Bill memory b;
         b.carrier = actor;
         b.possessor = issueTo;
         b.holder = kind == BillKind.NEGOTIABLE ? issueTo : consignee;
         b.status = BillStatus.ISSUED;
         b.kind = kind;
         b.version = 1;
-        _bills[billId] = b.pack();
+        word = _store(billId, b);
         _checksums[billId] = checksum;
+        _setIssueFacts(billId, r.containerRoot);
         // unchecked: see {_moveBalance}; a counter would need 2^32 titles to overflow into its neighbour.
         unchecked {
             _balanceWords[issueTo >> 3] += uint256(1) << ((issueTo & 7) << 5);
@@ -197,23 +247,11 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, IERC721Metadata, MemberC
         emit Transfer(address(0), BillPacking.orgAddress(issueTo), billId);
     }
 
-    function _emitIssued(
-        uint256 billId,
-        Bill memory b,
-        bytes32 checksum,
-        string calldata transportDocumentReference,
-        string calldata cid
-    ) private {
-        emit BillIssued(
-            billId,
-            b.carrier,
-            b.kind,
-            b.kind == BillKind.NEGOTIABLE ? 0 : b.holder,
-            b.version,
-            checksum,
-            transportDocumentReference,
-            cid
-        );
+    /// @dev Records the current version's container root and issue time; returns the root as kept.
+    function _setIssueFacts(uint256 billId, bytes32 containerRoot) private returns (bytes24 root) {
+        if (containerRoot == 0) revert BillContainerRootInvalid();
+        root = bytes24(containerRoot);
+        _issues[billId] = IssueState(root, uint64(block.timestamp));
     }
 
     /// @inheritdoc IBillOfLadingRegistry
@@ -231,8 +269,8 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, IERC721Metadata, MemberC
         b.prevPossessor = actor;
         b.prevHolder = b.holder;
         b.flags = _rejectableFlags(b.flags);
-        _deliver(billId, b, actor, to);
-        _acted(billId, actor, to, BillAction.TRANSFER, SurrenderReason.NONE, remarkHash);
+        uint256 word = _deliver(billId, b, actor, to);
+        _acted(billId, actor, to, word, BillAction.TRANSFER, SurrenderReason.NONE, remarkHash);
     }
 
     /// @inheritdoc IBillOfLadingRegistry
@@ -267,11 +305,11 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, IERC721Metadata, MemberC
             BillPacking.F_REJECTABLE |
             BillPacking.F_ENDORSED |
             (toOrder ? 0 : BillPacking.F_CLOSED);
-        _bills[billId] = b.pack();
         _acted(
             billId,
             actor,
             to,
+            _store(billId, b),
             toOrder ? BillAction.ENDORSE_TO_ORDER : BillAction.ENDORSE,
             SurrenderReason.NONE,
             remarkHash
@@ -297,8 +335,7 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, IERC721Metadata, MemberC
 
         b.holder = 0;
         b.flags = 0;
-        _bills[billId] = b.pack();
-        _acted(billId, actor, 0, BillAction.BLANK_ENDORSE, SurrenderReason.NONE, remarkHash);
+        _acted(billId, actor, 0, _store(billId, b), BillAction.BLANK_ENDORSE, SurrenderReason.NONE, remarkHash);
     }
 
     /// @inheritdoc IBillOfLadingRegistry
@@ -312,9 +349,9 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, IERC721Metadata, MemberC
             // an endorsement the signing possessor is the endorser, not the recipient: the endorsee keeps
             // the right to reject.
             b.flags &= ~BillPacking.F_REJECTABLE;
-            _bills[billId] = b.pack();
+            _store(billId, b);
         }
-        _acted(billId, actor, 0, BillAction.SIGN, SurrenderReason.NONE, remarkHash);
+        _acted(billId, actor, 0, b.pack(), BillAction.SIGN, SurrenderReason.NONE, remarkHash);
     }
 
     /// @inheritdoc IBillOfLadingRegistry
@@ -334,12 +371,9 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, IERC721Metadata, MemberC
         uint32 back = endorsed ? b.prevHolder : b.prevPossessor;
         b.holder = b.prevHolder;
         b.flags = (b.flags & BillPacking.F_PREV_CLOSED) >> 1; // restore F_CLOSED, clear the rest
-        if (endorsed) {
-            _bills[billId] = b.pack(); // the title returns to the endorser; possession never moved
-        } else {
-            _deliver(billId, b, actor, back);
-        }
-        _acted(billId, actor, back, BillAction.REJECT, SurrenderReason.NONE, remarkHash);
+        // Of an endorsement the title returns to the endorser and possession never moved.
+        uint256 word = endorsed ? _store(billId, b) : _deliver(billId, b, actor, back);
+        _acted(billId, actor, back, word, BillAction.REJECT, SurrenderReason.NONE, remarkHash);
     }
 
     /// @inheritdoc IBillOfLadingRegistry
@@ -368,11 +402,12 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, IERC721Metadata, MemberC
         b.prevPossessor = actor;
         b.flags = (b.flags & BillPacking.F_CLOSED) | (reason == SurrenderReason.SWTP ? BillPacking.F_SWTP : 0);
         uint32 carrier = b.carrier;
-        _deliver(billId, b, actor, carrier);
+        uint256 word = _deliver(billId, b, actor, carrier);
         _acted(
             billId,
             actor,
             carrier,
+            word,
             delivery ? BillAction.SURRENDER_FOR_DELIVERY : BillAction.SURRENDER_FOR_AMENDMENT,
             reason,
             remarkHash
@@ -397,8 +432,7 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, IERC721Metadata, MemberC
             b.status == BillStatus.SURRENDER_PENDING_DELIVERY
                 ? BillStatus.ACCOMPLISHED
                 : BillStatus.SURRENDERED_FOR_AMENDMENT;
-        _bills[billId] = b.pack();
-        _acted(billId, actor, b.prevPossessor, BillAction.SACC, SurrenderReason.NONE, remarkHash);
+        _acted(billId, actor, b.prevPossessor, _store(billId, b), BillAction.SACC, SurrenderReason.NONE, remarkHash);
     }
 
     /// @inheritdoc IBillOfLadingRegistry
@@ -407,8 +441,8 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, IERC721Metadata, MemberC
         uint32 back = b.prevPossessor;
         b.status = BillStatus.ISSUED;
         b.flags &= BillPacking.F_CLOSED;
-        _deliver(billId, b, actor, back);
-        _acted(billId, actor, back, BillAction.SREJ, SurrenderReason.NONE, remarkHash);
+        uint256 word = _deliver(billId, b, actor, back);
+        _acted(billId, actor, back, word, BillAction.SREJ, SurrenderReason.NONE, remarkHash);
     }
 
     /// @dev Loads a title surrendered for amendment for its carrier.
@@ -420,15 +454,22 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, IERC721Metadata, MemberC
     }
 
     /// @inheritdoc IBillOfLadingRegistry
-    function reissue(uint256 billId, bytes32 checksum, string calldata cid, bytes32 remarkHash) external {
+    function reissue(
+        uint256 billId,
+        bytes32 checksum,
+        bytes32 containerRoot,
+        string calldata cid,
+        bytes32 remarkHash
+    ) external {
         (uint32 actor, Bill memory b) = _amendableForCarrier(billId);
         if (checksum == 0 || checksum == _checksums[billId]) revert BillChecksumInvalid(checksum);
+        bytes24 root = _setIssueFacts(billId, containerRoot);
         uint32 back = b.prevPossessor;
         b.status = BillStatus.ISSUED;
         b.version += 1;
         b.flags &= BillPacking.F_CLOSED;
         _checksums[billId] = checksum;
-        _deliver(billId, b, actor, back);
+        uint256 word = _deliver(billId, b, actor, back);
         emit BillIssued(
             billId,
             actor,
@@ -436,10 +477,11 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, IERC721Metadata, MemberC
             b.kind == BillKind.NEGOTIABLE ? 0 : b.holder,
             b.version,
             checksum,
+            root,
             "",
             cid
         );
-        _acted(billId, actor, back, BillAction.REISSUE, SurrenderReason.NONE, remarkHash);
+        _acted(billId, actor, back, word, BillAction.REISSUE, SurrenderReason.NONE, remarkHash);
     }
 
     /// @inheritdoc IBillOfLadingRegistry
@@ -447,16 +489,14 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, IERC721Metadata, MemberC
         (uint32 actor, Bill memory b) = _amendableForCarrier(billId);
         if (b.flags & BillPacking.F_SWTP == 0) revert BillSwitchNotRequested(billId);
         b.status = BillStatus.SWITCHED_TO_PAPER;
-        _bills[billId] = b.pack();
-        _acted(billId, actor, 0, BillAction.SWITCH_TO_PAPER, SurrenderReason.NONE, remarkHash);
+        _acted(billId, actor, 0, _store(billId, b), BillAction.SWITCH_TO_PAPER, SurrenderReason.NONE, remarkHash);
     }
 
     /// @inheritdoc IBillOfLadingRegistry
     function voidTitle(uint256 billId, bytes32 remarkHash) external {
         (uint32 actor, Bill memory b) = _amendableForCarrier(billId);
         b.status = BillStatus.VOIDED;
-        _bills[billId] = b.pack();
-        _acted(billId, actor, 0, BillAction.VOID, SurrenderReason.NONE, remarkHash);
+        _acted(billId, actor, 0, _store(billId, b), BillAction.VOID, SurrenderReason.NONE, remarkHash);
     }
 
     // ----------------------------------------------------------------------------------------------
@@ -464,45 +504,47 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, IERC721Metadata, MemberC
     // ----------------------------------------------------------------------------------------------
 
     /// @inheritdoc IBillOfLadingRegistry
-    function requestPledge(
-        uint256 billId,
-        uint32 bank,
-        uint128 amount,
-        bytes3 currency,
-        bytes32 registrationRef,
-        uint64 expiry,
-        bytes32 remarkHash
-    ) external {
+    function requestPledge(uint256 billId, PledgeTerms calldata terms, bytes32 remarkHash) external {
         (uint32 actor, ) = _actor(false);
         Bill memory b = _load(billId);
         _requireStatus(billId, b, BillStatus.ISSUED);
         _requirePossessor(billId, b, actor);
         if (b.kind != BillKind.NEGOTIABLE) revert BillNotNegotiable(billId);
+        // The pledgor must control the title, not only hold it: a possessor who endorsed the title away
+        // cannot finance it again, and an endorsee or transferee keeps its right to reject (design §1.2).
+        _requireHolderOrBlank(billId, b, actor);
+        if (b.flags & BillPacking.F_REJECTABLE != 0) revert BillStillRejectable(billId);
         _requireUnpledged(billId, b);
-        if (expiry <= block.timestamp) revert BillPledgeExpired(billId, expiry);
-        _requireParty(bank, _PLEDGEE);
+        if (terms.acceptBy <= block.timestamp) revert BillPledgeExpired(billId, terms.acceptBy);
+        if (terms.maturity <= terms.acceptBy) revert BillPledgeMaturityInvalid(terms.acceptBy, terms.maturity);
+        _requireParty(terms.bank, _PLEDGEE);
 
+        uint32 nonce = _pledges[billId].nonce + 1;
+        bytes32 termsHash = _termsHash(billId, nonce, actor, terms);
         b.pledgeStatus = PledgeStatus.REQUESTED;
-        b.pledgee = bank;
-        b.flags &= ~(BillPacking.F_REJECTABLE | BillPacking.F_ENDORSED);
-        _bills[billId] = b.pack();
-        _pledgeTerms[billId] = PledgeTerms(expiry, currency, amount);
-        _pledgeRefs[billId] = registrationRef;
-        emit BillPledgeRequested(billId, bank, amount, currency, registrationRef, expiry);
-        _acted(billId, actor, bank, BillAction.PLEDGE, SurrenderReason.NONE, remarkHash);
+        b.pledgee = terms.bank;
+        uint256 word = _store(billId, b);
+        _pledges[billId] = PledgeState(terms.acceptBy, terms.maturity, 0, nonce, terms.noticePeriod);
+        _pledgeTermsHashes[billId] = termsHash;
+        emit BillPledgeRequested(billId, terms.bank, nonce, actor, terms, termsHash);
+        _acted(billId, actor, terms.bank, word, BillAction.PLEDGE, SurrenderReason.NONE, remarkHash);
     }
 
     /// @inheritdoc IBillOfLadingRegistry
-    function acceptPledge(uint256 billId, bytes32 remarkHash) external {
+    function acceptPledge(uint256 billId, bytes32 termsHash, bytes32 remarkHash) external {
         (uint32 actor, ) = _actor(false);
         Bill memory b = _load(billId);
         if (b.pledgeStatus != PledgeStatus.REQUESTED) revert BillPledgeWrongStatus(billId, b.pledgeStatus);
         if (b.pledgee != actor) revert BillNotPledgee(billId, actor);
-        uint64 expiry = _pledgeTerms[billId].expiry;
-        if (block.timestamp > expiry) revert BillPledgeExpired(billId, expiry);
+        PledgeState storage p = _pledges[billId];
+        uint64 acceptBy = p.acceptBy;
+        if (block.timestamp > acceptBy) revert BillPledgeExpired(billId, acceptBy);
+        bytes32 expected = _pledgeTermsHashes[billId];
+        if (termsHash != expected) revert BillPledgeTermsMismatch(billId, expected, termsHash);
         b.pledgeStatus = PledgeStatus.ACTIVE;
-        _bills[billId] = b.pack();
-        _acted(billId, actor, b.possessor, BillAction.ACCEPT_PLEDGE, SurrenderReason.NONE, remarkHash);
+        uint256 word = _store(billId, b);
+        p.acceptedAt = uint64(block.timestamp);
+        _acted(billId, actor, b.possessor, word, BillAction.ACCEPT_PLEDGE, SurrenderReason.NONE, remarkHash);
     }
 
     /// @inheritdoc IBillOfLadingRegistry
@@ -513,16 +555,21 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, IERC721Metadata, MemberC
         if (b.pledgee != actor) revert BillNotPledgee(billId, actor);
         b.pledgeStatus = PledgeStatus.NONE;
         b.pledgee = 0;
-        _bills[billId] = b.pack();
-        _acted(billId, actor, b.possessor, BillAction.RELEASE_PLEDGE, SurrenderReason.NONE, remarkHash);
+        uint256 word = _store(billId, b);
+        _acted(billId, actor, b.possessor, word, BillAction.RELEASE_PLEDGE, SurrenderReason.NONE, remarkHash);
     }
 
     /// @inheritdoc IBillOfLadingRegistry
-    function enforcePledge(uint256 billId, bytes32 remarkHash) external {
+    function enforcePledge(uint256 billId, bytes32 defaultUid, bytes32 remarkHash) external {
         (uint32 actor, ) = _actor(false);
         Bill memory b = _load(billId);
         if (b.pledgeStatus != PledgeStatus.ACTIVE) revert BillPledgeWrongStatus(billId, b.pledgeStatus);
         if (b.pledgee != actor) revert BillNotPledgee(billId, actor);
+        PledgeState memory p = _pledges[billId];
+        if (block.timestamp <= p.maturity) {
+            if (defaultUid == 0) revert BillPledgeNotEnforceable(billId, p.maturity);
+            _requireDefault(billId, actor, p, defaultUid);
+        }
         uint32 from = b.possessor;
         b.pledgeStatus = PledgeStatus.NONE;
         b.pledgee = 0;
@@ -530,8 +577,47 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, IERC721Metadata, MemberC
         b.prevHolder = b.holder;
         b.holder = actor;
         b.flags = 0;
-        _deliver(billId, b, from, actor);
-        _acted(billId, actor, actor, BillAction.ENFORCE_PLEDGE, SurrenderReason.NONE, remarkHash);
+        uint256 word = _deliver(billId, b, from, actor);
+        _acted(billId, actor, actor, word, BillAction.ENFORCE_PLEDGE, SurrenderReason.NONE, remarkHash);
+    }
+
+    /// @dev A default enforces only if it is the pledgee's own effective `PLEDGE_DEFAULT` about this very
+    ///      pledge (its nonce), attested strictly after the acceptance (so never before it, not even in the
+    ///      same second), and its notice period has run.
+    function _requireDefault(uint256 billId, uint32 bank, PledgeState memory p, bytes32 uid) private view {
+        Attestation memory a = attestations.attestation(uid);
+        if (
+            a.schemaId != pledgeDefaultSchema ||
+            a.subject != Ids.pledgeSubject(billId, p.nonce) ||
+            a.attester != bank ||
+            a.time <= p.acceptedAt ||
+            !attestations.isEffective(uid)
+        ) revert BillPledgeDefaultInvalid(billId, uid);
+        uint64 enforceableAt = a.time + p.noticePeriod;
+        if (block.timestamp < enforceableAt) revert BillPledgeNoticeRunning(billId, uid, enforceableAt);
+    }
+
+    function _termsHash(
+        uint256 billId,
+        uint32 nonce,
+        uint32 pledgor,
+        PledgeTerms calldata t
+    ) private pure returns (bytes32) {
+        return
+            keccak256(
+                abi.encode(
+                    billId,
+                    nonce,
+                    t.bank,
+                    pledgor,
+                    t.amount,
+                    t.currency,
+                    t.registrationRef,
+                    t.acceptBy,
+                    t.maturity,
+                    t.noticePeriod
+                )
+            );
     }
 
     // ----------------------------------------------------------------------------------------------
@@ -554,19 +640,45 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, IERC721Metadata, MemberC
     }
 
     /// @inheritdoc IBillOfLadingRegistry
-    function pledgeOf(uint256 billId) external view returns (Pledge memory p) {
+    function pledgeOf(uint256 billId) external view returns (Pledge memory out) {
         Bill memory b = _bills[billId].unpack();
-        PledgeTerms memory t = _pledgeTerms[billId];
-        p.status = b.pledgeStatus;
-        p.pledgee = b.pledgee;
-        if (p.status == PledgeStatus.REQUESTED && block.timestamp > t.expiry) {
-            p.status = PledgeStatus.NONE;
-            p.pledgee = 0;
+        PledgeState memory p = _pledges[billId];
+        out.status = b.pledgeStatus;
+        out.pledgee = b.pledgee;
+        if (out.status == PledgeStatus.REQUESTED && block.timestamp > p.acceptBy) {
+            out.status = PledgeStatus.NONE;
+            out.pledgee = 0;
         }
-        p.expiry = t.expiry;
-        p.currency = t.currency;
-        p.amount = t.amount;
-        p.registrationRef = _pledgeRefs[billId];
+        out.nonce = p.nonce;
+        out.acceptBy = p.acceptBy;
+        out.maturity = p.maturity;
+        out.noticePeriod = p.noticePeriod;
+        out.acceptedAt = p.acceptedAt;
+        out.termsHash = _pledgeTermsHashes[billId];
+    }
+
+    /// @inheritdoc IBillOfLadingRegistry
+    function pledgeTermsHash(
+        uint256 billId,
+        uint32 nonce,
+        uint32 pledgor,
+        PledgeTerms calldata terms
+    ) external pure returns (bytes32) {
+        return _termsHash(billId, nonce, pledgor, terms);
+    }
+
+    /// @inheritdoc IBillOfLadingRegistry
+    function issueFacts(uint256 billId) external view returns (bytes24 containerRoot, uint64 issuedAt) {
+        IssueState memory i = _issues[billId];
+        return (i.containerRoot, i.issuedAt);
+    }
+
+    /// @notice The title's packed word with its container root and issue time in one call (what container
+    ///         release reads; see {IBillView}).
+    /// @param billId The title id.
+    function releaseFacts(uint256 billId) external view returns (uint256, bytes24, uint64) {
+        IssueState memory i = _issues[billId];
+        return (_bills[billId], i.containerRoot, i.issuedAt);
     }
 
     /// @inheritdoc IBillOfLadingRegistry

@@ -78,4 +78,18 @@ library BillPacking {
             a := and(keccak256(p, 0x80), 0xffffffffffffffffffffffffffffffffffffffff)
         }
     }
+
+    /// @notice Same value as `Ids.titleId(carrier, ref)`, hashed from calldata in scratch memory: the library
+    ///         version copies the reference to memory twice (argument and `abi.encode`), which issue pays for.
+    function titleId(uint32 carrier, string calldata ref) internal pure returns (uint256 id) {
+        assembly ("memory-safe") {
+            let p := mload(0x40) // free memory, used without allocating: nothing else runs in between
+            mstore(p, carrier)
+            mstore(add(p, 0x20), 0x40) // offset of the string
+            mstore(add(p, 0x40), ref.length)
+            calldatacopy(add(p, 0x60), ref.offset, ref.length)
+            mstore(add(add(p, 0x60), ref.length), 0) // zero the padding of the last word
+            id := keccak256(p, add(0x60, and(add(ref.length, 31), not(31))))
+        }
+    }
 }

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {IAttestationRegistry} from "../interfaces/IAttestationRegistry.sol";
 import {IConsortium} from "../interfaces/IConsortium.sol";
 import {IMemberCache} from "../interfaces/IMemberCache.sol";
+import {SchemaRecord} from "../types/AttestationTypes.sol";
 import {Role} from "../types/Roles.sol";
 
 /// @title Consortium (see {IConsortium})
@@ -201,11 +203,26 @@ contract Consortium is IConsortium {
             address g = abi.decode(data, (address));
             if (g == address(0)) revert ConsortiumZeroAddress();
             if (_isGovernor[g]) revert ConsortiumAlreadyGovernor(g);
-        } else {
+        } else if (kind == ProposalKind.REMOVE_GOVERNOR) {
             address g = abi.decode(data, (address));
             if (!_isGovernor[g]) revert ConsortiumNotGovernor(g);
             if (_threshold > _governors.length - 1)
                 revert ConsortiumInvalidThreshold(_threshold, _governors.length - 1);
+        } else if (kind == ProposalKind.REPLACE_ADMIN) {
+            (uint32 org, address admin, address[] memory remove) = abi.decode(data, (uint32, address, address[]));
+            _known(org);
+            if (admin == address(0)) revert ConsortiumZeroAddress();
+            uint32 adminOrg = _accountOf[admin].org;
+            if (adminOrg != 0 && adminOrg != org) revert ConsortiumAccountTaken(admin, adminOrg);
+            for (uint256 i = 0; i < remove.length; ++i) {
+                if (remove[i] == admin || _accountOf[remove[i]].org != org) {
+                    revert ConsortiumAccountNotMember(org, remove[i]);
+                }
+            }
+        } else {
+            // Registry proposals: the registry checks its own arguments when the proposal executes.
+            address registry = abi.decode(data, (address));
+            if (!_isCache[registry]) revert ConsortiumUnknownRegistry(registry);
         }
     }
 
@@ -235,6 +252,20 @@ contract Consortium is IConsortium {
             _setThreshold(abi.decode(data, (uint256)), proposalId);
         } else if (kind == ProposalKind.ADD_GOVERNOR) {
             _addGovernor(abi.decode(data, (address)), proposalId);
+        } else if (kind == ProposalKind.REPLACE_ADMIN) {
+            _replaceAdmin(data);
+        } else if (kind == ProposalKind.REGISTER_SCHEMA) {
+            (address registry, SchemaRecord memory record) = abi.decode(data, (address, SchemaRecord));
+            IAttestationRegistry(registry).registerSchema(record);
+        } else if (kind == ProposalKind.SET_SCHEMA_ACTIVE) {
+            (address registry, bytes32 schemaId, bool active) = abi.decode(data, (address, bytes32, bool));
+            IAttestationRegistry(registry).setSchemaActive(schemaId, active);
+        } else if (kind == ProposalKind.SET_REPORT_SIGNERS) {
+            (address registry, uint32 agency, bytes32 schemaId, address[] memory signers, uint8 k) = abi.decode(
+                data,
+                (address, uint32, bytes32, address[], uint8)
+            );
+            IAttestationRegistry(registry).setReportSigners(agency, schemaId, signers, k);
         } else {
             address g = abi.decode(data, (address));
             _isGovernor[g] = false;
@@ -248,6 +279,19 @@ contract Consortium is IConsortium {
             _governors.pop();
             emit GovernorRemoved(g, proposalId);
         }
+    }
+
+    /// @dev Recovery from a stolen admin key: the listed accounts leave, the new admin joins if it is not yet a
+    ///      member, and takes over. Works on a suspended organisation too (recovery is no new business).
+    function _replaceAdmin(bytes memory data) private {
+        (uint32 org, address admin, address[] memory remove) = abi.decode(data, (uint32, address, address[]));
+        OrgRecord storage rec = _orgRecords[org];
+        for (uint256 i = 0; i < remove.length; ++i) {
+            if (_accountOf[remove[i]].org == org) _unlinkAccount(org, remove[i]); // a repeated entry is gone already
+        }
+        if (_accountOf[admin].org == 0) _linkAccount(org, admin, rec);
+        emit AdminChanged(org, rec.admin, admin);
+        rec.admin = admin;
     }
 
     function _addGovernor(address g, uint256 proposalId) private {
@@ -334,6 +378,11 @@ contract Consortium is IConsortium {
         OrgRecord storage rec = _asAdmin(org);
         if (_accountOf[account].org != org) revert ConsortiumAccountNotMember(org, account);
         if (account == rec.admin) revert ConsortiumAccountIsAdmin(org, account);
+        _unlinkAccount(org, account);
+    }
+
+    /// @dev Takes a member account out of its organisation and every cache (the caller checked membership).
+    function _unlinkAccount(uint32 org, address account) private {
         address[] storage accounts = _accounts[org];
         uint256 index = _accountOf[account].indexPlusOne - 1;
         address last = accounts[accounts.length - 1];

@@ -1,19 +1,34 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {SchemaRecord, AttestationRequest, Attestation, Report} from "../types/AttestationTypes.sol";
+import {SchemaRecord, AttestationRequest, Attestation, Report, ReportAction} from "../types/AttestationTypes.sol";
 
-/// @title Attestation registry (DESIGN §1.4, §1.5)
+/// @title Attestation registry (docs/design.md §1.4, §1.5)
 /// @notice EAS-shaped schemas and attestations about titles, containers and organisations, with
-///         `isEffective`, one-step replacement, mutual recognition and k-of-n signed agency reports.
+///         `isEffective`, one-step replacement, mutual recognition and k-of-n signed agency reports. Schemas
+///         are administered by governance (the Consortium executes approved proposals); the deployer
+///         registers the well-known ones and installs the first signer sets before it seals its bootstrap.
 interface IAttestationRegistry {
     // ------------------------------------------------------------------ errors
 
-    /// @notice The caller may not register or (de)activate schemas: it is neither a consortium governor,
-    ///         nor an active member of a `PORT_AUTHORITY` organisation, nor the deployer before
-    ///         {sealSchemaBootstrap}.
+    /// @notice The caller may not administer schemas or signer sets: only the Consortium (executing an
+    ///         approved proposal) may, and the deployer until {sealSchemaBootstrap} (not deactivation).
     /// @param caller The calling account.
     error AttestationNotSchemaAdmin(address caller);
+
+    /// @notice A permanent schema can never be deactivated (the release gate and the pledge overlay
+    ///         consult it).
+    /// @param schemaId The schema id.
+    error AttestationSchemaPermanent(bytes32 schemaId);
+
+    /// @notice The schema is reports-only: only an accepted k-of-n report attests or revokes.
+    /// @param schemaId The schema id.
+    error AttestationSchemaReportsOnly(bytes32 schemaId);
+
+    /// @notice The subject already holds the most unrevoked attestations a revocable schema allows (64).
+    /// @param subject The subject.
+    /// @param schemaId The schema id.
+    error AttestationSubjectFull(bytes32 subject, bytes32 schemaId);
 
     /// @notice A schema with this id is already registered.
     /// @param schemaId The schema id.
@@ -121,10 +136,25 @@ interface IAttestationRegistry {
     /// @param uid The attestation made from the accepted report.
     error AttestationSourceAlreadyAccepted(uint32 agency, bytes32 schemaId, bytes32 sourceId, bytes32 uid);
 
-    /// @notice The agency no longer holds any of the schema's roles, so its reports are not accepted.
+    /// @notice The agency is unknown or no longer holds any of the schema's roles, so its reports (and
+    ///         signer sets) are not accepted.
     /// @param agency The agency organisation.
     /// @param schemaId The schema id.
     error AttestationAgencyNotAccredited(uint32 agency, bytes32 schemaId);
+
+    /// @notice The agency is suspended: its reports and signer-set changes are refused.
+    /// @param agency The agency organisation.
+    error AttestationAgencySuspended(uint32 agency);
+
+    /// @notice A REVOKE report's target is not an unrevoked attestation of this agency, schema and subject
+    ///         (or the schema is not revocable).
+    /// @param target The uid given.
+    error AttestationReportTargetInvalid(bytes32 target);
+
+    /// @notice A signed signer-set change has passed its deadline.
+    /// @param deadline The signed deadline.
+    /// @param timestamp The current block time.
+    error AttestationSignerChangeExpired(uint64 deadline, uint256 timestamp);
 
     /// @notice The report's sequence is not above the last accepted one for (agency, schema, subject).
     /// @param sequence The report's sequence.
@@ -135,23 +165,10 @@ interface IAttestationRegistry {
 
     /// @notice A schema was registered.
     /// @param schemaId The schema id.
-    /// @param name Well-known name.
-    /// @param definition ABI field list of the data.
-    /// @param revocable Whether attestations can be revoked.
-    /// @param expiring Whether the data starts with `uint64 validUntil`.
-    /// @param attesterRoles Role bitmask of accredited organisations.
-    /// @param requiredRecognitions Recognitions needed for an attestation to be effective.
-    /// @param registrar The account that registered it.
-    event SchemaRegistered(
-        bytes32 indexed schemaId,
-        string name,
-        string definition,
-        bool revocable,
-        bool expiring,
-        uint16 attesterRoles,
-        uint8 requiredRecognitions,
-        address registrar
-    );
+    /// @param name Well-known name (also in `record`, repeated for log readers).
+    /// @param record The schema record.
+    /// @param registrar The account that registered it (the Consortium, or the deployer at bootstrap).
+    event SchemaRegistered(bytes32 indexed schemaId, string name, SchemaRecord record, address registrar);
 
     /// @notice The deployer gave up its right to administer schemas.
     /// @param by The deployer.
@@ -160,7 +177,7 @@ interface IAttestationRegistry {
     /// @notice A schema was activated or deactivated; attestations of an inactive schema are not effective.
     /// @param schemaId The schema id.
     /// @param active The new state.
-    /// @param by The account that changed it.
+    /// @param by The account that changed it (the Consortium).
     event SchemaActiveChanged(bytes32 indexed schemaId, bool active, address by);
 
     /// @notice An attestation was made (directly or from a report). The only place the data is kept in full.
@@ -202,7 +219,8 @@ interface IAttestationRegistry {
     /// @param recognitions The new number of recognitions.
     event Recognised(bytes32 indexed uid, uint32 indexed org, uint16 recognitions);
 
-    /// @notice An agency set its oracle signers and threshold for a schema (replacing any earlier set).
+    /// @notice An agency's oracle signers and threshold for a schema were set (replacing any earlier set),
+    ///         by the deployer at bootstrap, by governance, or by a k-of-n change of the previous set.
     /// @param agency The agency organisation.
     /// @param schemaId The schema.
     /// @param signers The signer addresses, ascending.
@@ -216,33 +234,35 @@ interface IAttestationRegistry {
         uint32 epoch
     );
 
-    /// @notice A k-of-n report was accepted (followed by the {Attested} event of the attestation it made).
-    /// @param uid The attestation made.
+    /// @notice A k-of-n report was accepted (after the {Attested} or {Revoked} event it caused).
+    /// @param uid The attestation made (ATTEST) or revoked (REVOKE).
     /// @param agency The agency organisation.
     /// @param sourceId The source record id.
+    /// @param action What the report did.
     /// @param sequence The report's sequence.
     /// @param signers The signers whose signatures were checked, ascending.
     event ReportAccepted(
         bytes32 indexed uid,
         uint32 indexed agency,
         bytes32 indexed sourceId,
+        ReportAction action,
         uint64 sequence,
         address[] signers
     );
 
     // ------------------------------------------------------------------ schemas
 
-    /// @notice Registers a schema. Allowed to consortium governors, to active members of a `PORT_AUTHORITY`
-    ///         organisation, and to the deployer until {sealSchemaBootstrap} (deployment registers the
-    ///         well-known schemas that way).
+    /// @notice Registers a schema. Only the Consortium (an approved `REGISTER_SCHEMA` proposal) and the
+    ///         deployer until {sealSchemaBootstrap} (deployment registers the well-known schemas that way).
     /// @param schema The schema record.
     /// @return schemaId The schema id (see {SchemaRecord}).
     function registerSchema(SchemaRecord calldata schema) external returns (bytes32 schemaId);
 
-    /// @notice Ends the deployer's schema administration for good. Only the deployer, once.
+    /// @notice Ends the deployer's administration for good. Only the deployer, once.
     function sealSchemaBootstrap() external;
 
-    /// @notice Activates or deactivates a schema (same callers as {registerSchema}).
+    /// @notice Activates or deactivates a schema. Only the Consortium (an approved `SET_SCHEMA_ACTIVE`
+    ///         proposal); a permanent schema is never deactivated.
     /// @param schemaId The schema id.
     /// @param active The new state.
     function setSchemaActive(bytes32 schemaId, bool active) external;
@@ -260,17 +280,19 @@ interface IAttestationRegistry {
 
     // ------------------------------------------------------------------ attestations
 
-    /// @notice Attests as the caller's organisation, which must be active and hold one of the schema's roles.
+    /// @notice Attests as the caller's organisation, which must be active and hold one of the schema's
+    ///         roles. Refused for a reports-only schema.
     /// @param request Schema, subject, reference and data.
     /// @return uid The new attestation's uid.
     function attest(AttestationRequest calldata request) external returns (bytes32 uid);
 
-    /// @notice Revokes an attestation of a revocable schema made by the caller's organisation.
+    /// @notice Revokes an attestation of a revocable schema made by the caller's organisation. Refused for a
+    ///         reports-only schema.
     /// @param uid The uid.
     function revoke(bytes32 uid) external;
 
     /// @notice Revokes `uid` and attests `request` (same schema and subject) in one step; the new attestation
-    ///         refers to the old one (its `refUID` is forced to `uid`).
+    ///         refers to the old one (its `refUID` is forced to `uid`). Refused for a reports-only schema.
     /// @param uid The attestation to replace.
     /// @param request The replacement (its `refUID` is ignored).
     /// @return newUid The replacement's uid.
@@ -293,27 +315,62 @@ interface IAttestationRegistry {
     function isEffective(bytes32 uid) external view returns (bool);
 
     /// @notice The most recent effective attestation about `subject` under `schemaId`, or 0 if none.
-    /// @dev Walks the subject's attestations of that schema from the newest, skipping those no longer
-    ///      effective; the walk is as long as the number of newer ineffective ones.
+    /// @dev Reads only the unrevoked attestations of the pair (at most 64 for a revocable schema), never the
+    ///      revoked history.
     /// @param subject The subject.
     /// @param schemaId The schema id.
     /// @return uid The uid, or 0.
     function latestEffective(bytes32 subject, bytes32 schemaId) external view returns (bytes32 uid);
 
-    /// @notice How many attestations were made about `subject` under `schemaId`.
+    /// @notice An effective attestation about `subject` under `schemaId` attested at or after `since`, or 0.
+    ///         What the release gate asks (for holds with `since` 0: any effective hold).
+    /// @param subject The subject.
+    /// @param schemaId The schema id.
+    /// @param since Earliest attestation time that counts.
+    /// @return uid The uid, or 0.
+    function effectiveSince(bytes32 subject, bytes32 schemaId, uint64 since) external view returns (bytes32 uid);
+
+    /// @notice How many attestations were ever made about `subject` under `schemaId`.
     /// @param subject The subject.
     /// @param schemaId The schema id.
     /// @return The count.
     function attestationCount(bytes32 subject, bytes32 schemaId) external view returns (uint256);
 
+    /// @notice How many attestations about `subject` under `schemaId` are unrevoked.
+    /// @param subject The subject.
+    /// @param schemaId The schema id.
+    /// @return The count.
+    function unrevokedCount(bytes32 subject, bytes32 schemaId) external view returns (uint256);
+
     // ------------------------------------------------------------------ k-of-n reports
 
-    /// @notice Sets the caller organisation's oracle signers and threshold for a schema, replacing any earlier
-    ///         set. The organisation must be active and accredited for the schema.
+    /// @notice Sets an agency's oracle signers and threshold for a schema, replacing any earlier set. Only
+    ///         the Consortium (an approved `SET_REPORT_SIGNERS` proposal) and the deployer until
+    ///         {sealSchemaBootstrap}. The agency must be accredited for the schema.
+    /// @param agency The agency organisation.
     /// @param schemaId The schema id.
     /// @param signers Signer addresses, strictly ascending, non-zero.
     /// @param threshold Signatures required per report (1 ≤ threshold ≤ signers).
-    function setReportSigners(bytes32 schemaId, address[] calldata signers, uint8 threshold) external;
+    function setReportSigners(uint32 agency, bytes32 schemaId, address[] calldata signers, uint8 threshold) external;
+
+    /// @notice Replaces an agency's signer set with one its current set signed: at least `threshold`
+    ///         signatures of the current signers (ascending) over the EIP-712 `SignerSetChange` (see
+    ///         {SIGNER_SET_CHANGE_TYPEHASH}), which names the current epoch, so a change is used once.
+    ///         Anyone may relay; a suspended agency's change is refused.
+    /// @param agency The agency organisation.
+    /// @param schemaId The schema id.
+    /// @param signers New signer addresses, strictly ascending, non-zero.
+    /// @param threshold New threshold.
+    /// @param deadline Last block time at which the change may be accepted.
+    /// @param signatures Signatures of the current set, ascending by signer.
+    function changeReportSigners(
+        uint32 agency,
+        bytes32 schemaId,
+        address[] calldata signers,
+        uint8 threshold,
+        uint64 deadline,
+        bytes[] calldata signatures
+    ) external;
 
     /// @notice The current signer set of an agency for a schema.
     /// @param agency The agency organisation.
@@ -325,20 +382,25 @@ interface IAttestationRegistry {
         bytes32 schemaId
     ) external view returns (address[] memory signers, uint8 threshold);
 
-    /// @notice Accepts a k-of-n signed agency report and attests it as the agency. Anyone may relay.
+    /// @notice The epoch of an agency's signer set for a schema (0 = none set); a change signs it.
+    /// @param agency The agency organisation.
+    /// @param schemaId The schema id.
+    /// @return The epoch.
+    function signerEpoch(uint32 agency, bytes32 schemaId) external view returns (uint32);
+
+    /// @notice Accepts a k-of-n signed agency report: attests as the agency, or revokes one of its
+    ///         attestations. Anyone may relay.
     /// @dev Each signature is a 65-byte (r, s, v) ECDSA signature of the EIP-712 digest of `Report` (see
-    ///      {REPORT_TYPEHASH}: schema, subject, sourceId, sequence, payloadHash, deadline) with
-    ///      `payloadHash = keccak256(data)`, domain name "PortLedger AttestationRegistry", version "1", this
-    ///      chain and this contract. Signatures must be ordered by ascending signer address, which
-    ///      makes the duplicate check a comparison with the previous signer (O(k)). The agency must still be
-    ///      accredited for the schema; it need not be the sender.
-    /// @param agency The agency whose signer set applies.
+    ///      {REPORT_TYPEHASH}) with `payloadHash = keccak256(data)`, domain name "PortLedger
+    ///      AttestationRegistry", version "2", this chain and this contract. Every signature given must be
+    ///      valid and by a current signer, ordered by ascending signer address (the duplicate check is a
+    ///      comparison with the previous signer, O(k)). The agency is part of the signed struct, must exist,
+    ///      not be suspended and still be accredited for the schema; it need not be the sender.
     /// @param report The signed fields.
-    /// @param data The attestation data (ABI encoding of the schema's fields).
+    /// @param data The attestation data (ABI encoding of the schema's fields; for REVOKE, any reason data).
     /// @param signatures At least `threshold` signatures by distinct registered signers, ascending.
-    /// @return uid The attestation made.
+    /// @return uid The attestation made or revoked.
     function submitReport(
-        uint32 agency,
         Report calldata report,
         bytes calldata data,
         bytes[] calldata signatures
@@ -350,11 +412,32 @@ interface IAttestationRegistry {
     /// @return The digest.
     function reportDigest(Report calldata report, bytes calldata data) external view returns (bytes32);
 
+    /// @notice The EIP-712 digest of a signer-set change.
+    /// @param agency The agency organisation.
+    /// @param schemaId The schema id.
+    /// @param signers New signers.
+    /// @param threshold New threshold.
+    /// @param epoch The epoch of the set it replaces.
+    /// @param deadline Deadline.
+    /// @return The digest.
+    function signerSetChangeDigest(
+        uint32 agency,
+        bytes32 schemaId,
+        address[] calldata signers,
+        uint8 threshold,
+        uint32 epoch,
+        uint64 deadline
+    ) external view returns (bytes32);
+
     /// @notice The EIP-712 type hash of `Report`.
     /// @return The type hash.
     function REPORT_TYPEHASH() external view returns (bytes32);
 
-    /// @notice The attestation made from an accepted report, or 0.
+    /// @notice The EIP-712 type hash of `SignerSetChange`.
+    /// @return The type hash.
+    function SIGNER_SET_CHANGE_TYPEHASH() external view returns (bytes32);
+
+    /// @notice The attestation made (or revoked) by an accepted report, or 0.
     /// @param agency The agency organisation.
     /// @param schemaId The schema id.
     /// @param sourceId The source record id.

@@ -3,28 +3,70 @@ pragma solidity ^0.8.24;
 
 import {Bill, BillAction, BillKind, BillStatus, PledgeStatus, SurrenderReason} from "../types/BillTypes.sol";
 
-/// @title Electronic bill of lading registry (DESIGN §1.2)
+/// @title Electronic bill of lading registry (docs/design.md §1.2)
 /// @notice One title per (carrier, transportDocumentReference), held by organisations. Only the actions
-///         below change a title; each is allowed exactly where the DESIGN state machine and pledge overlay
+///         below change a title; each is allowed exactly where the design's state machine and pledge overlay
 ///         allow it and refused with a named error everywhere else. ENDORSE and ENDORSE_TO_ORDER move the
 ///         title only (the endorsee becomes title holder); possession moves only by TRANSFER (and by
 ///         surrender, its answers, re-issue and pledge enforcement). Every action emits {BillActed}; issue
 ///         and re-issue also emit {BillIssued}; every possession change emits the ERC-721 `Transfer`.
 interface IBillOfLadingRegistry {
-    /// @notice Details of a pledge, written only by PLEDGE.
+    /// @notice The pledge of a title as the chain keeps it. Amount, currency and registration reference are
+    ///         carried by {BillPledgeRequested}; the chain keeps their hash inside `termsHash`.
     struct Pledge {
-        /// @notice Pledge state; a request past its expiry reads as `NONE`.
+        /// @notice Pledge state; a request past its `acceptBy` reads as `NONE`.
         PledgeStatus status;
-        /// @notice The bank.
+        /// @notice The bank (0 when none).
         uint32 pledgee;
+        /// @notice Number of the latest request on this title (1 for the first); names the pledge in its
+        ///         default subject `keccak256(abi.encode("PLEDGE", billId, nonce))`.
+        uint32 nonce;
         /// @notice Last moment the bank may accept the request (unix seconds).
-        uint64 expiry;
-        /// @notice ISO 4217 currency code.
-        bytes3 currency;
+        uint64 acceptBy;
+        /// @notice From this moment on (exclusive) the bank may enforce without a default.
+        uint64 maturity;
+        /// @notice Seconds a `PLEDGE_DEFAULT` attestation must have been effective before enforcement.
+        uint32 noticePeriod;
+        /// @notice When the bank accepted (0 while requested).
+        uint64 acceptedAt;
+        /// @notice {pledgeTermsHash} of the request.
+        bytes32 termsHash;
+    }
+
+    /// @notice What a carrier issues.
+    struct IssueRequest {
+        /// @notice The carrier's reference (unique per carrier).
+        string transportDocumentReference;
+        /// @notice Negotiable, straight or SWB.
+        BillKind kind;
+        /// @notice The first possessor (shipper).
+        uint32 issueTo;
+        /// @notice The named consignee (straight B/L, SWB); 0 for a negotiable B/L.
+        uint32 consignee;
+        /// @notice SHA-256 of the canonical transport document.
+        bytes32 checksum;
+        /// @notice Root of the document's container numbers (its first 24 bytes are kept; docs/design.md §1.5).
+        bytes32 containerRoot;
+        /// @notice Where the encrypted document is stored (event only).
+        string cid;
+    }
+
+    /// @notice What a pledge request names (the terms a bank approves by their hash).
+    struct PledgeTerms {
+        /// @notice The pledgee (a BANK organisation).
+        uint32 bank;
         /// @notice Secured amount in minor units of `currency`.
         uint128 amount;
+        /// @notice ISO 4217 code.
+        bytes3 currency;
         /// @notice External registration reference (e.g. the movable-property registry filing number).
         bytes32 registrationRef;
+        /// @notice Last moment the bank may accept (unix seconds, in the future).
+        uint64 acceptBy;
+        /// @notice Maturity (unix seconds, after `acceptBy`).
+        uint64 maturity;
+        /// @notice Seconds a default must have been effective before enforcement.
+        uint32 noticePeriod;
     }
 
     // ----------------------------------------------------------------------------------------------
@@ -97,10 +139,37 @@ interface IBillOfLadingRegistry {
     /// @param billId The title id.
     /// @param org The caller's organisation.
     error BillNotPledgee(uint256 billId, uint32 org);
-    /// @notice The pledge request expired (or the expiry given is not in the future).
+    /// @notice The pledge request lapsed (or the `acceptBy` given is not in the future).
     /// @param billId The title id.
-    /// @param expiry The expiry.
-    error BillPledgeExpired(uint256 billId, uint64 expiry);
+    /// @param acceptBy The acceptance deadline.
+    error BillPledgeExpired(uint256 billId, uint64 acceptBy);
+    /// @notice The maturity of a pledge request must lie after its acceptance deadline.
+    /// @param acceptBy The acceptance deadline.
+    /// @param maturity The maturity given.
+    error BillPledgeMaturityInvalid(uint64 acceptBy, uint64 maturity);
+    /// @notice The acceptance carries another terms hash than the request's.
+    /// @param billId The title id.
+    /// @param expected The request's terms hash.
+    /// @param given The hash the bank approved.
+    error BillPledgeTermsMismatch(uint256 billId, bytes32 expected, bytes32 given);
+    /// @notice The last transfer or endorsement can still be rejected by its recipient: nothing may be
+    ///         pledged until it is answered (signed, acted upon) or rejected.
+    /// @param billId The title id.
+    error BillStillRejectable(uint256 billId);
+    /// @notice The pledge is not enforceable yet: before maturity and without a qualifying default.
+    /// @param billId The title id.
+    /// @param maturity The pledge's maturity.
+    error BillPledgeNotEnforceable(uint256 billId, uint64 maturity);
+    /// @notice The attestation is not an effective `PLEDGE_DEFAULT` by the pledgee about this pledge,
+    ///         attested after its acceptance.
+    /// @param billId The title id.
+    /// @param uid The attestation given.
+    error BillPledgeDefaultInvalid(uint256 billId, bytes32 uid);
+    /// @notice The default's notice period has not run yet.
+    /// @param billId The title id.
+    /// @param uid The default attestation.
+    /// @param enforceableAt First moment enforcement is allowed on this default.
+    error BillPledgeNoticeRunning(uint256 billId, bytes32 uid, uint64 enforceableAt);
     /// @notice The recipient is not an organisation of the consortium.
     /// @param org The recipient.
     error BillRecipientUnknown(uint32 org);
@@ -116,12 +185,17 @@ interface IBillOfLadingRegistry {
     /// @notice The checksum is zero, or a re-issue does not change it.
     /// @param checksum The checksum given.
     error BillChecksumInvalid(bytes32 checksum);
+    /// @notice The container root is zero (a transport document lists at least one container).
+    error BillContainerRootInvalid();
     /// @notice A surrender for amendment needs reason SWTP, COD or SWI.
     /// @param reason The reason given.
     error BillInvalidReason(uint8 reason);
     /// @notice Switch to paper needs a surrender for amendment with reason SWTP.
     /// @param billId The title id.
     error BillSwitchNotRequested(uint256 billId);
+    /// @notice The `PLEDGE_DEFAULT` schema given at deployment is not registered, active and permanent.
+    /// @param schemaId The schema id given.
+    error BillDefaultSchemaInvalid(bytes32 schemaId);
     /// @notice Titles move only through the registry's own actions (ERC-721 transfer/approval refused).
     error BillTransferViaRegistryOnly();
     /// @notice ERC-721 `balanceOf(address(0))`.
@@ -132,21 +206,23 @@ interface IBillOfLadingRegistry {
     // Events
     // ----------------------------------------------------------------------------------------------
 
-    /// @notice Any action on a title (including issue, re-issue and the pledge actions).
+    /// @notice Any action on a title (including issue, re-issue and the pledge actions), with the title's
+    ///         state after it.
     /// @param billId The title id.
     /// @param actor The acting organisation.
     /// @param recipient The organisation the action addresses (new possessor / endorsee / carrier /
     ///        pledgee; for REJECT the possessor (of a transfer) or title holder (of an endorsement) it
     ///        returns to; the possessor it returns to for SREJ; 0 for SIGN and BLANK_ENDORSE).
-    /// @param action The action code.
-    /// @param reason Surrender-for-amendment reason (NONE otherwise).
+    /// @param state The title's packed word after the action (bits 0-239, the layout of {Bill}: carrier,
+    ///        possessor, holder, prevPossessor, prevHolder, pledgee, status, kind, pledgeStatus, version,
+    ///        flags from the lowest bits up), the action code in bits 240-247 and the surrender reason in
+    ///        bits 248-255.
     /// @param remarkHash Hash of an off-chain remark (0 if none).
     event BillActed(
         uint256 indexed billId,
         uint32 indexed actor,
         uint32 indexed recipient,
-        BillAction action,
-        SurrenderReason reason,
+        uint256 state,
         bytes32 remarkHash
     );
 
@@ -157,7 +233,8 @@ interface IBillOfLadingRegistry {
     /// @param consignee Named consignee (0 for a negotiable B/L).
     /// @param version Document version (1 at issue).
     /// @param checksum SHA-256 of the canonical transport document.
-    /// @param transportDocumentReference The carrier's reference.
+    /// @param containerRoot Root of the document's container numbers (docs/design.md §1.5).
+    /// @param transportDocumentReference The carrier's reference ("" at re-issue).
     /// @param cid Where the encrypted document is stored.
     event BillIssued(
         uint256 indexed billId,
@@ -166,24 +243,25 @@ interface IBillOfLadingRegistry {
         uint32 consignee,
         uint16 version,
         bytes32 checksum,
+        bytes24 containerRoot,
         string transportDocumentReference,
         string cid
     );
 
-    /// @notice A pledge was requested (details of {Pledge}).
+    /// @notice A pledge was requested.
     /// @param billId The title id.
     /// @param pledgee The bank.
-    /// @param amount Secured amount (minor units).
-    /// @param currency ISO 4217 code.
-    /// @param registrationRef External registration reference.
-    /// @param expiry Last moment the bank may accept.
+    /// @param nonce The request's pledge nonce.
+    /// @param pledgor The requesting possessor.
+    /// @param terms The terms.
+    /// @param termsHash {pledgeTermsHash} of the request, which the bank's acceptance must carry.
     event BillPledgeRequested(
         uint256 indexed billId,
         uint32 indexed pledgee,
-        uint128 amount,
-        bytes3 currency,
-        bytes32 registrationRef,
-        uint64 expiry
+        uint32 nonce,
+        uint32 pledgor,
+        PledgeTerms terms,
+        bytes32 termsHash
     );
 
     // ----------------------------------------------------------------------------------------------
@@ -191,24 +269,12 @@ interface IBillOfLadingRegistry {
     // ----------------------------------------------------------------------------------------------
 
     /// @notice ISSUE (carrier): creates the title; possessor = `issueTo`; title holder = `issueTo` for a
-    ///         negotiable B/L, the consignee otherwise.
-    /// @param transportDocumentReference The carrier's reference (unique per carrier).
-    /// @param kind Negotiable, straight or SWB.
-    /// @param issueTo The first possessor (shipper).
-    /// @param consignee The named consignee (straight B/L, SWB); 0 for a negotiable B/L.
-    /// @param checksum SHA-256 of the canonical transport document.
-    /// @param cid Where the encrypted document is stored (event only).
+    ///         negotiable B/L, the consignee otherwise; records the checksum, the container root and the
+    ///         issue time of version 1.
+    /// @param request What is issued.
     /// @param remarkHash Remark hash.
     /// @return billId The title id (Ids.titleId).
-    function issue(
-        string calldata transportDocumentReference,
-        BillKind kind,
-        uint32 issueTo,
-        uint32 consignee,
-        bytes32 checksum,
-        string calldata cid,
-        bytes32 remarkHash
-    ) external returns (uint256 billId);
+    function issue(IssueRequest calldata request, bytes32 remarkHash) external returns (uint256 billId);
 
     /// @notice TRANSFER of possession (possessor; straight: only to the consignee; never an SWB).
     /// @param billId The title id.
@@ -272,13 +338,20 @@ interface IBillOfLadingRegistry {
     /// @param remarkHash Hash of an off-chain remark (0 if none).
     function rejectSurrender(uint256 billId, bytes32 remarkHash) external;
 
-    /// @notice Re-issue of the amended version (carrier): version + 1, new checksum, possession back to
-    ///         the organisation that surrendered.
+    /// @notice Re-issue of the amended version (carrier): version + 1, new checksum and container list,
+    ///         issue time now, possession back to the organisation that surrendered.
     /// @param billId The title id.
     /// @param checksum SHA-256 of the amended transport document (must change).
+    /// @param containerRoot Root of the amended document's container numbers.
     /// @param cid Where the encrypted amended document is stored (event only).
     /// @param remarkHash Hash of an off-chain remark (0 if none).
-    function reissue(uint256 billId, bytes32 checksum, string calldata cid, bytes32 remarkHash) external;
+    function reissue(
+        uint256 billId,
+        bytes32 checksum,
+        bytes32 containerRoot,
+        string calldata cid,
+        bytes32 remarkHash
+    ) external;
 
     /// @notice SWITCH_TO_PAPER (carrier; the surrender reason was SWTP): final.
     /// @param billId The title id.
@@ -290,38 +363,31 @@ interface IBillOfLadingRegistry {
     /// @param remarkHash Hash of an off-chain remark (0 if none).
     function voidTitle(uint256 billId, bytes32 remarkHash) external;
 
-    /// @notice PLEDGE request (possessor of a negotiable, issued title; no other pledge).
+    /// @notice PLEDGE request (negotiable, issued title; the possessor who is also title holder, or any
+    ///         possessor when blank-endorsed; nothing rejectable; no other pledge).
     /// @param billId The title id.
-    /// @param bank The pledgee (a BANK organisation).
-    /// @param amount Secured amount in minor units of `currency`.
-    /// @param currency ISO 4217 code.
-    /// @param registrationRef External registration reference.
-    /// @param expiry Last moment the bank may accept (unix seconds, in the future).
+    /// @param terms The terms the bank is asked to accept.
     /// @param remarkHash Hash of an off-chain remark (0 if none).
-    function requestPledge(
-        uint256 billId,
-        uint32 bank,
-        uint128 amount,
-        bytes3 currency,
-        bytes32 registrationRef,
-        uint64 expiry,
-        bytes32 remarkHash
-    ) external;
+    function requestPledge(uint256 billId, PledgeTerms calldata terms, bytes32 remarkHash) external;
 
-    /// @notice ACCEPT_PLEDGE (the named bank, before expiry).
+    /// @notice ACCEPT_PLEDGE (the named bank, at or before `acceptBy`), binding exactly the terms approved.
     /// @param billId The title id.
+    /// @param termsHash {pledgeTermsHash} of the terms the bank approved.
     /// @param remarkHash Hash of an off-chain remark (0 if none).
-    function acceptPledge(uint256 billId, bytes32 remarkHash) external;
+    function acceptPledge(uint256 billId, bytes32 termsHash, bytes32 remarkHash) external;
 
     /// @notice RELEASE_PLEDGE (the bank; declines a request or ends an active pledge; allowed while suspended).
     /// @param billId The title id.
     /// @param remarkHash Hash of an off-chain remark (0 if none).
     function releasePledge(uint256 billId, bytes32 remarkHash) external;
 
-    /// @notice ENFORCE_PLEDGE (the bank, active pledge): the bank becomes possessor and title holder.
+    /// @notice ENFORCE_PLEDGE (the bank, active pledge): the bank becomes possessor and title holder. Only
+    ///         after maturity, or on a `PLEDGE_DEFAULT` attestation by the bank about this pledge, attested
+    ///         after acceptance and effective for the notice period.
     /// @param billId The title id.
+    /// @param defaultUid The default attestation (0 to enforce at maturity).
     /// @param remarkHash Hash of an off-chain remark (0 if none).
-    function enforcePledge(uint256 billId, bytes32 remarkHash) external;
+    function enforcePledge(uint256 billId, bytes32 defaultUid, bytes32 remarkHash) external;
 
     // ----------------------------------------------------------------------------------------------
     // Views
@@ -339,9 +405,29 @@ interface IBillOfLadingRegistry {
     /// @param billId The title id.
     function statusOf(uint256 billId) external view returns (BillStatus);
 
-    /// @notice The pledge on a title with its effective status (an expired request reads as NONE).
+    /// @notice The pledge on a title with its effective status (a lapsed request reads as NONE).
     /// @param billId The title id.
     function pledgeOf(uint256 billId) external view returns (Pledge memory);
+
+    /// @notice The hash a bank's acceptance must carry: `keccak256(abi.encode(billId, nonce, bank, pledgor,
+    ///         amount, currency, registrationRef, acceptBy, maturity, noticePeriod))`.
+    /// @param billId The title id.
+    /// @param nonce The request's pledge nonce.
+    /// @param pledgor The requesting possessor.
+    /// @param terms The terms.
+    function pledgeTermsHash(
+        uint256 billId,
+        uint32 nonce,
+        uint32 pledgor,
+        PledgeTerms calldata terms
+    ) external pure returns (bytes32);
+
+    /// @notice The container root (first 24 bytes) and issue time of the current version.
+    /// @param billId The title id.
+    function issueFacts(uint256 billId) external view returns (bytes24 containerRoot, uint64 issuedAt);
+
+    /// @notice The `PLEDGE_DEFAULT` schema the pledge overlay consults (permanent: it can never be switched off).
+    function pledgeDefaultSchema() external view returns (bytes32);
 
     /// @notice Number of titles an organisation possesses.
     /// @param org The organisation.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-/// @title Consortium: organisations, member accounts, governance and chain permissioning (DESIGN §1.1)
+/// @title Consortium: organisations, member accounts, governance and chain permissioning (docs/design.md §1.1)
 /// @notice Organisations are admitted, suspended, reinstated and given roles by proposals that a
 ///         threshold of governors approve. Each organisation manages its own member accounts through
 ///         its admin account, at once. Every change is pushed into the attached member caches and
@@ -17,7 +17,11 @@ interface IConsortium {
         REVOKE_ROLE, // abi.encode(uint32 org, uint8 role)
         CHANGE_THRESHOLD, // abi.encode(uint256 threshold)
         ADD_GOVERNOR, // abi.encode(address governor)
-        REMOVE_GOVERNOR // abi.encode(address governor)
+        REMOVE_GOVERNOR, // abi.encode(address governor)
+        REPLACE_ADMIN, // abi.encode(uint32 org, address admin, address[] removeAccounts): recovers a stolen admin key
+        REGISTER_SCHEMA, // abi.encode(address attestationRegistry, SchemaRecord record)
+        SET_SCHEMA_ACTIVE, // abi.encode(address attestationRegistry, bytes32 schemaId, bool active)
+        SET_REPORT_SIGNERS // abi.encode(address attestationRegistry, uint32 agency, bytes32 schemaId, address[] signers, uint8 threshold)
     }
 
     /// @notice The consortium record of an organisation.
@@ -61,6 +65,10 @@ interface IConsortium {
     // ----------------------------------------------------------------------------------------------
     // Errors
     // ----------------------------------------------------------------------------------------------
+
+    /// @notice A registry proposal names an address that is not an attached member cache.
+    /// @param registry The address given.
+    error ConsortiumUnknownRegistry(address registry);
 
     /// @notice The caller is not a governor.
     /// @param caller The caller.

@@ -2,9 +2,9 @@
 pragma solidity ^0.8.24;
 
 import {BillStatus} from "../types/BillTypes.sol";
-import {ReleaseRight, ReleaseStatus, EquipmentInterchange} from "../types/ReleaseTypes.sol";
+import {ReleaseRight, ReleaseStatus, ReleaseTerms, EquipmentInterchange} from "../types/ReleaseTypes.sol";
 
-/// @title Container release rights and equipment interchange receipts (DESIGN §1.3)
+/// @title Container release rights and equipment interchange receipts (docs/design.md §1.3)
 /// @notice A carrier grants a right per container from an accomplished B/L (or a sea waybill) to the party
 ///         that surrendered it (the SWB's consignee); the holder nominates it down the chain; the terminal
 ///         records gate-out only when the container is release-ready, and gate-in of the empty return.
@@ -25,14 +25,25 @@ interface IContainerRelease {
     /// @param containerNumber The number given.
     error ReleaseInvalidContainerNumber(string containerNumber);
 
-    /// @notice The terminal is not a member organisation holding the `TERMINAL` role.
+    /// @notice The container is not on the current version of the transport document (its proof does not
+    ///         lead to the bill's container root).
+    /// @param billId The title id.
+    /// @param containerNumber The number given.
+    error ReleaseContainerNotOnBill(uint256 billId, string containerNumber);
+
+    /// @notice One Merkle proof per container number is needed.
+    /// @param containers Numbers given.
+    /// @param proofs Proofs given.
+    error ReleaseProofCountMismatch(uint256 containers, uint256 proofs);
+
+    /// @notice The terminal or the depot is not an active member organisation holding the `TERMINAL` role.
     /// @param terminal The organisation given.
     error ReleaseInvalidTerminal(uint32 terminal);
 
     /// @notice The validity window is empty or already over.
     /// @param validFrom Start given.
     /// @param validUntil End given.
-    error ReleaseInvalidWindow(uint64 validFrom, uint64 validUntil);
+    error ReleaseInvalidWindow(uint48 validFrom, uint48 validUntil);
 
     /// @notice The container already has a granted or used right from this bill.
     /// @param rightId The right id.
@@ -59,8 +70,8 @@ interface IContainerRelease {
     /// @param nominee The organisation given.
     error ReleaseInvalidNominee(bytes32 rightId, uint32 nominee);
 
-    /// @notice The caller does not act for a terminal: at gate-out the right's terminal, still holding
-    ///         `TERMINAL`; at gate-in any active organisation holding `TERMINAL`.
+    /// @notice The caller does not act for the right's terminal (at gate-in: the terminal or the right's
+    ///         depot), still holding `TERMINAL`.
     /// @param rightId The right id.
     /// @param caller The calling account.
     error ReleaseNotTerminal(bytes32 rightId, address caller);
@@ -70,15 +81,17 @@ interface IContainerRelease {
     /// @param validFrom Window start.
     /// @param validUntil Window end.
     /// @param timestamp The current block time.
-    error ReleaseRightNotValid(bytes32 rightId, uint64 validFrom, uint64 validUntil, uint256 timestamp);
+    error ReleaseRightNotValid(bytes32 rightId, uint48 validFrom, uint48 validUntil, uint256 timestamp);
 
-    /// @notice Neither the bill nor the container has an effective customs release.
+    /// @notice Neither the bill nor the container under this bill has an effective customs release attested
+    ///         at or after the current version's issue.
     /// @param billId The title id.
-    /// @param container The container subject.
-    error ReleaseNoCustomsRelease(uint256 billId, bytes32 container);
+    /// @param containerNumber The container.
+    error ReleaseNoCustomsRelease(uint256 billId, string containerNumber);
 
-    /// @notice An effective customs hold is on the bill or the container.
-    /// @param subject The held subject (the title id or the container subject).
+    /// @notice An effective customs hold is on the bill, on the container under this bill or on the bare
+    ///         container.
+    /// @param subject The held subject (the title id, the bill-container or the container subject).
     /// @param holdUid The hold attestation.
     error ReleaseCustomsHold(bytes32 subject, bytes32 holdUid);
 
@@ -88,17 +101,19 @@ interface IContainerRelease {
     /// @param holder The right's holder.
     error ReleaseHaulierNotHolder(bytes32 rightId, uint32 haulier, uint32 holder);
 
-    /// @notice The presented release code is shorter than 12 bytes (96 bits).
-    /// @param length Its length in bytes.
-    error ReleaseCodeTooShort(uint256 length);
-
     /// @notice The presented release code does not match (or the right has none).
     /// @param rightId The right id.
     error ReleaseCodeMismatch(bytes32 rightId);
 
-    /// @notice The right has used up its record counter (65,535 records; only reachable by endless nominations).
+    /// @notice The right's holder has used up the records it may write (nominations and codes stop three
+    ///         records short of 65,535, which stay kept for revocation, gate-out and gate-in); or a
+    ///         re-grant would pass the counter.
     /// @param rightId The right id.
     error ReleaseTooManyRecords(bytes32 rightId);
+
+    /// @notice A schema the gate consults is not registered, active and permanent (checked at deployment).
+    /// @param schemaId The schema id.
+    error ReleaseSchemaNotPermanent(bytes32 schemaId);
 
     /// @notice The right has not been gated out (or was already gated in).
     /// @param rightId The right id.
@@ -116,9 +131,7 @@ interface IContainerRelease {
     /// @param containerNumber The ISO 6346 container number.
     /// @param carrier The granting carrier.
     /// @param holder The grantee.
-    /// @param terminal The terminal.
-    /// @param validFrom Window start.
-    /// @param validUntil Window end.
+    /// @param terms Terminal, depot and validity window.
     event ReleaseGranted(
         bytes32 indexed rightId,
         uint256 indexed billId,
@@ -127,9 +140,7 @@ interface IContainerRelease {
         string containerNumber,
         uint32 carrier,
         uint32 holder,
-        uint32 terminal,
-        uint64 validFrom,
-        uint64 validUntil
+        ReleaseTerms terms
     );
 
     /// @notice The holder nominated the right to another organisation (any release code is cleared).
@@ -210,7 +221,7 @@ interface IContainerRelease {
     /// @param recordId This record.
     /// @param previousRecordId The record before it (the gate-out).
     /// @param containerNumber The equipment number.
-    /// @param terminal The receiving terminal organisation.
+    /// @param terminal The receiving organisation (the right's terminal or depot).
     /// @param eir The equipment interchange data.
     /// @param by The calling account.
     event GatedIn(
@@ -228,19 +239,18 @@ interface IContainerRelease {
 
     /// @notice Grants one release right per container to the organisation entitled to the cargo: for an
     ///         accomplished B/L the organisation that surrendered it, for a sea waybill its consignee. Only
-    ///         the bill's carrier.
+    ///         the bill's carrier, and only for containers on the current version of the document.
     /// @param billId The title id.
-    /// @param containerNumbers ISO 6346 numbers (listed in the transport document; checked off chain).
-    /// @param terminal The terminal organisation (must hold `TERMINAL`).
-    /// @param validFrom Window start (block time).
-    /// @param validUntil Window end; after `validFrom` and in the future.
+    /// @param containerNumbers ISO 6346 numbers.
+    /// @param proofs One Merkle proof per number against the bill's container root (docs/design.md §1.5).
+    /// @param terms Terminal (must hold `TERMINAL`), optional return depot (`TERMINAL` too, or 0), window
+    ///        (`validUntil` after `validFrom` and in the future).
     /// @return rightIds One id per container, in order.
     function grant(
         uint256 billId,
         string[] calldata containerNumbers,
-        uint32 terminal,
-        uint64 validFrom,
-        uint64 validUntil
+        bytes32[][] calldata proofs,
+        ReleaseTerms calldata terms
     ) external returns (bytes32[] memory rightIds);
 
     /// @notice Passes a granted right to another active member organisation (consignee → forwarder →
@@ -250,7 +260,7 @@ interface IContainerRelease {
     function nominate(bytes32 rightId, uint32 nominee) external;
 
     /// @notice Sets the hash of a one-time release code (see {releaseCodeHash}) for a haulier without an
-    ///         account; 0 clears it. Only the holder, while granted.
+    ///         account; 0 clears it. Only the holder, while granted. The code itself never reaches the chain.
     /// @param rightId The right id.
     /// @param codeHash The code hash.
     function setReleaseCode(bytes32 rightId, bytes32 codeHash) external;
@@ -266,18 +276,19 @@ interface IContainerRelease {
     /// @param billId The title id.
     /// @param containerNumber The equipment number.
     /// @param haulier The truck's haulier organisation as identified at the gate (0 = none).
-    /// @param releaseCode The presented one-time code (empty when the haulier is the holder).
+    /// @param codeDigest `keccak256(code)` of the presented one-time code (0 when the haulier is the holder);
+    ///        the code itself never travels, so a dropped or reverted gate-out reveals nothing usable.
     /// @param eir The equipment interchange data.
     function gateOut(
         uint256 billId,
         string calldata containerNumber,
         uint32 haulier,
-        bytes calldata releaseCode,
+        bytes32 codeDigest,
         EquipmentInterchange calldata eir
     ) external;
 
-    /// @notice Records gate-in (EIR in) of the returned container after its gate-out. Any active `TERMINAL`
-    ///         organisation (the empty depot may differ from the releasing terminal).
+    /// @notice Records gate-in (EIR in) of the returned container after its gate-out. Only the right's
+    ///         terminal or the depot the right names.
     /// @param billId The title id.
     /// @param containerNumber The equipment number.
     /// @param eir The equipment interchange data.
@@ -299,13 +310,14 @@ interface IContainerRelease {
     /// @return The right id.
     function rightIdOf(uint256 billId, string calldata containerNumber) external pure returns (bytes32);
 
-    /// @notice The salted hash of a release code: `keccak256(abi.encode(address(this), rightId, code))`. The
-    ///         right id and this contract are the salt, so no table can be precomputed across rights; the
-    ///         code itself must carry at least 96 random bits so the hash cannot be brute-forced.
+    /// @notice The stored hash of a release code: `keccak256(abi.encode(rightId, codeDigest))` with
+    ///         `codeDigest = keccak256(code)`. The right id is the salt, so no table can be precomputed across
+    ///         rights; the code must carry at least 96 random bits (the node makes 128) so the hash cannot be
+    ///         brute-forced.
     /// @param rightId The right id.
-    /// @param code The code.
+    /// @param codeDigest `keccak256(code)`.
     /// @return The hash to pass to {setReleaseCode}.
-    function releaseCodeHash(bytes32 rightId, bytes calldata code) external view returns (bytes32);
+    function releaseCodeHash(bytes32 rightId, bytes32 codeDigest) external pure returns (bytes32);
 
     /// @notice The id of the latest record of a right (0 if never granted).
     /// @param rightId The right id.

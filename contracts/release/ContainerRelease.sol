@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+
 import {IContainerRelease} from "../interfaces/IContainerRelease.sol";
 import {IAttestationRegistry} from "../interfaces/IAttestationRegistry.sol";
 import {MemberCache} from "../consortium/MemberCache.sol";
 import {Bill, BillKind, BillStatus} from "../types/BillTypes.sol";
 import {Ids} from "../types/Ids.sol";
-import {ReleaseRight, ReleaseStatus, EquipmentInterchange} from "../types/ReleaseTypes.sol";
+import {SchemaRecord} from "../types/AttestationTypes.sol";
+import {ReleaseRight, ReleaseStatus, ReleaseTerms, EquipmentInterchange} from "../types/ReleaseTypes.sol";
 import {Role, RoleSet} from "../types/Roles.sol";
 import {ContainerNumbers} from "./ContainerNumbers.sol";
 import {IBillView} from "./IBillView.sol";
+import {BillPacking} from "../bill/BillPacking.sol";
 
 /// @title Container release rights and EIRs (see {IContainerRelease})
 /// @notice Title rules stay in the bill registry and agency facts in the attestation registry; this contract
@@ -25,7 +29,10 @@ contract ContainerRelease is IContainerRelease, MemberCache {
     /// @notice Schema id of `CUSTOMS_HOLD`.
     bytes32 public immutable customsHoldSchema;
 
-    uint256 private constant _MIN_CODE_BYTES = 12; // 96 bits
+    /// @dev Records the holder may write stop this far below the counter's end, so that the carrier's
+    ///      revocation and the terminal's gate-out and gate-in always find a step (a holder cannot lock a
+    ///      right by nominating or setting codes 65,535 times).
+    uint16 private constant _RESERVED_STEPS = 3;
 
     mapping(bytes32 rightId => ReleaseRight) private _rights;
     mapping(bytes32 rightId => bytes32 codeHash) private _codeHashes;
@@ -42,6 +49,9 @@ contract ContainerRelease is IContainerRelease, MemberCache {
         bytes32 customsReleaseSchema_,
         bytes32 customsHoldSchema_
     ) MemberCache(consortium_) {
+        // The gate's schemas must be permanent: no vote can ever switch customs holds off (design §1.4).
+        _requirePermanent(attestations_, customsReleaseSchema_);
+        _requirePermanent(attestations_, customsHoldSchema_);
         bills = IBillView(bills_);
         attestations = IAttestationRegistry(attestations_);
         customsReleaseSchema = customsReleaseSchema_;
@@ -54,31 +64,20 @@ contract ContainerRelease is IContainerRelease, MemberCache {
     function grant(
         uint256 billId,
         string[] calldata containerNumbers,
-        uint32 terminal,
-        uint64 validFrom,
-        uint64 validUntil
+        bytes32[][] calldata proofs,
+        ReleaseTerms calldata terms
     ) external returns (bytes32[] memory rightIds) {
-        Bill memory b = bills.bill(billId);
-        uint32 org = _activeOrgWith(msg.sender, Role.CARRIER);
-        if (org == 0 || org != b.carrier) revert ReleaseNotCarrier(billId, msg.sender);
-        uint32 grantee = _grantee(billId, b);
-        OrgState storage t = _orgs[terminal];
-        if (!t.exists || t.suspended || !RoleSet.has(t.roles, Role.TERMINAL)) revert ReleaseInvalidTerminal(terminal);
-        if (validUntil <= validFrom || validUntil <= block.timestamp)
-            revert ReleaseInvalidWindow(validFrom, validUntil);
-
-        ReleaseRight memory template = ReleaseRight(
-            org,
-            grantee,
-            terminal,
-            validFrom,
-            validUntil,
-            ReleaseStatus.GRANTED,
-            0
-        );
+        if (proofs.length != containerNumbers.length) {
+            revert ReleaseProofCountMismatch(containerNumbers.length, proofs.length);
+        }
+        (ReleaseRight memory template, bytes24 root) = _grantTemplate(billId, terms);
         rightIds = new bytes32[](containerNumbers.length);
         for (uint256 i = 0; i < containerNumbers.length; ++i) {
-            rightIds[i] = _grantOne(billId, containerNumbers[i], template);
+            string calldata number = containerNumbers[i];
+            if (bytes24(MerkleProof.processProofCalldata(proofs[i], Ids.containerLeaf(number))) != root) {
+                revert ReleaseContainerNotOnBill(billId, number);
+            }
+            rightIds[i] = _grantOne(billId, number, template, terms);
         }
     }
 
@@ -90,7 +89,7 @@ contract ContainerRelease is IContainerRelease, MemberCache {
         if (org == 0 || org != holder) revert ReleaseNotHolder(rightId, msg.sender);
         OrgState storage n = _orgs[nominee];
         if (nominee == holder || !n.exists || n.suspended) revert ReleaseInvalidNominee(rightId, nominee);
-        (bytes32 recordId, bytes32 previous) = _advance(r, rightId);
+        (bytes32 recordId, bytes32 previous) = _advance(r, rightId, _RESERVED_STEPS);
         r.holder = nominee;
         // A code chosen by the previous holder must not outlive its hold; the read avoids a needless write.
         if (_codeHashes[rightId] != bytes32(0)) delete _codeHashes[rightId];
@@ -102,7 +101,7 @@ contract ContainerRelease is IContainerRelease, MemberCache {
         ReleaseRight storage r = _granted(rightId);
         uint32 org = _activeOrg(msg.sender);
         if (org == 0 || org != r.holder) revert ReleaseNotHolder(rightId, msg.sender);
-        (bytes32 recordId, bytes32 previous) = _advance(r, rightId);
+        (bytes32 recordId, bytes32 previous) = _advance(r, rightId, _RESERVED_STEPS);
         _codeHashes[rightId] = codeHash;
         emit ReleaseCodeSet(rightId, recordId, previous, org, codeHash, msg.sender);
     }
@@ -112,7 +111,7 @@ contract ContainerRelease is IContainerRelease, MemberCache {
         ReleaseRight storage r = _granted(rightId);
         uint32 org = _activeOrg(msg.sender);
         if (org == 0 || org != r.carrier) revert ReleaseNotRightCarrier(rightId, msg.sender);
-        (bytes32 recordId, bytes32 previous) = _advance(r, rightId);
+        (bytes32 recordId, bytes32 previous) = _advance(r, rightId, 0);
         r.status = ReleaseStatus.REVOKED;
         if (_codeHashes[rightId] != bytes32(0)) delete _codeHashes[rightId];
         emit ReleaseRevoked(rightId, recordId, previous, org, msg.sender);
@@ -123,7 +122,7 @@ contract ContainerRelease is IContainerRelease, MemberCache {
         uint256 billId,
         string calldata containerNumber,
         uint32 haulier,
-        bytes calldata releaseCode,
+        bytes32 codeDigest,
         EquipmentInterchange calldata eir
     ) external {
         bytes32 rightId = _rightId(billId, containerNumber);
@@ -132,7 +131,7 @@ contract ContainerRelease is IContainerRelease, MemberCache {
             billId,
             containerNumber,
             haulier,
-            releaseCode
+            codeDigest
         );
         _recordGateOut(rightId, billId, containerNumber, haulier, byCode, customsRelease, eir);
     }
@@ -142,13 +141,11 @@ contract ContainerRelease is IContainerRelease, MemberCache {
         bytes32 rightId = _rightId(billId, containerNumber);
         ReleaseRight storage r = _rights[rightId];
         if (r.status != ReleaseStatus.GATED_OUT) revert ReleaseNotGatedOut(rightId, r.status);
-        Member storage m = _members[msg.sender];
-        if (m.org == 0 || m.suspended || !RoleSet.has(m.roles, Role.TERMINAL)) {
-            revert ReleaseNotTerminal(rightId, msg.sender);
-        }
-        (bytes32 recordId, bytes32 previous) = _advance(r, rightId);
+        uint32 org = _activeOrgWith(msg.sender, Role.TERMINAL);
+        if (org == 0 || (org != r.terminal && org != r.depot)) revert ReleaseNotTerminal(rightId, msg.sender);
+        (bytes32 recordId, bytes32 previous) = _advance(r, rightId, 0);
         r.status = ReleaseStatus.GATED_IN;
-        emit GatedIn(rightId, billId, recordId, previous, containerNumber, m.org, eir, msg.sender);
+        emit GatedIn(rightId, billId, recordId, previous, containerNumber, org, eir, msg.sender);
     }
 
     // ------------------------------------------------------------------ views
@@ -169,8 +166,8 @@ contract ContainerRelease is IContainerRelease, MemberCache {
     }
 
     /// @inheritdoc IContainerRelease
-    function releaseCodeHash(bytes32 rightId, bytes calldata code) public view returns (bytes32) {
-        return keccak256(abi.encode(address(this), rightId, code));
+    function releaseCodeHash(bytes32 rightId, bytes32 codeDigest) public pure returns (bytes32) {
+        return keccak256(abi.encode(rightId, codeDigest));
     }
 
     /// @inheritdoc IContainerRelease
@@ -211,10 +208,51 @@ contract ContainerRelease is IContainerRelease, MemberCache {
         revert ReleaseBillNotReleasable(billId, b.status);
     }
 
+    /// @dev Checks the carrier, the bill and the terms of a grant; returns the right every container gets
+    ///      and the bill's container root.
+    function _grantTemplate(
+        uint256 billId,
+        ReleaseTerms calldata terms
+    ) private view returns (ReleaseRight memory template, bytes24 root) {
+        uint256 word;
+        (word, root, ) = bills.releaseFacts(billId);
+        Bill memory b = BillPacking.unpack(word);
+        uint32 org = _activeOrgWith(msg.sender, Role.CARRIER);
+        if (org == 0 || org != b.carrier) revert ReleaseNotCarrier(billId, msg.sender);
+        uint32 grantee = _grantee(billId, b);
+        _requireTerminal(terms.terminal);
+        if (terms.depot != 0) _requireTerminal(terms.depot);
+        if (terms.validUntil <= terms.validFrom || terms.validUntil <= block.timestamp) {
+            revert ReleaseInvalidWindow(terms.validFrom, terms.validUntil);
+        }
+        template = ReleaseRight(
+            org,
+            grantee,
+            terms.terminal,
+            terms.depot,
+            terms.validFrom,
+            terms.validUntil,
+            ReleaseStatus.GRANTED,
+            0
+        );
+    }
+
+    function _requirePermanent(address registry, bytes32 schemaId) private view {
+        (SchemaRecord memory record, bool active) = IAttestationRegistry(registry).schema(schemaId);
+        if (!active || !record.permanent) revert ReleaseSchemaNotPermanent(schemaId);
+    }
+
+    /// @dev A terminal or depot must be an active member organisation holding `TERMINAL`.
+    function _requireTerminal(uint32 org) private view {
+        OrgState storage t = _orgs[org];
+        if (!t.exists || t.suspended || !RoleSet.has(t.roles, Role.TERMINAL)) revert ReleaseInvalidTerminal(org);
+    }
+
     function _grantOne(
         uint256 billId,
         string calldata number,
-        ReleaseRight memory template
+        ReleaseRight memory template,
+        ReleaseTerms calldata terms
     ) private returns (bytes32 rightId) {
         if (!ContainerNumbers.isValid(number)) revert ReleaseInvalidContainerNumber(number);
         rightId = _rightId(billId, number);
@@ -234,9 +272,7 @@ contract ContainerRelease is IContainerRelease, MemberCache {
             number,
             template.carrier,
             template.holder,
-            template.terminal,
-            template.validFrom,
-            template.validUntil
+            terms
         );
     }
 
@@ -245,30 +281,32 @@ contract ContainerRelease is IContainerRelease, MemberCache {
         if (r.status != ReleaseStatus.GRANTED) revert ReleaseRightNotActive(rightId, r.status);
     }
 
-    /// @dev Appends a record to the right's causal chain and returns (new record, previous record).
-    function _advance(ReleaseRight storage r, bytes32 rightId) private returns (bytes32, bytes32) {
+    /// @dev Appends a record to the right's causal chain and returns (new record, previous record). A
+    ///      writer that must not use up the counter passes the steps to leave for the others.
+    function _advance(ReleaseRight storage r, bytes32 rightId, uint16 reserve) private returns (bytes32, bytes32) {
         uint16 step = r.step;
-        if (step == type(uint16).max) revert ReleaseTooManyRecords(rightId);
+        if (step >= type(uint16).max - reserve) revert ReleaseTooManyRecords(rightId);
         r.step = step + 1;
         return (_recordId(rightId, step + 1), _recordId(rightId, step));
     }
 
-    /// @dev Release-ready (DESIGN §1.3), checked in the order of the interface's errors.
+    /// @dev Release-ready (docs/design.md §1.3), checked in the order of the interface's errors.
     function _checkReleaseReady(
         bytes32 rightId,
         uint256 billId,
         string calldata containerNumber,
         uint32 haulier,
-        bytes calldata releaseCode
+        bytes32 codeDigest
     ) private view returns (bytes32 customsRelease, bool byCode) {
         ReleaseRight storage r = _granted(rightId);
         if (_activeOrgWith(msg.sender, Role.TERMINAL) != r.terminal) revert ReleaseNotTerminal(rightId, msg.sender);
         if (block.timestamp < r.validFrom || block.timestamp > r.validUntil) {
             revert ReleaseRightNotValid(rightId, r.validFrom, r.validUntil, block.timestamp);
         }
-        _grantee(billId, bills.bill(billId)); // the title must still be releasable
-        customsRelease = _checkCustoms(billId, Ids.containerSubject(containerNumber));
-        byCode = _checkPickUp(rightId, r.holder, haulier, releaseCode);
+        (uint256 word, , uint64 issuedAt) = bills.releaseFacts(billId);
+        _grantee(billId, BillPacking.unpack(word)); // the title must still be releasable
+        customsRelease = _checkCustoms(billId, containerNumber, issuedAt);
+        byCode = _checkPickUp(rightId, r.holder, haulier, codeDigest);
     }
 
     function _recordGateOut(
@@ -281,7 +319,7 @@ contract ContainerRelease is IContainerRelease, MemberCache {
         EquipmentInterchange calldata eir
     ) private {
         ReleaseRight storage r = _rights[rightId];
-        (bytes32 recordId, bytes32 previous) = _advance(r, rightId);
+        (bytes32 recordId, bytes32 previous) = _advance(r, rightId, 0);
         r.status = ReleaseStatus.GATED_OUT;
         emit GatedOut(
             rightId,
@@ -298,16 +336,28 @@ contract ContainerRelease is IContainerRelease, MemberCache {
         );
     }
 
-    /// @dev Returns the customs release found; reverts without one or with an effective hold.
-    function _checkCustoms(uint256 billId, bytes32 container) private view returns (bytes32 release) {
+    /// @dev Returns the customs release found; reverts without one or with an effective hold. A release
+    ///      counts only on the bill or on the container under this bill, and only if attested at or after
+    ///      the current version's issue: a release of the same container for an earlier voyage never opens
+    ///      the gate. Holds block on the bill, the bill-bound container and the bare container.
+    function _checkCustoms(
+        uint256 billId,
+        string calldata containerNumber,
+        uint64 issuedAt
+    ) private view returns (bytes32 release) {
         bytes32 billSubject = bytes32(billId);
-        release = attestations.latestEffective(billSubject, customsReleaseSchema);
-        if (release == bytes32(0)) release = attestations.latestEffective(container, customsReleaseSchema);
-        if (release == bytes32(0)) revert ReleaseNoCustomsRelease(billId, container);
-        bytes32 hold = attestations.latestEffective(billSubject, customsHoldSchema);
-        if (hold != bytes32(0)) revert ReleaseCustomsHold(billSubject, hold);
-        hold = attestations.latestEffective(container, customsHoldSchema);
-        if (hold != bytes32(0)) revert ReleaseCustomsHold(container, hold);
+        bytes32 billContainer = Ids.billContainerSubject(billId, containerNumber);
+        release = attestations.effectiveSince(billSubject, customsReleaseSchema, issuedAt);
+        if (release == bytes32(0)) release = attestations.effectiveSince(billContainer, customsReleaseSchema, issuedAt);
+        if (release == bytes32(0)) revert ReleaseNoCustomsRelease(billId, containerNumber);
+        _checkNoHold(billSubject);
+        _checkNoHold(billContainer);
+        _checkNoHold(Ids.containerSubject(containerNumber));
+    }
+
+    function _checkNoHold(bytes32 subject) private view {
+        bytes32 hold = attestations.effectiveSince(subject, customsHoldSchema, 0);
+        if (hold != bytes32(0)) revert ReleaseCustomsHold(subject, hold);
     }
 
     /// @dev Identity-based pick-up first; otherwise the one-time code. Returns whether the code was used.
@@ -315,13 +365,14 @@ contract ContainerRelease is IContainerRelease, MemberCache {
         bytes32 rightId,
         uint32 holder,
         uint32 haulier,
-        bytes calldata code
+        bytes32 codeDigest
     ) private view returns (bool) {
         if (haulier != 0 && haulier == holder) return false;
-        if (code.length == 0) revert ReleaseHaulierNotHolder(rightId, haulier, holder);
-        if (code.length < _MIN_CODE_BYTES) revert ReleaseCodeTooShort(code.length);
+        if (codeDigest == bytes32(0)) revert ReleaseHaulierNotHolder(rightId, haulier, holder);
         bytes32 expected = _codeHashes[rightId];
-        if (expected == bytes32(0) || releaseCodeHash(rightId, code) != expected) revert ReleaseCodeMismatch(rightId);
+        if (expected == bytes32(0) || releaseCodeHash(rightId, codeDigest) != expected) {
+            revert ReleaseCodeMismatch(rightId);
+        }
         return true;
     }
 }

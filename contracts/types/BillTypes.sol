@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-/// @notice Status of a title (DESIGN §1.2 state machine). `NONE` = no such title.
+/// @notice Status of a title (docs/design.md §1.2 state machine). `NONE` = no such title.
 enum BillStatus {
     NONE,
     ISSUED,

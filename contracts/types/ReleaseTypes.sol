@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-/// @notice Life of a release right (DESIGN §1.3). `NONE` = never granted. A revoked right may be granted
+/// @notice Life of a release right (docs/design.md §1.3). `NONE` = never granted. A revoked right may be granted
 ///         again; a used one (gated out, returned) may not.
 enum ReleaseStatus {
     NONE,
@@ -11,7 +11,8 @@ enum ReleaseStatus {
     GATED_IN
 }
 
-/// @notice A release right, one storage slot (248 bits) plus an optional release-code hash.
+/// @notice A release right, one storage slot (4 * 32 + 2 * 48 + 8 + 16 = 248 bits) plus an optional
+///         release-code hash.
 /// @dev The right id is `keccak256(abi.encode(billId, containerSubject))`, so the B/L and the container are
 ///      the key rather than stored fields, and "one active right per container and B/L" holds by
 ///      construction. Each record of the right (grant, nomination, code, revocation, gate-out, gate-in) has
@@ -20,11 +21,20 @@ enum ReleaseStatus {
 struct ReleaseRight {
     uint32 carrier; // granting carrier organisation (the bill's carrier)
     uint32 holder; // organisation currently entitled to pick the container up
-    uint32 terminal; // terminal organisation that may gate the container out
-    uint64 validFrom; // first second of the pick-up window
-    uint64 validUntil; // last second of the pick-up window
+    uint32 terminal; // terminal organisation that may gate the container out (and in)
+    uint32 depot; // depot organisation that may also gate the empty container in; 0 = only the terminal
+    uint48 validFrom; // first second of the pick-up window
+    uint48 validUntil; // last second of the pick-up window
     ReleaseStatus status;
     uint16 step; // number of records written for this right so far
+}
+
+/// @notice What a carrier names when it grants rights.
+struct ReleaseTerms {
+    uint32 terminal; // terminal organisation (TERMINAL role) that gates the container out
+    uint32 depot; // depot organisation (TERMINAL role) that may also gate the empty return in; 0 = none
+    uint48 validFrom; // first second of the pick-up window
+    uint48 validUntil; // last second of the pick-up window
 }
 
 /// @notice Equipment interchange receipt data recorded at gate-out and gate-in (carried in events only).

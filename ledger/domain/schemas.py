@@ -17,19 +17,37 @@ from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
 from eth_utils.crypto import keccak
 
+from ledger.domain import ids
+
 REPORT_DOMAIN_NAME = "PortLedger AttestationRegistry"
-REPORT_DOMAIN_VERSION = "1"
+REPORT_DOMAIN_VERSION = "2"
 REPORT_TYPE = (
-    "Report(bytes32 schema,bytes32 subject,bytes32 sourceId,uint64 sequence,bytes32 payloadHash,"
-    "uint64 deadline)"
+    "Report(uint32 agency,uint8 action,bytes32 target,bytes32 schema,bytes32 subject,bytes32 sourceId,"
+    "uint64 sequence,bytes32 payloadHash,uint64 deadline)"
 )
 REPORT_TYPEHASH = keccak(text=REPORT_TYPE)
 REPORT_FIELDS: list[dict[str, str]] = [
+    {"name": "agency", "type": "uint32"},
+    {"name": "action", "type": "uint8"},
+    {"name": "target", "type": "bytes32"},
     {"name": "schema", "type": "bytes32"},
     {"name": "subject", "type": "bytes32"},
     {"name": "sourceId", "type": "bytes32"},
     {"name": "sequence", "type": "uint64"},
     {"name": "payloadHash", "type": "bytes32"},
+    {"name": "deadline", "type": "uint64"},
+]
+SIGNER_SET_CHANGE_TYPE = (
+    "SignerSetChange(uint32 agency,bytes32 schema,address[] signers,uint8 threshold,uint32 epoch,"
+    "uint64 deadline)"
+)
+SIGNER_SET_CHANGE_TYPEHASH = keccak(text=SIGNER_SET_CHANGE_TYPE)
+SIGNER_SET_CHANGE_FIELDS: list[dict[str, str]] = [
+    {"name": "agency", "type": "uint32"},
+    {"name": "schema", "type": "bytes32"},
+    {"name": "signers", "type": "address[]"},
+    {"name": "threshold", "type": "uint8"},
+    {"name": "epoch", "type": "uint32"},
     {"name": "deadline", "type": "uint64"},
 ]
 EIP712_DOMAIN_FIELDS: list[dict[str, str]] = [
@@ -41,6 +59,13 @@ EIP712_DOMAIN_FIELDS: list[dict[str, str]] = [
 _DOMAIN_TYPEHASH = keccak(
     text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
 )
+
+
+class ReportAction(IntEnum):
+    """What a k-of-n report does (``contracts/types/AttestationTypes.sol``)."""
+
+    ATTEST = 0
+    REVOKE = 1
 
 
 class SchemaRole(IntEnum):
@@ -71,6 +96,10 @@ class SchemaDefinition:
     expiring: bool
     attester_roles: int
     required_recognitions: int = 0
+    reports_only: bool = False
+    """Only accepted k-of-n reports attest and revoke."""
+    permanent: bool = False
+    """Can never be deactivated (consulted by the release gate or the pledge overlay)."""
 
     def __post_init__(self) -> None:
         if self.expiring and not self.definition.startswith("uint64 validUntil,"):
@@ -98,25 +127,20 @@ class SchemaDefinition:
         """The id: keccak256 of the ABI encoding of every field of the record, in declaration order."""
         return keccak(
             abi_encode(
-                ["string", "string", "bool", "bool", "uint16", "uint8"],
-                [
-                    self.name,
-                    self.definition,
-                    self.revocable,
-                    self.expiring,
-                    self.attester_roles,
-                    self.required_recognitions,
-                ],
+                ["string", "string", "bool", "bool", "bool", "bool", "uint16", "uint8"],
+                list(self.as_record()),
             )
         )
 
-    def as_record(self) -> tuple[str, str, bool, bool, int, int]:
+    def as_record(self) -> tuple[str, str, bool, bool, bool, bool, int, int]:
         """The ``SchemaRecord`` tuple for the contract call."""
         return (
             self.name,
             self.definition,
             self.revocable,
             self.expiring,
+            self.reports_only,
+            self.permanent,
             self.attester_roles,
             self.required_recognitions,
         )
@@ -143,6 +167,8 @@ CUSTOMS_RELEASE = SchemaDefinition(
     revocable=False,
     expiring=False,
     attester_roles=role_mask(SchemaRole.CUSTOMS),
+    reports_only=True,
+    permanent=True,
 )
 CUSTOMS_HOLD = SchemaDefinition(
     name="CUSTOMS_HOLD",
@@ -150,6 +176,8 @@ CUSTOMS_HOLD = SchemaDefinition(
     revocable=True,
     expiring=False,
     attester_roles=role_mask(SchemaRole.CUSTOMS),
+    reports_only=True,
+    permanent=True,
 )
 VESSEL_EVENT = SchemaDefinition(
     name="VESSEL_EVENT",
@@ -173,27 +201,28 @@ COLLATERAL_CHECK = SchemaDefinition(
     attester_roles=role_mask(SchemaRole.BANK),
 )
 
+PLEDGE_DEFAULT = SchemaDefinition(
+    name="PLEDGE_DEFAULT",
+    definition="string reasonCode,uint64 noticeGivenAt,bytes32 noticeHash",
+    revocable=True,
+    expiring=False,
+    attester_roles=role_mask(SchemaRole.BANK),
+    permanent=True,
+)
+
 WELL_KNOWN_SCHEMAS: dict[str, SchemaDefinition] = {
-    s.name: s for s in (CUSTOMS_RELEASE, CUSTOMS_HOLD, VESSEL_EVENT, CREDIT_LEVEL, COLLATERAL_CHECK)
+    s.name: s
+    for s in (CUSTOMS_RELEASE, CUSTOMS_HOLD, VESSEL_EVENT, CREDIT_LEVEL, COLLATERAL_CHECK, PLEDGE_DEFAULT)
 }
 
 
-# ---------------------------------------------------------------------- subjects (DESIGN §1.5)
-
-
-def bill_subject(bill_id: int) -> bytes:
-    """Attestation subject of a title: its id as 32 bytes."""
-    return bill_id.to_bytes(32, "big")
-
-
-def container_subject(container_number: str) -> bytes:
-    """Attestation subject of a container: ``keccak256(abi.encode("ISO6346", containerNumber))``."""
-    return keccak(abi_encode(["string", "string"], ["ISO6346", container_number]))
-
-
-def org_subject(org: int) -> bytes:
-    """Attestation subject of an organisation: its id left-padded to 32 bytes."""
-    return org.to_bytes(32, "big")
+# Subjects are identifiers (docs/design.md §1.5); they live in ledger.domain.ids and are re-exported here
+# for the callers that build reports.
+bill_subject = ids.bill_subject
+container_subject = ids.container_subject
+bill_container_subject = ids.bill_container_subject
+pledge_subject = ids.pledge_subject
+org_subject = ids.org_subject
 
 
 # ---------------------------------------------------------------------- k-of-n reports
@@ -203,23 +232,40 @@ def org_subject(org: int) -> bytes:
 class ReportMessage:
     """The fields an agency's oracle signers sign; ``payload_hash = keccak256(data)``."""
 
+    agency: int
     schema: bytes
     subject: bytes
     source_id: bytes
     sequence: int
     data: bytes
     deadline: int
+    action: ReportAction = ReportAction.ATTEST
+    target: bytes = b"\x00" * 32
+    """ATTEST: the referenced uid (or zero); REVOKE: the agency's attestation revoked."""
 
     @property
     def payload_hash(self) -> bytes:
         return keccak(self.data)
 
-    def as_struct(self) -> tuple[bytes, bytes, bytes, int, int]:
-        """The Solidity ``Report`` tuple (schema, subject, sourceId, sequence, deadline)."""
-        return (self.schema, self.subject, self.source_id, self.sequence, self.deadline)
+    def as_struct(self) -> tuple[int, int, bytes, bytes, bytes, bytes, int, int]:
+        """The Solidity ``Report`` tuple (agency, action, target, schema, subject, sourceId, sequence,
+        deadline)."""
+        return (
+            self.agency,
+            int(self.action),
+            self.target,
+            self.schema,
+            self.subject,
+            self.source_id,
+            self.sequence,
+            self.deadline,
+        )
 
     def message(self) -> dict[str, Any]:
         return {
+            "agency": self.agency,
+            "action": int(self.action),
+            "target": self.target,
             "schema": self.schema,
             "subject": self.subject,
             "sourceId": self.source_id,
@@ -249,9 +295,8 @@ def report_typed_data(report: ReportMessage, chain_id: int, verifying_contract: 
     }
 
 
-def report_digest(report: ReportMessage, chain_id: int, verifying_contract: str) -> bytes:
-    """The EIP-712 digest the registry recovers signers from (``_hashTypedDataV4``)."""
-    domain_separator = keccak(
+def _domain_separator(chain_id: int, verifying_contract: str) -> bytes:
+    return keccak(
         abi_encode(
             ["bytes32", "bytes32", "bytes32", "uint256", "address"],
             [
@@ -263,11 +308,29 @@ def report_digest(report: ReportMessage, chain_id: int, verifying_contract: str)
             ],
         )
     )
+
+
+def report_digest(report: ReportMessage, chain_id: int, verifying_contract: str) -> bytes:
+    """The EIP-712 digest the registry recovers signers from (``_hashTypedDataV4``)."""
     struct_hash = keccak(
         abi_encode(
-            ["bytes32", "bytes32", "bytes32", "bytes32", "uint64", "bytes32", "uint64"],
+            [
+                "bytes32",
+                "uint32",
+                "uint8",
+                "bytes32",
+                "bytes32",
+                "bytes32",
+                "bytes32",
+                "uint64",
+                "bytes32",
+                "uint64",
+            ],
             [
                 REPORT_TYPEHASH,
+                report.agency,
+                int(report.action),
+                report.target,
                 report.schema,
                 report.subject,
                 report.source_id,
@@ -277,7 +340,55 @@ def report_digest(report: ReportMessage, chain_id: int, verifying_contract: str)
             ],
         )
     )
-    return keccak(b"\x19\x01" + domain_separator + struct_hash)
+    return keccak(b"\x19\x01" + _domain_separator(chain_id, verifying_contract) + struct_hash)
+
+
+@dataclass(frozen=True, slots=True)
+class SignerSetChange:
+    """A new signer set an agency's current set signs (``changeReportSigners``)."""
+
+    agency: int
+    schema: bytes
+    signers: tuple[str, ...]
+    threshold: int
+    epoch: int
+    deadline: int
+
+    def message(self) -> dict[str, Any]:
+        return {
+            "agency": self.agency,
+            "schema": self.schema,
+            "signers": list(self.signers),
+            "threshold": self.threshold,
+            "epoch": self.epoch,
+            "deadline": self.deadline,
+        }
+
+    def typed_data(self, chain_id: int, verifying_contract: str) -> dict[str, Any]:
+        return {
+            "types": {"EIP712Domain": EIP712_DOMAIN_FIELDS, "SignerSetChange": SIGNER_SET_CHANGE_FIELDS},
+            "primaryType": "SignerSetChange",
+            "domain": report_domain(chain_id, verifying_contract),
+            "message": self.message(),
+        }
+
+    def digest(self, chain_id: int, verifying_contract: str) -> bytes:
+        signers_hash = keccak(b"".join(abi_encode(["address"], [s]) for s in self.signers))
+        struct_hash = keccak(
+            abi_encode(
+                ["bytes32", "uint32", "bytes32", "bytes32", "uint8", "uint32", "uint64"],
+                [
+                    SIGNER_SET_CHANGE_TYPEHASH,
+                    self.agency,
+                    self.schema,
+                    signers_hash,
+                    self.threshold,
+                    self.epoch,
+                    self.deadline,
+                ],
+            )
+        )
+        return keccak(b"\x19\x01" + _domain_separator(chain_id, verifying_contract) + struct_hash)
 
 
 def order_signatures(signed: Sequence[tuple[str, bytes]]) -> list[bytes]:
