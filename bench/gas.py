@@ -99,7 +99,15 @@ class Bench:
         """Issues a title from the carrier; returns (billId, gasUsed)."""
         ref = self.next_reference()
         checksum = hashlib.sha256(ref.encode()).digest()
-        request = (ref, kind, self.orgs[to], self.orgs[consignee] if consignee else 0, checksum, CONTAINER_ROOT, CID)
+        request = (
+            ref,
+            kind,
+            self.orgs[to],
+            self.orgs[consignee] if consignee else 0,
+            checksum,
+            CONTAINER_ROOT,
+            CID,
+        )
         receipt = self.bills.transact("issue", request, ZERO32, sender=self.account("carrier"))
         bill_id = int(receipt.event("BillIssued").args["billId"])
         return bill_id, receipt.gas_used
@@ -277,7 +285,9 @@ def measure_bills(b: Bench) -> list[Measurement]:
     b.act("bank", "acceptPledge", bills[5], terms.terms_hash(bills[5], 2, shipper), ZERO32)
     b.chain.increase_time(91 * 86_400)
     out.append(
-        Measurement("pledge_enforce", b.act("bank", "enforcePledge", bills[5], ZERO32, ZERO32), "after maturity")
+        Measurement(
+            "pledge_enforce", b.act("bank", "enforcePledge", bills[5], ZERO32, ZERO32), "after maturity"
+        )
     )
     return out
 

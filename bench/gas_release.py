@@ -2,8 +2,8 @@
 
 The Bench handed in is sealed, and caches can only be attached before the seal, so this module deploys
 its own small stack (Consortium, AttestationRegistry, BillOfLadingRegistry, ContainerRelease) on the same
-chain, attaching every cache and installing the customs signer sets before sealing. Inputs are fixed (oracle keys, subjects, source ids,
-deadline), so the figures are deterministic on a fresh chain.
+chain, attaching every cache and installing the customs signer sets before sealing. Inputs are fixed
+(oracle keys, subjects, source ids, deadline), so the figures are deterministic on a fresh chain.
 """
 
 from __future__ import annotations
@@ -105,7 +105,12 @@ class _Stack:
         """Installs k signers with threshold k for a customs schema (as the deployer, before the seal)."""
         keys = sorted((Account.from_key(key) for key in ORACLE_KEYS[:k]), key=lambda a: int(a.address, 16))
         self.attestations.transact(
-            "setReportSigners", self.org["customs"], schema, [a.address for a in keys], k, sender=self.deployer
+            "setReportSigners",
+            self.org["customs"],
+            schema,
+            [a.address for a in keys],
+            k,
+            sender=self.deployer,
         )
         return keys
 
@@ -130,7 +135,11 @@ class _Stack:
         typed = schemas.report_typed_data(report, self.chain.chain_id, self.attestations.address)
         signatures = [bytes(Account.sign_typed_data(a.key, full_message=typed).signature) for a in keys]
         receipt = self.attestations.transact(
-            "submitReport", report.as_struct(), data, signatures, sender=self.member["haulier"]  # any relayer
+            "submitReport",
+            report.as_struct(),
+            data,
+            signatures,
+            sender=self.member["haulier"],  # any relayer
         )
         return int(receipt.gas_used)
 
@@ -154,7 +163,9 @@ def measure(bench: Any) -> list[Measurement]:
     receipt = s.release.transact("nominate", right_id, s.org["haulier"], sender=s.member["consignee"])
     out.append(Measurement("release_nominate", receipt.gas_used, "consignee -> haulier"))
 
-    data = schemas.CREDIT_LEVEL.encode({"validUntil": DEADLINE, "creditCode": "91310000MA1FL0001X", "level": "AA"})
+    data = schemas.CREDIT_LEVEL.encode(
+        {"validUntil": DEADLINE, "creditCode": "91310000MA1FL0001X", "level": "AA"}
+    )
     receipt = s.attestations.transact(
         "attest",
         (schemas.CREDIT_LEVEL.schema_id, ids.org_subject(s.org["consignee"]), ZERO32, data),
@@ -162,12 +173,16 @@ def measure(bench: Any) -> list[Measurement]:
     )
     out.append(Measurement("attest", receipt.gas_used, "direct CREDIT_LEVEL on an organisation, 3 fields"))
 
-    out.append(Measurement("report_k2", s.report(release_keys, ids.bill_subject(bill_id)), "2-of-2 CUSTOMS_RELEASE"))
+    out.append(
+        Measurement("report_k2", s.report(release_keys, ids.bill_subject(bill_id)), "2-of-2 CUSTOMS_RELEASE")
+    )
     receipt = s.release.transact(
         "gateOut", bill_id, CONTAINERS[0], s.org["haulier"], ZERO32, _eir(True), sender=s.member["terminal"]
     )
     out.append(
-        Measurement("gate_out", receipt.gas_used, "haulier is holder; release on the bill; no hold on 3 subjects")
+        Measurement(
+            "gate_out", receipt.gas_used, "haulier is holder; release on the bill; no hold on 3 subjects"
+        )
     )
     receipt = s.release.transact("gateIn", bill_id, CONTAINERS[0], _eir(False), sender=s.member["terminal"])
     out.append(Measurement("gate_in", receipt.gas_used, "empty return"))

@@ -18,11 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eth_abi.abi import encode as abi_encode
-from eth_utils.crypto import keccak
-
 from ledger.chain import ChainClient, Contract
 from ledger.chain.anvil import Anvil
+from ledger.domain import ids
 from ledger.outbox import KeySigner
 from tests.deployed import DeployedStack, deploy_stack, private_key_of
 
@@ -36,6 +34,7 @@ SEED_BLOCK = 2000
 """Titles per block when seeding an automine anvil (~180M gas: the bench anvil's gas limit is 1e9)."""
 ZERO32 = b"\x00" * 32
 CID = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
+CONTAINER_ROOT = ids.container_root(["BOLU1234564"])
 NEGOTIABLE = 0
 TRADERS = ("trader-1", "trader-2", "trader-3", "trader-4")
 
@@ -63,9 +62,7 @@ BENCH_CONSORTIUM: dict[str, Any] = {
 }
 
 
-def title_id(carrier_org: int, reference: str) -> int:
-    """``Ids.titleId``: keccak256(abi.encode(uint256(carrier), reference))."""
-    return int.from_bytes(keccak(abi_encode(["uint256", "string"], [carrier_org, reference])), "big")
+title_id = ids.title_id
 
 
 @dataclass
@@ -158,9 +155,8 @@ class World:
             reference = f"BOLU{self.run_tag}{self.seeded:09d}"
             holder = TRADERS[self.seeded % len(TRADERS)]
             checksum = hashlib.sha256(reference.encode()).digest()
-            data = self.bills.encode(
-                "issue", reference, NEGOTIABLE, self.org(holder), 0, checksum, CID, ZERO32
-            )
+            request = (reference, NEGOTIABLE, self.org(holder), 0, checksum, CONTAINER_ROOT, CID)
+            data = self.bills.encode("issue", request, ZERO32)
             yield data, Title(title_id(carrier, reference), holder)
 
     def seed(self, count: int) -> list[Title]:

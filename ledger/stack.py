@@ -1,6 +1,6 @@
 """The embedded stack behind ``make run``: one supervisor bringing a whole PortLedger node up on one machine.
 
-Owns the start order, the data directory layout and the shutdown of the embedded default (DESIGN §3):
+Owns the start order, the data directory layout and the shutdown of the embedded default (docs/design.md §3):
 anvil with its state persisted under the data dir, the contracts deployed once (a restart binds the
 recorded deployment after the start-up code check), the demo port consortium's wallets and API keys,
 the API (uvicorn, a child process) and the customs oracle runner watching an inbox folder.

@@ -35,6 +35,7 @@ SERVICE_ERRORS: tuple[ErrorEntry, ...] = (
     ErrorEntry("PAYLOAD_TOO_LARGE", 413, "The request body exceeds the documented limit (1 MiB)"),
     ErrorEntry("UNSUPPORTED_MEDIA_TYPE", 415, "Send the body as application/json"),
     ErrorEntry("SIGNER_UNAVAILABLE", 503, "This node holds no wallet for your organisation"),
+    ErrorEntry("STATEMENT_UNAVAILABLE", 503, "The pledge's terms are not indexed here yet; retry shortly"),
     ErrorEntry("CHAIN_UNAVAILABLE", 503, "The chain node does not answer; retry later"),
     ErrorEntry("STORE_UNAVAILABLE", 503, "The document store does not answer; retry later"),
     ErrorEntry("TRANSACTION_TIMEOUT", 504, "No receipt within the allowed time"),

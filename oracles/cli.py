@@ -131,6 +131,7 @@ def build_runner(
         carriers=config.carriers,
         parties=config.parties,
         default_carrier=config.default_carrier,
+        agency_org=agency_org,
     )
     registry = default_registry(time_zone=ZoneInfo(config.time_zone or "UTC"))
     domain = ReportDomain(chain.chain_id, contracts.attestations.address)

@@ -1,11 +1,14 @@
 """From typed facts to what goes on chain: k-of-n report drafts and the terminal's gate calls.
 
 Pure and deterministic: every oracle signer runs this on the message it parsed itself, so two signers
-with the same directory derive byte-identical reports (DESIGN §1.5). The choices:
+with the same directory derive byte-identical reports (docs/design.md §1.5). The choices:
 
 * ``CustomsDecision`` (CUSRES, China customs receipts) → ``CUSTOMS_RELEASE`` (a fact) or ``CUSTOMS_HOLD``
   (revocable), one report per subject: the bill (title id from the carrier and the transport document
-  reference) when its carrier resolves, and each named container.
+  reference) when its carrier resolves, and each named container *under that bill* (the
+  ``BILL_CONTAINER`` subject: a release counts only for the bill it names, never for a later voyage of
+  the same box). A container named without a resolvable bill can still be held (bare container subject);
+  a release for it is ``Skipped``, since the release gate would never count it.
 * ``VesselMovement`` (maritime administration feed) and ``ContainerHandlingEvent`` (COARRI discharge /
   load) → ``VESSEL_EVENT``, signed by the maritime administration's oracles: the schema accredits the
   ``MARITIME`` role only, so a terminal's COARRI reaches the chain through the administration's signers.
@@ -31,7 +34,7 @@ import rfc8785
 from eth_abi.abi import encode as abi_encode
 from eth_utils.crypto import keccak
 
-from ledger.domain import schemas
+from ledger.domain import ids, schemas
 from oracles.facts import (
     ContainerHandlingEvent,
     CreditLevelFact,
@@ -55,15 +58,8 @@ class Agency(StrEnum):
     TERMINAL = "terminal"  # gate-out / gate-in on the release right
 
 
-def title_id(carrier_org: int, transport_document_reference: str) -> int:
-    """``uint256(keccak256(abi.encode(uint32 carrierOrg, string reference)))`` (DESIGN §1.5)."""
-    digest = keccak(abi_encode(["uint32", "string"], [carrier_org, transport_document_reference]))
-    return int.from_bytes(digest, "big")
-
-
-def vessel_subject(imo_number: str) -> bytes:
-    """Attestation subject of a vessel: ``keccak256(abi.encode("IMO", imoNumber))``."""
-    return keccak(abi_encode(["string", "string"], ["IMO", imo_number]))
+title_id = ids.title_id
+vessel_subject = ids.vessel_subject
 
 
 def credit_code_subject(credit_code: str) -> bytes:
@@ -93,6 +89,7 @@ class Directory:
     ``carriers``: carrier codes (SCAC, NAD+CF codes, the first four letters of a carrier's transport
     document references) → consortium org id. ``parties``: other party codes (haulier codes, Unified
     Social Credit Codes) → org id. ``default_carrier``: the carrier of a bill whose message names none.
+    ``agency_org``: the reporting agency's own org id, which every report names (and signs).
     """
 
     schema_ids: Mapping[str, bytes]
@@ -100,6 +97,7 @@ class Directory:
     parties: Mapping[str, int] = field(default_factory=dict)
     default_carrier: int | None = None
     credit_validity_days: int = 365
+    agency_org: int = 0
 
     def schema(self, name: str) -> bytes:
         return self.schema_ids.get(name) or schemas.WELL_KNOWN_SCHEMAS[name].schema_id
@@ -126,9 +124,11 @@ class ReportDraft:
     sequence: int
     data: bytes
     fact_source_id: str
+    agency: int = 0
 
     def message(self, deadline: int) -> schemas.ReportMessage:
         return schemas.ReportMessage(
+            agency=self.agency,
             schema=self.schema,
             subject=self.subject,
             source_id=self.source_id,
@@ -140,7 +140,10 @@ class ReportDraft:
     def matches(self, report: schemas.ReportMessage) -> bool:
         """Whether ``report`` says exactly this (every field but the deadline)."""
         return (
-            report.schema == self.schema
+            report.agency == self.agency
+            and report.action is schemas.ReportAction.ATTEST
+            and report.target == ZERO32
+            and report.schema == self.schema
             and report.subject == self.subject
             and report.source_id == self.source_id
             and report.sequence == self.sequence
@@ -183,8 +186,14 @@ class GateCall:
     container_number: str
     haulier: int
     release_code: bytes
+    """The code the haulier presented (RFF+RE); only its digest goes on chain."""
     eir: Eir
     fact_source_id: str
+
+    @property
+    def code_digest(self) -> bytes:
+        """What ``gateOut`` takes: ``keccak256(code)``, or zero for an identity-based pick-up."""
+        return ids.release_code_digest(self.release_code) if self.release_code else ZERO32
 
     @property
     def key(self) -> str:
@@ -251,16 +260,30 @@ def map_fact(fact: Fact, directory: Directory, agency: Agency) -> list[Action]:
 
 def _customs(fact: CustomsDecision, directory: Directory) -> list[Action]:
     subjects: list[bytes] = []
+    bill: int | None = None
     if fact.transport_document_reference:
         carrier = directory.carrier_of(fact.transport_document_reference)
         if carrier is not None:
-            subjects.append(schemas.bill_subject(title_id(carrier, fact.transport_document_reference)))
-    subjects.extend(schemas.container_subject(c) for c in fact.containers)
+            bill = title_id(carrier, fact.transport_document_reference)
+            subjects.append(schemas.bill_subject(bill))
+    release = fact.decision is CustomsDecisionType.RELEASE
+    skipped: list[Action] = []
+    for container in fact.containers:
+        if bill is not None:
+            subjects.append(schemas.bill_container_subject(bill, container))
+        elif release:
+            skipped.append(
+                Skipped(
+                    fact.source_id, f"a release of {container} names no resolvable bill: it would never count"
+                )
+            )
+        else:
+            subjects.append(schemas.container_subject(container))
     if not subjects:
-        return [Skipped(fact.source_id, "the decision names no resolvable bill and no container")]
+        return skipped or [Skipped(fact.source_id, "the decision names no resolvable bill and no container")]
     at = unix(fact.decided_at)
     declaration = fact.declaration_number or fact.source_record_id
-    if fact.decision is CustomsDecisionType.RELEASE:
+    if release:
         name = "CUSTOMS_RELEASE"
         data = schemas.CUSTOMS_RELEASE.encode(
             {
@@ -275,12 +298,20 @@ def _customs(fact: CustomsDecision, directory: Directory) -> list[Action]:
             {"declarationNumber": declaration, "reasonCode": fact.processing_indicator, "heldAt": at}
         )
     schema = directory.schema(name)
-    return [
+    drafts: list[Action] = [
         ReportDraft(
-            name, schema, subject, report_source_id(fact.source_id, subject), at, data, fact.source_id
+            name,
+            schema,
+            subject,
+            report_source_id(fact.source_id, subject),
+            at,
+            data,
+            fact.source_id,
+            directory.agency_org,
         )
         for subject in dict.fromkeys(subjects)
     ]
+    return drafts + skipped
 
 
 def _credit_level(fact: CreditLevelFact, directory: Directory) -> Action:
@@ -299,6 +330,7 @@ def _credit_level(fact: CreditLevelFact, directory: Directory) -> Action:
         _end_of_day(fact.effective_from) - 86_399,
         data,
         fact.source_id,
+        directory.agency_org,
     )
 
 
@@ -328,6 +360,7 @@ def _vessel_movement(fact: VesselMovement, directory: Directory) -> Action:
         at,
         data,
         fact.source_id,
+        directory.agency_org,
     )
 
 
@@ -349,6 +382,7 @@ def _container_handling(fact: ContainerHandlingEvent, directory: Directory) -> A
         at,
         data,
         fact.source_id,
+        directory.agency_org,
     )
 
 

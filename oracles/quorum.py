@@ -1,7 +1,7 @@
 """k-of-n report signing: the agency's oracle signers, and the coordinator that gathers their signatures.
 
-Trust model (DESIGN §1.4): the coordinator is *not* trusted. It proposes a report and passes each signer
-the raw message it came from; a signer parses that message itself, maps it with its own directory, and
+Trust model (docs/design.md §1.4): the coordinator is *not* trusted. It proposes a report and passes each
+signer the raw message it came from; a signer parses that message itself, maps it with its own directory, and
 signs only a report it derived too (every field equal) with a deadline inside its own window. A
 coordinator that changes the data, the subject, the source id or the sequence gets no signature; one
 that submits other data than was signed is refused by the registry, which recovers the signers from the

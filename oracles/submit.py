@@ -119,7 +119,6 @@ class OutboxSubmitter:
         write = Write.call(
             self.attestations,
             "submitReport",
-            agency,
             report.as_struct(),
             report.data,
             list(signed.signatures),
@@ -154,7 +153,7 @@ class OutboxSubmitter:
                 call.bill_id,
                 call.container_number,
                 call.haulier,
-                call.release_code,
+                call.code_digest,
                 call.eir.as_struct(),
                 org=self.org,
                 kind="oracle.gateOut",
@@ -184,7 +183,7 @@ class OutboxSubmitter:
     def _right_status(self, call: GateCall) -> int:
         right_id = self.release.call("rightIdOf", call.bill_id, call.container_number)
         right = self.release.call("releaseRight", right_id)
-        return int(right[5] if isinstance(right, tuple | list) else right["status"])
+        return int(right["status"])
 
     # -- the outbox --------------------------------------------------------------------------------
     def _run(self, write: Write, existing: Operation | None) -> Operation:

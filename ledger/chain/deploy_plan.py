@@ -3,13 +3,17 @@
 The plan reads the consortium config (YAML: governors, threshold, organisations, agency oracle signers),
 looks at what the record and the chain already hold, and performs only the missing steps:
 
-1. deploy Consortium(governors, threshold), BillOfLadingRegistry and AttestationRegistry;
-2. attach each registry to the Consortium as a member cache;
-3. register the well-known schemas (DESIGN §1.5) and deploy ContainerRelease with the customs schema ids;
+1. deploy Consortium(governors, threshold) and AttestationRegistry, and attach the registry as a member
+   cache;
+2. register the well-known schemas (docs/design.md §1.5) as the deployer, which administers the registry
+   until it seals its bootstrap;
+3. deploy BillOfLadingRegistry with the PLEDGE_DEFAULT schema id and ContainerRelease with the customs
+   schema ids (both check at construction that the schemas they consult are permanent), and attach them;
 4. admit the organisations through ADMIT proposals (the deployer proposes, the other governors approve
    in config order until the threshold is met), grant missing roles, publish configured encryption keys,
    add the extra member accounts (by each organisation's admin);
-5. register each agency's oracle signers and threshold per schema (by the agency's admin);
+5. install each agency's oracle signers and threshold per schema: by the deployer while the registry's
+   bootstrap is open, else by a SET_REPORT_SIGNERS proposal (no agency account can set its own set);
 6. seal the bootstrap of the Consortium and of the schema registry, if configured.
 
 After every step that changes the chain the record is written again (``complete`` false until the end),
@@ -46,6 +50,7 @@ from ledger.chain.deployment import (
     load_deployment,
     write_deployment,
 )
+from ledger.domain.codes import PROPOSAL_KIND
 from ledger.domain.schemas import WELL_KNOWN_SCHEMAS
 
 ROLE_BITS: dict[str, int] = {
@@ -61,8 +66,9 @@ ROLE_BITS: dict[str, int] = {
 }
 """Bit positions of ``contracts/types/Roles.sol``."""
 
-PROPOSAL_ADMIT = 0
-PROPOSAL_GRANT_ROLE = 3
+PROPOSAL_ADMIT = PROPOSAL_KIND.index("ADMIT")
+PROPOSAL_GRANT_ROLE = PROPOSAL_KIND.index("GRANT_ROLE")
+PROPOSAL_SET_REPORT_SIGNERS = PROPOSAL_KIND.index("SET_REPORT_SIGNERS")
 GENERATE_LATER = "generate later"
 DEPLOYER = "deployer"
 WALLET_PREFIX = "wallet:"
@@ -433,7 +439,7 @@ class DeployPlan:
             self._resume(p, load_deployment(path, chain_id))
         self._contracts(p)
         self._schemas(p)
-        self._release(p)
+        self._registries(p)
         self._organisations(p)
         self._oracles(p)
         self._seal(p)
@@ -487,10 +493,9 @@ class DeployPlan:
             )
         p.governors = tuple(to_checksum_address(g) for g in governors)
         p.threshold = threshold
-        for name in (BILL_REGISTRY, ATTESTATION_REGISTRY):
-            if name not in p.addresses:
-                self._deploy(p, name, [consortium])
-            self._attach(p, p.addresses[name])
+        if ATTESTATION_REGISTRY not in p.addresses:
+            self._deploy(p, ATTESTATION_REGISTRY, [consortium])
+        self._attach(p, p.addresses[ATTESTATION_REGISTRY])
 
     def _attach(self, p: _Progress, cache: str) -> None:
         consortium = p.addresses[CONSORTIUM]
@@ -517,7 +522,19 @@ class DeployPlan:
                 p.schemas[name] = "0x" + schema_id.hex()
                 p.save()
 
-    def _release(self, p: _Progress) -> None:
+    def _registries(self, p: _Progress) -> None:
+        """The registries that consult schemas: deployed once the schemas exist (they check them)."""
+        if BILL_REGISTRY not in p.addresses:
+            self._deploy(
+                p,
+                BILL_REGISTRY,
+                [
+                    p.addresses[CONSORTIUM],
+                    p.addresses[ATTESTATION_REGISTRY],
+                    _b32(p.schemas["PLEDGE_DEFAULT"]),
+                ],
+            )
+        self._attach(p, p.addresses[BILL_REGISTRY])
         if CONTAINER_RELEASE not in p.addresses:
             self._deploy(
                 p,
@@ -608,16 +625,25 @@ class DeployPlan:
                         ATTESTATION_REGISTRY, registry, "reportSigners", [org_id, schema_id]
                     )
                     if not (_same_addresses(list(current), signers) and int(threshold) == oracle.threshold):
-                        self.x.transact(
-                            ATTESTATION_REGISTRY,
-                            registry,
-                            "setReportSigners",
-                            [schema_id, signers, oracle.threshold],
-                            org.admin,
-                        )
+                        self._install_signers(p, org_id, schema_id, signers, oracle.threshold)
                         self.log(f"{org.name}: {oracle.threshold} of {len(signers)} signers for {schema}")
                     sets.append(OracleSignerSet(org.name, org_id, schema, tuple(signers), oracle.threshold))
         p.oracle_signers = sets
+
+    def _install_signers(
+        self, p: _Progress, org_id: int, schema_id: bytes, signers: Sequence[str], threshold: int
+    ) -> None:
+        """As the deployer while the registry's bootstrap is open; once sealed, by a proposal."""
+        registry = p.addresses[ATTESTATION_REGISTRY]
+        args = [org_id, schema_id, list(signers), threshold]
+        if self.x.would_succeed(ATTESTATION_REGISTRY, registry, "setReportSigners", args, self.deployer):
+            self.x.transact(ATTESTATION_REGISTRY, registry, "setReportSigners", args, self.deployer)
+            return
+        data = abi_encode(
+            ["address", "uint32", "bytes32", "address[]", "uint8"],
+            [registry, org_id, schema_id, signers, threshold],
+        )
+        self._vote(p, PROPOSAL_SET_REPORT_SIGNERS, data, f"signers of organisation {org_id}")
 
     def _seal(self, p: _Progress) -> None:
         if not self.config.seal_bootstrap:

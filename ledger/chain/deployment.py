@@ -38,6 +38,7 @@ SCHEMA_NAMES: tuple[str, ...] = (
     "VESSEL_EVENT",
     "CREDIT_LEVEL",
     "COLLATERAL_CHECK",
+    "PLEDGE_DEFAULT",
 )
 
 

@@ -29,11 +29,9 @@ from typing import Any
 import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
-from eth_abi.abi import encode as abi_encode
-from eth_utils.crypto import keccak
 
 from ledger.commands.http import ApiClient, ApiProblem
-from ledger.domain.schemas import container_subject
+from ledger.domain.ids import right_id
 from ledger.domain.values import iso6346_check_digit
 
 TEMPLATE = Path(__file__).with_name("transport_document.json")
@@ -87,8 +85,7 @@ def unique_container() -> str:
 
 def right_id_of(bill_id: str, container: str) -> str:
     """A release right's id: ``keccak256(abi.encode(billId, containerSubject))``, as the contract has it."""
-    raw = keccak(abi_encode(["uint256", "bytes32"], [int(bill_id, 16), container_subject(container)]))
-    return "0x" + raw.hex()
+    return "0x" + right_id(int(bill_id, 16), container).hex()
 
 
 def transport_document(reference: str, container: str) -> dict[str, Any]:
@@ -189,7 +186,9 @@ class Scenario:
             "amount": "1250000.00",
             "currency": "USD",
             "registrationRef": f"DEMO-PLEDGE-{run.reference[-8:]}",
-            "expiresAt": (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "acceptBy": (datetime.now(UTC) + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "maturity": (datetime.now(UTC) + timedelta(days=180)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "noticePeriodSeconds": 7 * 86_400,
         }
         issued = self._write(
             "carrier",
@@ -203,8 +202,9 @@ class Scenario:
 
         op = self._act("shipper", "PLEDGE", recipient=self.orgs["bank"], pledge=pledge)
         self._done("shipper pledges the B/L to the bank", "shipper", op)
-        op = self._act("bank", "ACCEPT_PLEDGE")
-        self._done("bank accepts the pledge", "bank", op)
+        requested = self.clients["bank"].get(f"/v1/bills/{run.bill_id}")
+        op = self._act("bank", "ACCEPT_PLEDGE", termsHash=requested["pledge"]["termsHash"])
+        self._done("bank accepts the pledge, binding the terms it read", "bank", op)
         self._refused(
             "a second pledge is refused", "shipper", "PLEDGE", recipient=self.orgs["bank"], pledge=pledge
         )

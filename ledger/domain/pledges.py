@@ -41,7 +41,18 @@ class PledgeTerms:
         maturity, noticePeriod))``."""
         return keccak(
             abi_encode(
-                ["uint256", "uint32", "uint32", "uint32", "uint128", "bytes3", "bytes32", "uint64", "uint64", "uint32"],
+                [
+                    "uint256",
+                    "uint32",
+                    "uint32",
+                    "uint32",
+                    "uint128",
+                    "bytes3",
+                    "bytes32",
+                    "uint64",
+                    "uint64",
+                    "uint32",
+                ],
                 [
                     bill_id,
                     nonce,

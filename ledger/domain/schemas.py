@@ -1,7 +1,8 @@
 """The well-known attestation schemas and the EIP-712 typed data of k-of-n agency reports.
 
-Owns the one Python copy of what the deploy script registers in the AttestationRegistry (DESIGN §1.5), so
-that deployment, oracles and the service derive the same schema ids, data encodings and report digests.
+Owns the one Python copy of what the deploy script registers in the AttestationRegistry (docs/design.md
+§1.5), so that deployment, oracles and the service derive the same schema ids, data encodings and report
+digests.
 Pure: ABI encoding and keccak only; it must not talk to a chain (``ledger.chain`` does that) and must not
 restate rules the contract enforces.
 """

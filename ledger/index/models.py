@@ -15,6 +15,7 @@ from sqlalchemy import JSON, BigInteger, Index, Integer
 from sqlmodel import Field, SQLModel
 
 HEX32 = 66
+ROOT24 = 50
 ADDRESS = 42
 
 
@@ -80,14 +81,25 @@ class Bill(SQLModel, table=True):
     prev_possessor: int | None = None
     prev_holder: int | None = None
     version: int
+    flags: int = 0
+    """The registry's flags (rejectable, endorsement closed, ...), see ``ledger.domain.bill_state``."""
     checksum: str = Field(max_length=HEX32)
+    container_root: str | None = Field(default=None, max_length=ROOT24)
+    """First 24 bytes of the current version's container root, 0x-hex."""
+    version_issued_at: int | None = Field(default=None, sa_type=BigInteger)
+    """Block time the current version was issued (customs releases count from then on)."""
     cid: str = Field(max_length=255)
     pledge_status: str = Field(default="NONE", max_length=16)
     pledgee: int | None = None
+    pledge_nonce: int | None = None
     pledge_amount: str | None = Field(default=None, max_length=40)
     pledge_currency: str | None = Field(default=None, max_length=3)
     pledge_registration_ref: str | None = Field(default=None, max_length=HEX32)
-    pledge_expiry: int | None = Field(default=None, sa_type=BigInteger)
+    pledge_accept_by: int | None = Field(default=None, sa_type=BigInteger)
+    pledge_maturity: int | None = Field(default=None, sa_type=BigInteger)
+    pledge_notice_period: int | None = Field(default=None, sa_type=BigInteger)
+    pledge_terms_hash: str | None = Field(default=None, max_length=HEX32)
+    pledge_accepted_at: int | None = Field(default=None, sa_type=BigInteger)
     issued_block: int = Field(sa_type=BigInteger)
     updated_block: int = Field(sa_type=BigInteger)
     updated_tx: str = Field(max_length=HEX32)
@@ -122,10 +134,16 @@ class Pledge(SQLModel, table=True):
     log_index: int = Field(primary_key=True, sa_type=Integer)
     bill_id: str = Field(max_length=HEX32)
     pledgee: int
+    nonce: int
+    pledgor: int
     amount: str = Field(max_length=40)
     currency: str = Field(max_length=3)
     registration_ref: str = Field(max_length=HEX32)
-    expiry: int = Field(sa_type=BigInteger)
+    accept_by: int = Field(sa_type=BigInteger)
+    maturity: int = Field(sa_type=BigInteger)
+    notice_period: int = Field(sa_type=BigInteger)
+    terms_hash: str = Field(max_length=HEX32)
+    accepted_at: int | None = Field(default=None, sa_type=BigInteger)
     status: str = Field(max_length=16)
     """REQUESTED, ACTIVE, RELEASED, ENFORCED, or LAPSED (an expired request cleared by a later action)."""
     requested_block: int = Field(sa_type=BigInteger)
@@ -148,6 +166,7 @@ class ReleaseRight(SQLModel, table=True):
     carrier: int
     holder: int
     terminal: int
+    depot: int | None = None
     valid_from: int = Field(sa_type=BigInteger)
     valid_until: int = Field(sa_type=BigInteger)
     status: str = Field(max_length=16)
@@ -197,6 +216,8 @@ class AttestationSchema(SQLModel, table=True):
     definition: str
     revocable: bool
     expiring: bool
+    reports_only: bool = False
+    permanent: bool = False
     attester_roles: int
     required_recognitions: int
     active: bool = True

@@ -7,8 +7,8 @@ and moves the checkpoint). A function is called exactly once per log — the eve
 replays the stored log, so each one is a pure function of the rows before it and the event.
 
 The title state mirrors ``BillOfLadingRegistry`` field by field (``bill(id)``), so that
-``portledger reconcile`` can compare them; the rules themselves stay on chain: a projection only
-records what an accepted action did.
+``portledger reconcile`` can compare them; the rules themselves stay on chain: every ``BillActed``
+carries the title's state after the action, which the projection applies as it is.
 """
 
 from __future__ import annotations
@@ -19,13 +19,8 @@ from typing import Any, TypeVar
 
 from sqlmodel import Session, SQLModel, col, select
 
-from ledger.domain.codes import (
-    BILL_ACTION,
-    BILL_KIND,
-    BILL_STATUS,
-    PROPOSAL_KIND,
-    SURRENDER_REASON,
-)
+from ledger.domain.bill_state import BillState, unpack_state
+from ledger.domain.codes import BILL_KIND, BILL_STATUS, PROPOSAL_KIND
 from ledger.index.models import (
     Account,
     Attestation,
@@ -266,10 +261,15 @@ def _open_pledge(session: Session, bill_id: str) -> Pledge | None:
 def _clear_pledge(bill: Bill) -> None:
     bill.pledge_status = "NONE"
     bill.pledgee = None
+    bill.pledge_nonce = None
     bill.pledge_amount = None
     bill.pledge_currency = None
     bill.pledge_registration_ref = None
-    bill.pledge_expiry = None
+    bill.pledge_accept_by = None
+    bill.pledge_maturity = None
+    bill.pledge_notice_period = None
+    bill.pledge_terms_hash = None
+    bill.pledge_accepted_at = None
 
 
 def _close_pledge(session: Session, bill: Bill, status: str, e: Logged) -> None:
@@ -279,13 +279,6 @@ def _close_pledge(session: Session, bill: Bill, status: str, e: Logged) -> None:
         pledge.closed_block = e.block_number
         session.add(pledge)
     _clear_pledge(bill)
-
-
-def _lapse_expired_request(session: Session, bill: Bill, e: Logged) -> None:
-    """An action that requires an unpledged title succeeded while a request was recorded: the request
-    had expired, and the registry cleared it (without an event of its own)."""
-    if bill.pledge_status == "REQUESTED":
-        _close_pledge(session, bill, "LAPSED", e)
 
 
 def bill_issued(session: Session, e: Logged) -> None:
@@ -303,6 +296,8 @@ def bill_issued(session: Session, e: Logged) -> None:
             consignee=opt_org(a["consignee"]),
             version=a["version"],
             checksum=hex32(a["checksum"]),
+            container_root=str(a["containerRoot"]),
+            version_issued_at=e.time,
             cid=a["cid"],
             issued_block=e.block_number,
             updated_block=e.block_number,
@@ -311,6 +306,8 @@ def bill_issued(session: Session, e: Logged) -> None:
     else:  # re-issue of the amended version: same reference (not repeated in the event)
         row.version = a["version"]
         row.checksum = hex32(a["checksum"])
+        row.container_root = str(a["containerRoot"])
+        row.version_issued_at = e.time
         row.cid = a["cid"]
         row.updated_block = e.block_number
         row.updated_tx = e.tx_hash
@@ -320,118 +317,67 @@ def bill_issued(session: Session, e: Logged) -> None:
 def bill_pledge_requested(session: Session, e: Logged) -> None:
     a = e.args
     bill = _bill(session, a["billId"])
-    _lapse_expired_request(session, bill, e)
-    amount = str(as_int(a["amount"]))
-    currency = bytes.fromhex(str(a["currency"])[2:]).decode("ascii", errors="replace")
-    session.add(
-        Pledge(
-            tx_hash=e.tx_hash,
-            log_index=e.log_index,
-            bill_id=bill.id,
-            pledgee=as_int(a["pledgee"]),
-            amount=amount,
-            currency=currency,
-            registration_ref=hex32(a["registrationRef"]),
-            expiry=as_int(a["expiry"]),
-            status="REQUESTED",
-            requested_block=e.block_number,
-        )
+    # A request recorded before this one lapsed (the registry cleared it without an event).
+    if bill.pledge_status == "REQUESTED":
+        _close_pledge(session, bill, "LAPSED", e)
+    terms = a["terms"]
+    amount = str(as_int(terms["amount"]))
+    currency = bytes.fromhex(str(terms["currency"])[2:]).decode("ascii", errors="replace")
+    pledge = Pledge(
+        tx_hash=e.tx_hash,
+        log_index=e.log_index,
+        bill_id=bill.id,
+        pledgee=as_int(a["pledgee"]),
+        nonce=as_int(a["nonce"]),
+        pledgor=as_int(a["pledgor"]),
+        amount=amount,
+        currency=currency,
+        registration_ref=hex32(terms["registrationRef"]),
+        accept_by=as_int(terms["acceptBy"]),
+        maturity=as_int(terms["maturity"]),
+        notice_period=as_int(terms["noticePeriod"]),
+        terms_hash=hex32(a["termsHash"]),
+        status="REQUESTED",
+        requested_block=e.block_number,
     )
+    session.add(pledge)
     bill.pledge_status = "REQUESTED"
-    bill.pledgee = as_int(a["pledgee"])
+    bill.pledgee = pledge.pledgee
+    bill.pledge_nonce = pledge.nonce
     bill.pledge_amount = amount
     bill.pledge_currency = currency
-    bill.pledge_registration_ref = hex32(a["registrationRef"])
-    bill.pledge_expiry = as_int(a["expiry"])
+    bill.pledge_registration_ref = pledge.registration_ref
+    bill.pledge_accept_by = pledge.accept_by
+    bill.pledge_maturity = pledge.maturity
+    bill.pledge_notice_period = pledge.notice_period
+    bill.pledge_terms_hash = pledge.terms_hash
     bill.updated_block = e.block_number
     bill.updated_tx = e.tx_hash
     session.add(bill)
 
 
-_MOVES = "index_possession_moves"
-_ZERO_ADDRESS = "0x" + "00" * 20
-
-
-def title_transferred(session: Session, e: Logged) -> None:
-    """ERC-721 ``Transfer``: the registry moved possession in this transaction (it precedes the
-    ``BillActed`` of the action); a mint (issue) needs no note, ISSUE sets the first possessor."""
-    if str(e.args["from"]).lower() != _ZERO_ADDRESS:
-        session.info.setdefault(_MOVES, set()).add((e.tx_hash, hex32(e.args["tokenId"])))
-
-
-def _possession_moved(session: Session, bill: Bill, e: Logged) -> bool:
-    moves: set[tuple[str, str]] = session.info.get(_MOVES, set())
-    return (e.tx_hash, bill.id) in moves
-
-
-def _apply_action(session: Session, bill: Bill, action: str, actor: int, recipient: int, e: Logged) -> None:
-    """The title fields an accepted action changed (BillOfLadingRegistry, action by action).
-
-    Whether an endorsement or a rejection moved possession is read from the registry's own ERC-721
-    ``Transfer`` in the same transaction, so the read model follows the registry's possession rule
-    instead of restating it.
-    """
-    moved = _possession_moved(session, bill, e)
-    if action == "ISSUE":
-        bill.possessor = recipient
-        bill.holder = recipient if bill.kind == "NEGOTIABLE" else bill.consignee
-        bill.status = "ISSUED"
-    elif action == "TRANSFER":
-        _lapse_expired_request(session, bill, e)
-        bill.prev_possessor, bill.prev_holder = actor, bill.holder
-        bill.possessor = recipient
-    elif action in ("ENDORSE", "ENDORSE_TO_ORDER"):
-        _lapse_expired_request(session, bill, e)
-        bill.prev_holder = bill.holder
-        bill.holder = recipient
-        if moved:
-            bill.prev_possessor = actor
-            bill.possessor = recipient
-    elif action == "BLANK_ENDORSE":
-        _lapse_expired_request(session, bill, e)
-        bill.holder = None
-    elif action == "REJECT":
-        bill.holder = bill.prev_holder
-        if moved:
-            bill.possessor = recipient
-    elif action in ("SURRENDER_FOR_DELIVERY", "SURRENDER_FOR_AMENDMENT"):
-        _lapse_expired_request(session, bill, e)
-        delivery = action == "SURRENDER_FOR_DELIVERY"
-        bill.status = "SURRENDER_PENDING_DELIVERY" if delivery else "SURRENDER_PENDING_AMENDMENT"
-        bill.prev_possessor = actor
-        bill.possessor = recipient
-    elif action == "SACC":
-        pending_delivery = bill.status == "SURRENDER_PENDING_DELIVERY"
-        bill.status = "ACCOMPLISHED" if pending_delivery else "SURRENDERED_FOR_AMENDMENT"
-    elif action in ("SREJ", "REISSUE"):
-        bill.status = "ISSUED"
-        bill.possessor = recipient
-    elif action == "VOID":
-        bill.status = "VOIDED"
-    elif action == "SWITCH_TO_PAPER":
-        bill.status = "SWITCHED_TO_PAPER"
-    elif action == "ACCEPT_PLEDGE":
-        bill.pledge_status = "ACTIVE"
+def _apply_pledge(session: Session, bill: Bill, state: BillState, e: Logged) -> None:
+    """The pledge overlay after the action: what ended a recorded pledge, or made it active."""
+    if state.pledge_status == "ACTIVE" and bill.pledge_status != "ACTIVE":
+        bill.pledge_accepted_at = e.time
         pledge = _open_pledge(session, bill.id)
         if pledge is not None:
             pledge.status = "ACTIVE"
+            pledge.accepted_at = e.time
             session.add(pledge)
-    elif action == "RELEASE_PLEDGE":
-        _close_pledge(session, bill, "RELEASED", e)
-    elif action == "ENFORCE_PLEDGE":
-        _close_pledge(session, bill, "ENFORCED", e)
-        bill.prev_possessor, bill.prev_holder = bill.possessor, bill.holder
-        bill.holder = actor
-        bill.possessor = actor
-    # SIGN and PLEDGE (terms come with BillPledgeRequested) change no title field.
+    elif state.pledge_status == "NONE" and bill.pledge_status != "NONE":
+        ended = {"RELEASE_PLEDGE": "RELEASED", "ENFORCE_PLEDGE": "ENFORCED"}
+        # Any other action that found a recorded request cleared it because it had lapsed.
+        _close_pledge(session, bill, ended.get(state.action, "LAPSED"), e)
+    bill.pledge_status = state.pledge_status
+    bill.pledgee = state.pledgee or None
 
 
 def bill_acted(session: Session, e: Logged) -> None:
     a = e.args
     bill = _bill(session, a["billId"])
-    action = BILL_ACTION[a["action"]]
+    state = unpack_state(as_int(a["state"]))
     actor, recipient = as_int(a["actor"]), as_int(a["recipient"])
-    reason = SURRENDER_REASON[a["reason"]]
     session.add(
         BillHistory(
             tx_hash=e.tx_hash,
@@ -441,13 +387,20 @@ def bill_acted(session: Session, e: Logged) -> None:
             time=e.time,
             actor=actor,
             recipient=recipient or None,
-            action_code=action,
-            reason_code=None if reason == "NONE" else reason,
+            action_code=state.action,
+            reason_code=None if state.reason == "NONE" else state.reason,
             remark_hash=opt_hex32(a["remarkHash"]),
             version=bill.version,
         )
     )
-    _apply_action(session, bill, action, actor, recipient, e)
+    _apply_pledge(session, bill, state, e)
+    bill.status = state.status
+    bill.possessor = state.possessor or None
+    bill.holder = state.holder or None
+    bill.prev_possessor = state.prev_possessor or None
+    bill.prev_holder = state.prev_holder or None
+    bill.version = state.version
+    bill.flags = state.flags
     bill.updated_block = e.block_number
     bill.updated_tx = e.tx_hash
     session.add(bill)
@@ -480,9 +433,10 @@ def release_granted(session: Session, e: Logged) -> None:
         container_number=a["containerNumber"],
         carrier=as_int(a["carrier"]),
         holder=as_int(a["holder"]),
-        terminal=as_int(a["terminal"]),
-        valid_from=as_int(a["validFrom"]),
-        valid_until=as_int(a["validUntil"]),
+        terminal=as_int(a["terms"]["terminal"]),
+        depot=opt_org(a["terms"]["depot"]),
+        valid_from=as_int(a["terms"]["validFrom"]),
+        valid_until=as_int(a["terms"]["validUntil"]),
         status="GRANTED",
         step=step,
         last_record_id=hex32(a["recordId"]),
@@ -578,16 +532,19 @@ def gated_in(session: Session, e: Logged) -> None:
 
 def schema_registered(session: Session, e: Logged) -> None:
     a = e.args
+    record = a["record"]
     _put(
         session,
         AttestationSchema(
             id=hex32(a["schemaId"]),
-            name=a["name"],
-            definition=a["definition"],
-            revocable=a["revocable"],
-            expiring=a["expiring"],
-            attester_roles=a["attesterRoles"],
-            required_recognitions=a["requiredRecognitions"],
+            name=record["name"],
+            definition=record["definition"],
+            revocable=record["revocable"],
+            expiring=record["expiring"],
+            reports_only=record["reportsOnly"],
+            permanent=record["permanent"],
+            attester_roles=record["attesterRoles"],
+            required_recognitions=record["requiredRecognitions"],
             active=True,
         ),
         hex32(a["schemaId"]),
@@ -666,7 +623,6 @@ PROJECTIONS: dict[tuple[str, str], Projection] = {
     ("BillOfLadingRegistry", "BillIssued"): bill_issued,
     ("BillOfLadingRegistry", "BillActed"): bill_acted,
     ("BillOfLadingRegistry", "BillPledgeRequested"): bill_pledge_requested,
-    ("BillOfLadingRegistry", "Transfer"): title_transferred,
     ("ContainerRelease", "ReleaseGranted"): release_granted,
     ("ContainerRelease", "ReleaseNominated"): release_nominated,
     ("ContainerRelease", "ReleaseCodeSet"): release_code_set,
@@ -681,7 +637,8 @@ PROJECTIONS: dict[tuple[str, str], Projection] = {
     ("AttestationRegistry", "Recognised"): recognised,
 }
 """(contract, event) → projection. Events not listed (governors, threshold, nodes, caches, report
-signer sets, accepted reports) are kept in the event log only."""
+signer sets, accepted reports, the ERC-721 ``Transfer``, whose possession change the following
+``BillActed`` state carries) are kept in the event log only."""
 
 
 def project(session: Session, event: Logged) -> None:

@@ -138,6 +138,14 @@ def bill_history(
     return _page(db, query, keys, ["block_number", "log_index"], cursor, limit)
 
 
+def get_pledge(db: Database, bill_id: str | int, nonce: int) -> Pledge | None:
+    """The pledge request of a title with this pledge nonce (each request has the next nonce)."""
+    with db.transaction() as session:
+        return session.exec(
+            select(Pledge).where(Pledge.bill_id == _id(bill_id), Pledge.nonce == nonce)
+        ).first()
+
+
 def list_pledges(
     db: Database,
     *,

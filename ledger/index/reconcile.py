@@ -131,6 +131,8 @@ def _bill(diffs: _Diffs, registry: Contract, bill: Bill, block: int) -> None:
     bill_id = int(bill.id, 16)
     on_chain = registry.call("bill", bill_id, block=block)
     checksum = registry.call("documentChecksum", bill_id, block=block)
+    root, issued_at = registry.call("issueFacts", bill_id, block=block)
+    pledge = registry.call("pledgeOf", bill_id, block=block)
     diffs.compare(
         "bill",
         bill.id,
@@ -145,9 +147,18 @@ def _bill(diffs: _Diffs, registry: Contract, bill: Bill, block: int) -> None:
             ("kind", bill.kind, BILL_KIND[on_chain["kind"]]),
             ("pledgeStatus", bill.pledge_status, PLEDGE_STATUS[on_chain["pledgeStatus"]]),
             ("version", bill.version, on_chain["version"]),
+            ("flags", bill.flags, on_chain["flags"]),
             ("checksum", bill.checksum, _b32(checksum)),
+            ("containerRoot", bill.container_root, "0x" + bytes(root).hex()),
+            ("issuedAt", bill.version_issued_at, issued_at),
+            ("pledgeTermsHash", bill.pledge_terms_hash or hex32(0), _pledge_hash(bill, pledge)),
         ],
     )
+
+
+def _pledge_hash(bill: Bill, pledge: dict[str, Any]) -> str:
+    """The chain keeps the terms hash of the last request after the pledge ends; the index clears it."""
+    return _b32(pledge["termsHash"]) if bill.pledge_status != "NONE" else hex32(0)
 
 
 def _release_right(diffs: _Diffs, release: Contract, right: ReleaseRight, block: int) -> None:
@@ -162,6 +173,7 @@ def _release_right(diffs: _Diffs, release: Contract, right: ReleaseRight, block:
             ("carrier", right.carrier, on_chain["carrier"]),
             ("holder", right.holder, on_chain["holder"]),
             ("terminal", right.terminal, on_chain["terminal"]),
+            ("depot", _org(right.depot), on_chain["depot"]),
             ("validFrom", right.valid_from, on_chain["validFrom"]),
             ("validUntil", right.valid_until, on_chain["validUntil"]),
             ("status", right.status, RELEASE_STATUS[on_chain["status"]]),

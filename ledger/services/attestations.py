@@ -1,5 +1,5 @@
-"""Attestation use cases (DESIGN §1.4): register schemas, attest, revoke, replace, recognise, and read the
-attestations about a subject.
+"""Attestation use cases (docs/design.md §1.4): register schemas, attest, revoke, replace, recognise, and
+read the attestations about a subject.
 
 Owns the translation between the API's forms and the registry's: schema definitions checked for shape,
 attestation data given as hex or as the schema's fields by name (ABI-encoded here with the schema's own
@@ -23,7 +23,7 @@ from ledger.domain import schemas
 from ledger.domain.values import check_container_number
 from ledger.index.queries import list_attestations
 from ledger.outbox import Operation, Outbox, Write
-from ledger.services.consortium import Actor, role_mask
+from ledger.services.consortium import Actor, ConsortiumService, role_mask
 from ledger.services.errors import FieldProblem, NotFound, ValidationFailed
 from ledger.services.events import contract_events
 
@@ -52,7 +52,7 @@ def parse_bytes32(value: str, path: str) -> bytes:
 
 def parse_subject(value: str, path: str = "$.subject") -> bytes:
     """A subject: 32-byte hex (a title id or any subject), an ISO 6346 container number, or an
-    organisation id (decimal), mapped as DESIGN §1.5 says."""
+    organisation id (decimal), mapped as docs/design.md §1.5 says."""
     text = value.strip()
     if text.startswith("0x"):
         return parse_bytes32(text, path)
@@ -112,6 +112,7 @@ class AttestationService:
         self.outbox: Outbox = ledger.outbox
         self.deployment: Deployment = ledger.deployment
         self.registry: Contract = bind(ledger.chain, ledger.deployment).attestations
+        self.consortium = ConsortiumService(ledger)
         # With the indexer running, reads come from the read models (``mined`` means projected).
         self.db: Database | None = ledger.db if ledger.settings.run_indexer else None
 
@@ -127,6 +128,8 @@ class AttestationService:
             expiring=bool(record["expiring"]),
             attester_roles=int(record["attesterRoles"]),
             required_recognitions=int(record["requiredRecognitions"]),
+            reports_only=bool(record["reportsOnly"]),
+            permanent=bool(record["permanent"]),
         )
         return SchemaView(schema_id, definition, bool(active))
 
@@ -140,10 +143,13 @@ class AttestationService:
         expiring: bool,
         attester_roles: Sequence[str],
         required_recognitions: int = 0,
+        reports_only: bool = False,
+        permanent: bool = False,
         body: Mapping[str, Any] | None = None,
         idempotency_key: str | None = None,
     ) -> tuple[Operation, bytes]:
-        """Queue a schema registration; returns the operation and the schema id it will have."""
+        """Queue a governance proposal (REGISTER_SCHEMA) for a schema; returns the operation and the id
+        the schema will have once governance executes it. Only a governor may propose."""
         mask = role_mask(list(attester_roles), "$.attesterRoles")
         problems = []
         if not 0 <= required_recognitions < 256:
@@ -156,6 +162,8 @@ class AttestationService:
                 expiring=expiring,
                 attester_roles=mask,
                 required_recognitions=required_recognitions if not problems else 0,
+                reports_only=reports_only,
+                permanent=permanent,
             )
             record.schema_id  # noqa: B018 - the definition must parse into ABI types
             _check_definition(record)
@@ -164,17 +172,10 @@ class AttestationService:
             record = None
         if problems or record is None:
             raise ValidationFailed(problems)
-        write = Write.call(
-            self.registry,
-            "registerSchema",
-            record.as_record(),
-            org=actor.key,
-            kind="attestation.schema",
-            signer=actor.account,
-            body=body,
-            idempotency_key=idempotency_key,
+        op = self.consortium.propose(
+            actor, "REGISTER_SCHEMA", {"schema": record}, body=body, idempotency_key=idempotency_key
         )
-        return self.outbox.enqueue(write), record.schema_id
+        return op, record.schema_id
 
     # -- attestations ------------------------------------------------------------------------------
     def encode_data(self, schema_id: bytes, data: str | Mapping[str, Any], path: str = "$.data") -> bytes:

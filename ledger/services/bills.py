@@ -38,6 +38,8 @@ from ledger.documents import (
     require_valid_transport_document,
 )
 from ledger.domain import codes
+from ledger.domain import ids as domain_ids
+from ledger.domain.pledges import PledgeTerms as ChainPledgeTerms
 from ledger.index import models as index_models
 from ledger.index import queries as index_queries
 from ledger.outbox import Operation, Write
@@ -80,9 +82,9 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "VOID": ("voidTitle", ""),
     "SWITCH_TO_PAPER": ("switchToPaper", ""),
     "PLEDGE": ("requestPledge", "pledge"),
-    "ACCEPT_PLEDGE": ("acceptPledge", ""),
+    "ACCEPT_PLEDGE": ("acceptPledge", "terms"),
     "RELEASE_PLEDGE": ("releasePledge", ""),
-    "ENFORCE_PLEDGE": ("enforcePledge", ""),
+    "ENFORCE_PLEDGE": ("enforcePledge", "default"),
 }
 # Actions after which the recipient (or, for ENFORCE_PLEDGE, the acting bank) possesses or holds.
 _MOVES_TO_RECIPIENT = frozenset({"TRANSFER", "ENDORSE", "ENDORSE_TO_ORDER"})
@@ -124,10 +126,14 @@ def remark_hash(remark: str | None) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class PledgeTerms:
+    """A pledge request's terms as a caller states them (decimal amount, RFC 3339 times)."""
+
     amount: str
     currency: str
     registration_ref: str
-    expires_at: datetime
+    accept_by: datetime
+    maturity: datetime
+    notice_period_seconds: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +143,10 @@ class BillAction:
     reason_code: str | None = None
     remark: str | None = None
     pledge: PledgeTerms | None = None
+    terms_hash: str | None = None
+    """ACCEPT_PLEDGE: the terms hash the bank approved (see the title's pledge)."""
+    default_attestation: str | None = None
+    """ENFORCE_PLEDGE before maturity: the bank's PLEDGE_DEFAULT attestation about this pledge."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,10 +165,16 @@ class WriteContext:
 class PledgeView:
     status: str
     pledgee: str
+    nonce: int
+    pledgor: str | None
     amount: str
     currency: str
     registration_ref: str
-    expires_at: datetime
+    accept_by: datetime
+    maturity: datetime
+    notice_period_seconds: int
+    terms_hash: str
+    accepted_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,21 +296,30 @@ class Bills:
         reference = facts.transport_document_reference
         bill_id = int(self.registry.call("titleIdOf", carrier.id, reference))
         checksum = document_checksum(document).to_bytes32()
+        root = _container_root(facts)
         readers = self._readers([carrier, recipient, consignee, endorsee])
         envelope, wraps = self.documents.seal(document, bill_id_hex(bill_id), 1, readers)
         cid = compute_cid(envelope)
         signer = self.orgs.signer_address(carrier.id)
-        args = (
+        request = (
             reference,
             KINDS.index(facts.kind.value),
             recipient.id,
             consignee.id if consignee is not None and facts.kind is not BillKind.NEGOTIABLE else 0,
             checksum,
+            root,
             cid,
-            _ZERO32,
         )
+        args = (request, _ZERO32)
         self.registry.precheck("issue", *args, sender=signer)
-        self.documents.put(envelope, bill_id_hex(bill_id), 1, wraps)
+        self.documents.put(
+            envelope,
+            bill_id_hex(bill_id),
+            1,
+            wraps,
+            checksum="0x" + checksum.hex(),
+            container_numbers=facts.container_numbers,
+        )
         return self._enqueue(ctx, "bill.issue", "issue", args, signer)
 
     def amend(self, bill_id: int, document: Any, ctx: WriteContext) -> Operation:
@@ -328,9 +353,17 @@ class Bills:
         envelope, wraps = self.documents.seal(document, bill_id_hex(bill_id), version, readers)
         cid = compute_cid(envelope)
         signer = self.orgs.signer_address(carrier.id)
-        args = (bill_id, document_checksum(document).to_bytes32(), cid, _ZERO32)
+        checksum = document_checksum(document).to_bytes32()
+        args = (bill_id, checksum, _container_root(facts), cid, _ZERO32)
         self.registry.precheck("reissue", *args, sender=signer)
-        self.documents.put(envelope, bill_id_hex(bill_id), version, wraps)
+        self.documents.put(
+            envelope,
+            bill_id_hex(bill_id),
+            version,
+            wraps,
+            checksum="0x" + checksum.hex(),
+            container_numbers=facts.container_numbers,
+        )
         return self._enqueue(ctx, "bill.amend", "reissue", args, signer)
 
     def act(self, bill_id: int, request: BillAction, ctx: WriteContext) -> Operation:
@@ -352,8 +385,16 @@ class Bills:
         elif needs == "pledge":
             assert request.pledge is not None and request.recipient is not None
             recipient = self.orgs.get(request.recipient, "$.recipient")
-            amount, currency, reference, expiry = _pledge_args(request.pledge)
-            args = (bill_id, recipient.id, amount, currency, reference, expiry, remark)
+            args = (bill_id, _chain_terms(request.pledge, recipient.id).as_struct(), remark)
+        elif needs == "terms":
+            args = (bill_id, _bytes32(request.terms_hash, "$.termsHash"), remark)
+        elif needs == "default":
+            default = (
+                _bytes32(request.default_attestation, "$.defaultAttestation")
+                if request.default_attestation
+                else _ZERO32
+            )
+            args = (bill_id, default, remark)
         else:
             args = (bill_id, remark)
         signer = self.orgs.signer_address(ctx.org)
@@ -607,14 +648,42 @@ class Bills:
         if needs == "pledge" and request.pledge is None:
             problems.append(
                 FieldProblem(
-                    "$.pledge", "required", "PLEDGE needs amount, currency, registrationRef, expiresAt"
+                    "$.pledge",
+                    "required",
+                    "PLEDGE needs amount, currency, registrationRef, acceptBy, maturity, noticePeriodSeconds",
                 )
             )
+        if needs == "terms" and not request.terms_hash:
+            problems.append(
+                FieldProblem(
+                    "$.termsHash",
+                    "required",
+                    "ACCEPT_PLEDGE needs the termsHash of the request you approve "
+                    "(GET the bill: pledge.termsHash)",
+                )
+            )
+        if needs != "terms" and request.terms_hash:
+            problems.append(FieldProblem("$.termsHash", "forbidden", f"{request.action} takes no termsHash"))
+        if needs != "default" and request.default_attestation:
+            problems.append(
+                FieldProblem(
+                    "$.defaultAttestation", "forbidden", f"{request.action} takes no defaultAttestation"
+                )
+            )
+        for name, value in (
+            ("$.termsHash", request.terms_hash),
+            ("$.defaultAttestation", request.default_attestation),
+        ):
+            if value:
+                try:
+                    _bytes32(value, name)
+                except ValidationFailed as exc:
+                    problems.extend(exc.problems)
         if needs != "pledge" and request.pledge is not None:
             problems.append(FieldProblem("$.pledge", "forbidden", f"{request.action} takes no pledge terms"))
         if needs == "pledge" and request.pledge is not None:
             try:
-                _pledge_args(request.pledge)
+                _chain_terms(request.pledge, 0)
             except ValidationFailed as exc:
                 problems.extend(exc.problems)
         return problems
@@ -732,7 +801,8 @@ class Bills:
         if int(raw["pledgeStatus"]) != 0:
             p = dict(self.registry.call("pledgeOf", bill_id))
             if int(p["status"]) != 0:
-                pledge = pledge_view(p)
+                row = index_queries.get_pledge(self.ledger.db, bill_id, int(p["nonce"]))
+                pledge = chain_pledge_view(p, row, int(raw["possessor"]))
         kind = KINDS[int(raw["kind"])]
         return BillView(
             id=bill_id_hex(bill_id),
@@ -770,7 +840,8 @@ def minor_units(currency: str) -> int:
     return _MINOR_UNITS.get(currency, 2)
 
 
-def _pledge_args(terms: PledgeTerms) -> tuple[int, bytes, bytes, int]:
+def _chain_terms(terms: PledgeTerms, bank: int) -> ChainPledgeTerms:
+    """The registry's ``PledgeTerms`` from a caller's; :class:`ValidationFailed` with every problem."""
     problems = []
     currency = terms.currency
     if len(currency) != 3 or not currency.isascii() or not currency.isalpha() or not currency.isupper():
@@ -794,11 +865,57 @@ def _pledge_args(terms: PledgeTerms) -> tuple[int, bytes, bytes, int]:
     reference = terms.registration_ref.encode("utf-8")
     if not reference or len(reference) > 32:
         problems.append(FieldProblem("$.pledge.registrationRef", "length", "1 to 32 bytes of UTF-8"))
-    if terms.expires_at.tzinfo is None:
-        problems.append(FieldProblem("$.pledge.expiresAt", "rfc3339", "an RFC 3339 time with its offset"))
+    for name, moment in (("acceptBy", terms.accept_by), ("maturity", terms.maturity)):
+        if moment.tzinfo is None:
+            problems.append(FieldProblem(f"$.pledge.{name}", "rfc3339", "an RFC 3339 time with its offset"))
+    if not problems and terms.maturity <= terms.accept_by:
+        problems.append(
+            FieldProblem(
+                "$.pledge.maturity", "after", "the maturity must lie after the acceptance deadline acceptBy"
+            )
+        )
+    if not 0 <= terms.notice_period_seconds < 2**32:
+        problems.append(
+            FieldProblem(
+                "$.pledge.noticePeriodSeconds", "range", "0 to 4294967295 seconds (e.g. 604800: 7 days)"
+            )
+        )
     if problems:
         raise ValidationFailed(problems)
-    return amount, currency.encode("ascii"), reference.ljust(32, b"\x00"), int(terms.expires_at.timestamp())
+    return ChainPledgeTerms(
+        bank=bank,
+        amount=amount,
+        currency=currency,
+        registration_ref=reference.ljust(32, b"\x00"),
+        accept_by=int(terms.accept_by.timestamp()),
+        maturity=int(terms.maturity.timestamp()),
+        notice_period=terms.notice_period_seconds,
+    )
+
+
+def _bytes32(text: str | None, path: str) -> bytes:
+    value = (text or "").strip().lower()
+    if not (value.startswith("0x") and len(value) == 66):
+        raise ValidationFailed([FieldProblem(path, "format", "0x followed by 64 hex digits")])
+    try:
+        return bytes.fromhex(value[2:])
+    except ValueError:
+        raise ValidationFailed([FieldProblem(path, "format", "0x followed by 64 hex digits")]) from None
+
+
+def _container_root(facts: DocumentFacts) -> bytes:
+    """The root the registry keeps of the document's container numbers (docs/design.md §1.5)."""
+    if not facts.container_numbers:
+        raise ValidationFailed(
+            [
+                FieldProblem(
+                    "$.document.utilizedTransportEquipments",
+                    "required",
+                    "a title lists at least one container (its release rights are granted per container)",
+                )
+            ]
+        )
+    return domain_ids.container_root(facts.container_numbers)
 
 
 def _row_parties(row: index_models.Bill) -> tuple[int | None, ...]:
@@ -809,19 +926,21 @@ def _row_parties(row: index_models.Bill) -> tuple[int | None, ...]:
 def _row_view(row: index_models.Bill) -> BillView:
     """A title from its read-model row (the same fields the registry's ``bill``/``pledgeOf`` give)."""
     pledge = None
-    expired = row.pledge_status == "REQUESTED" and (row.pledge_expiry or 0) < datetime.now(UTC).timestamp()
-    if row.pledge_status != "NONE" and not expired and row.pledgee:
-        currency = row.pledge_currency or ""
-        exponent = minor_units(currency)
-        amount = Decimal(int(row.pledge_amount or 0)).scaleb(-exponent)
-        ref = bytes.fromhex((row.pledge_registration_ref or "0x")[2:]).rstrip(b"\x00")
-        pledge = PledgeView(
+    lapsed = row.pledge_status == "REQUESTED" and (row.pledge_accept_by or 0) < datetime.now(UTC).timestamp()
+    if row.pledge_status != "NONE" and not lapsed and row.pledgee:
+        pledge = _pledge_view(
             status=row.pledge_status,
-            pledgee=str(row.pledgee),
-            amount=f"{amount:.{exponent}f}",
-            currency=currency,
-            registration_ref=ref.decode("utf-8", "replace"),
-            expires_at=datetime.fromtimestamp(int(row.pledge_expiry or 0), UTC),
+            pledgee=row.pledgee,
+            nonce=row.pledge_nonce or 0,
+            pledgor=row.possessor or 0,
+            amount=int(row.pledge_amount or 0),
+            currency=row.pledge_currency or "",
+            registration_ref=row.pledge_registration_ref or "0x",
+            accept_by=row.pledge_accept_by or 0,
+            maturity=row.pledge_maturity or 0,
+            notice_period=row.pledge_notice_period or 0,
+            terms_hash=row.pledge_terms_hash or "0x" + "00" * 32,
+            accepted_at=row.pledge_accepted_at,
         )
     return BillView(
         id=row.id,
@@ -840,15 +959,55 @@ def _row_view(row: index_models.Bill) -> BillView:
     )
 
 
-def pledge_view(p: dict[str, Any]) -> PledgeView:
-    currency = bytes(p["currency"]).decode("ascii", "replace")
+def _pledge_view(
+    *,
+    status: str,
+    pledgee: int,
+    nonce: int,
+    pledgor: int,
+    amount: int,
+    currency: str,
+    registration_ref: str,
+    accept_by: int,
+    maturity: int,
+    notice_period: int,
+    terms_hash: str,
+    accepted_at: int | None,
+) -> PledgeView:
     exponent = minor_units(currency)
-    amount = Decimal(int(p["amount"])).scaleb(-exponent)
+    ref = bytes.fromhex(registration_ref.removeprefix("0x")).rstrip(b"\x00")
     return PledgeView(
-        status=PLEDGE_STATUSES[int(p["status"])],
-        pledgee=str(int(p["pledgee"])),
-        amount=f"{amount:.{exponent}f}",
+        status=status,
+        pledgee=str(pledgee),
+        nonce=nonce,
+        pledgor=_org(pledgor),
+        amount=f"{Decimal(amount).scaleb(-exponent):.{exponent}f}" if currency else "",
         currency=currency,
-        registration_ref=bytes(p["registrationRef"]).rstrip(b"\x00").decode("utf-8", "replace"),
-        expires_at=datetime.fromtimestamp(int(p["expiry"]), UTC),
+        registration_ref=ref.decode("utf-8", "replace"),
+        accept_by=datetime.fromtimestamp(accept_by, UTC),
+        maturity=datetime.fromtimestamp(maturity, UTC),
+        notice_period_seconds=notice_period,
+        terms_hash=terms_hash,
+        accepted_at=datetime.fromtimestamp(accepted_at, UTC) if accepted_at else None,
+    )
+
+
+def chain_pledge_view(p: dict[str, Any], row: index_models.Pledge | None, possessor: int) -> PledgeView:
+    """A pledge as ``pledgeOf`` holds it, with the amount, currency and registration reference of its
+    request event (the chain keeps only their hash) when the index has it and the hash agrees."""
+    terms_hash = "0x" + bytes(p["termsHash"]).hex()
+    known = row is not None and row.terms_hash == terms_hash
+    return _pledge_view(
+        status=PLEDGE_STATUSES[int(p["status"])],
+        pledgee=int(p["pledgee"]),
+        nonce=int(p["nonce"]),
+        pledgor=possessor,
+        amount=int(row.amount) if known and row is not None else 0,
+        currency=row.currency if known and row is not None else "",
+        registration_ref=row.registration_ref if known and row is not None else "0x",
+        accept_by=int(p["acceptBy"]),
+        maturity=int(p["maturity"]),
+        notice_period=int(p["noticePeriod"]),
+        terms_hash=terms_hash,
+        accepted_at=int(p["acceptedAt"]) or None,
     )

@@ -18,6 +18,9 @@ from eth_abi.abi import encode as abi_encode
 from eth_utils.address import is_address, to_checksum_address
 
 from ledger.chain import Contract, Receipt
+from ledger.chain.deployment import ATTESTATION_REGISTRY
+from ledger.domain.codes import PROPOSAL_KIND
+from ledger.domain.schemas import SchemaDefinition
 from ledger.outbox import Operation, Outbox, Write
 from ledger.services.errors import FieldProblem, NotFound, ValidationFailed
 from ledger.services.organisations import Member
@@ -51,6 +54,13 @@ class ProposalKind(IntEnum):
     CHANGE_THRESHOLD = 5
     ADD_GOVERNOR = 6
     REMOVE_GOVERNOR = 7
+    REPLACE_ADMIN = 8
+    REGISTER_SCHEMA = 9
+    SET_SCHEMA_ACTIVE = 10
+    SET_REPORT_SIGNERS = 11
+
+
+assert [k.name for k in ProposalKind] == list(PROPOSAL_KIND), "ProposalKind must mirror ledger.domain.codes"
 
 
 def roles_of(mask: int) -> list[str]:
@@ -93,6 +103,11 @@ class ConsortiumService:
         self.outbox: Outbox = ledger.outbox
         self.consortium: Contract = ledger.consortium
 
+    @property
+    def registry_address(self) -> str:
+        """The attestation registry that registry proposals act on."""
+        return self.ledger.deployment.address(ATTESTATION_REGISTRY)
+
     def organisations(self) -> list[Member]:
         return self.ledger.organisations.all()
 
@@ -118,6 +133,7 @@ class ConsortiumService:
                 [FieldProblem("$.kind", "enum", f"{kind!r} is not a proposal kind")]
             ) from None
         data = self.proposal_data(proposal_kind, arguments)
+        self._precheck_execution(proposal_kind, arguments, data)
         write = Write.call(
             self.consortium,
             "propose",
@@ -130,6 +146,25 @@ class ConsortiumService:
             idempotency_key=idempotency_key,
         )
         return self.outbox.enqueue(write)
+
+    def _precheck_execution(self, kind: ProposalKind, arguments: Mapping[str, Any], data: bytes) -> None:
+        """A registry proposal executes as a call from the Consortium: ask the registry now, from that
+        address, whether it would take it (a permanent schema, a schema that exists, a bad signer set), so
+        the proposer hears the registry's own refusal before any vote."""
+        from eth_abi.abi import decode as abi_decode
+
+        registry = self.ledger.chain.at(ATTESTATION_REGISTRY, self.registry_address)
+        sender = self.consortium.address
+        if kind is ProposalKind.REGISTER_SCHEMA:
+            registry.precheck("registerSchema", arguments["schema"].as_record(), sender=sender)
+        elif kind is ProposalKind.SET_SCHEMA_ACTIVE:
+            _, schema_id, active = abi_decode(["address", "bytes32", "bool"], data)
+            registry.precheck("setSchemaActive", schema_id, active, sender=sender)
+        elif kind is ProposalKind.SET_REPORT_SIGNERS:
+            _, agency, schema_id, signers, threshold = abi_decode(
+                ["address", "uint32", "bytes32", "address[]", "uint8"], data
+            )
+            registry.precheck("setReportSigners", agency, schema_id, list(signers), threshold, sender=sender)
 
     def approve(self, actor: Actor, proposal_id: int, *, idempotency_key: str | None = None) -> Operation:
         proposal: dict[str, Any] = self.consortium.call("proposal", proposal_id)
@@ -183,6 +218,13 @@ class ConsortiumService:
                 return 0
             return int(Role[value])
 
+        def addresses_arg(name: str) -> list[str]:
+            values = arguments.get(name) or []
+            if not isinstance(values, list) or not all(isinstance(v, str) and is_address(v) for v in values):
+                problems.append(FieldProblem(f"$.{name}", "address", "must be a list of account addresses"))
+                return []
+            return [to_checksum_address(v) for v in values]
+
         def address_arg(name: str) -> str:
             value = need(name)
             if value is None:
@@ -230,6 +272,44 @@ class ConsortiumService:
                 problems.append(FieldProblem("$.threshold", "range", "must be a positive integer"))
             if not problems:
                 data = abi_encode(["uint256"], [threshold])
+        elif kind is ProposalKind.REPLACE_ADMIN:
+            org, admin = org_arg(), address_arg("admin")
+            # Every other account of the organisation leaves: whatever a thief added goes too.
+            keep = addresses_arg("keepAccounts")
+            if not problems:
+                data = abi_encode(["uint32", "address", "address[]"], [org, admin, keep])
+        elif kind is ProposalKind.REGISTER_SCHEMA:
+            record = need("schema")
+            if record is not None and not isinstance(record, SchemaDefinition):
+                problems.append(FieldProblem("$.schema", "type", "must be a schema definition"))
+            if not problems:
+                data = abi_encode(
+                    ["address", "(string,string,bool,bool,bool,bool,uint16,uint8)"],
+                    [self.registry_address, record.as_record()],
+                )
+        elif kind is ProposalKind.SET_SCHEMA_ACTIVE:
+            schema_id = _bytes32(need("schemaId"))
+            active = need("active")
+            if schema_id is None:
+                problems.append(FieldProblem("$.schemaId", "bytes32", "must be 0x-prefixed 32-byte hex"))
+            if not isinstance(active, bool):
+                problems.append(FieldProblem("$.active", "type", "must be true or false"))
+            if not problems:
+                data = abi_encode(["address", "bytes32", "bool"], [self.registry_address, schema_id, active])
+        elif kind is ProposalKind.SET_REPORT_SIGNERS:
+            org = org_arg()
+            schema_id = _bytes32(need("schemaId"))
+            signers = sorted(addresses_arg("signers"), key=lambda a: int(a, 16))
+            threshold = need("threshold")
+            if schema_id is None:
+                problems.append(FieldProblem("$.schemaId", "bytes32", "must be 0x-prefixed 32-byte hex"))
+            if not isinstance(threshold, int) or not 0 < threshold <= max(len(signers), 1) or threshold > 255:
+                problems.append(FieldProblem("$.threshold", "range", "1 to the number of signers"))
+            if not problems:
+                data = abi_encode(
+                    ["address", "uint32", "bytes32", "address[]", "uint8"],
+                    [self.registry_address, org, schema_id, signers, threshold],
+                )
         else:
             governor = address_arg("governor")
             if not problems:

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from sqlalchemy import DateTime, LargeBinary, UniqueConstraint, select
+from sqlalchemy import JSON, DateTime, LargeBinary, UniqueConstraint, select
 from sqlmodel import Field, SQLModel
 
 from ledger.db import Database
@@ -48,6 +48,21 @@ class DocumentKeyWrap(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
 
+class SealedDocument(SQLModel, table=True):
+    """A document this node sealed for one title and version: the only CIDs it ever opens or entitles
+    for that title (a CID a carrier put on chain itself, pointing at another title's envelope, is no
+    row here), with the container numbers the title's container root was made from."""
+
+    __tablename__ = "sealed_document"
+
+    cid: str = Field(primary_key=True, max_length=100)
+    bill_id: str = Field(max_length=66)
+    version: int
+    checksum: str = Field(max_length=66)
+    container_numbers: list[str] = Field(sa_type=JSON)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
 @dataclass(frozen=True, slots=True)
 class StoredDocument:
     cid: str
@@ -76,10 +91,30 @@ class Documents:
         )
         return sealed.envelope, dict(zip(orgs, sealed.wraps, strict=True))
 
-    def put(self, envelope: bytes, bill_id: str, version: int, wraps: dict[int, KeyWrap]) -> str:
-        """Store the envelope and record its wraps (idempotent per CID and organisation)."""
+    def put(
+        self,
+        envelope: bytes,
+        bill_id: str,
+        version: int,
+        wraps: dict[int, KeyWrap],
+        *,
+        checksum: str,
+        container_numbers: tuple[str, ...],
+    ) -> str:
+        """Store the envelope, record that this node sealed it for ``bill_id`` at ``version`` and its
+        wraps (idempotent per CID and organisation)."""
         cid = self.store.put(envelope)
         with self.db.transaction(lock=True) as session:
+            if session.get(SealedDocument, cid) is None:
+                session.add(
+                    SealedDocument(
+                        cid=cid,
+                        bill_id=bill_id.lower(),
+                        version=version,
+                        checksum=checksum,
+                        container_numbers=list(container_numbers),
+                    )
+                )
             rows = session.scalars(select(DocumentKeyWrap).where(DocumentKeyWrap.cid == cid)).all()  # type: ignore[arg-type]
             present = {row.org for row in rows}
             for org, wrap in wraps.items():
@@ -90,6 +125,22 @@ class Documents:
                         )
                     )
         return cid
+
+    def sealed(self, bill_id: str, version: int) -> SealedDocument | None:
+        """The document this node sealed for the title's ``version``, if any."""
+        with self.db.transaction() as session:
+            return session.scalars(
+                select(SealedDocument).where(
+                    SealedDocument.bill_id == bill_id.lower(),  # type: ignore[arg-type]
+                    SealedDocument.version == version,  # type: ignore[arg-type]
+                )
+            ).first()
+
+    def sealed_for(self, cid: str, bill_id: str) -> bool:
+        """Whether this node sealed the envelope at ``cid`` for this very title."""
+        with self.db.transaction() as session:
+            row = session.get(SealedDocument, cid)
+        return row is not None and row.bill_id == bill_id.lower()
 
     def wraps_of(self, cid: str) -> dict[int, KeyWrap]:
         with self.db.transaction() as session:

@@ -1,5 +1,5 @@
-"""Container release and EIR use cases (DESIGN §1.3): grant, nominate, one-time release codes, gate-out,
-gate-in, and the read of a right and of a container's equipment interchange receipts.
+"""Container release and EIR use cases (docs/design.md §1.3): grant, nominate, one-time release codes,
+gate-out, gate-in, and the read of a right and of a container's equipment interchange receipts.
 
 Validates what only the service can (ISO 6346 numbers, organisation ids, EIR fields), turns EIR data into
 what the contract stores (seal and plate hashes, the EIR checksum), pre-checks each write with
@@ -24,7 +24,7 @@ from eth_utils.crypto import keccak
 from ledger.chain import Contract, Receipt
 from ledger.chain.deployment import Deployment, bind
 from ledger.db import Database
-from ledger.domain import schemas
+from ledger.domain import ids
 from ledger.domain.values import check_container_number
 from ledger.index.queries import list_eirs
 from ledger.outbox import Operation, Outbox, Write
@@ -45,8 +45,10 @@ RIGHT_EVENTS = (
     "GatedIn",
 )
 MAX_EIRS = 1000
-RELEASE_CODE_BYTES = 16  # 128 random bits; the contract refuses fewer than 12 bytes (96 bits)
+RELEASE_CODE_BYTES = 16  # 128 random bits made by this node
+MIN_RELEASE_CODE_BYTES = 12  # 96 bits: below that the stored hash could be brute-forced
 UINT64_MAX = (1 << 64) - 1
+UINT48_MAX = (1 << 48) - 1
 
 
 class ReleaseStatus(IntEnum):
@@ -63,14 +65,7 @@ def _b32(value: str | None) -> bytes:
     return bytes.fromhex(value[2:]) if value else b"\x00" * 32
 
 
-def right_id_of(bill_id: int, container_number: str) -> bytes:
-    """``keccak256(abi.encode(billId, containerSubject))`` as ``ContainerRelease.rightIdOf``."""
-    return keccak(abi_encode(["uint256", "bytes32"], [bill_id, schemas.container_subject(container_number)]))
-
-
-def release_code_hash(release_address: str, right_id: bytes, code: bytes) -> bytes:
-    """The salted hash the contract stores: ``keccak256(abi.encode(address(this), rightId, code))``."""
-    return keccak(abi_encode(["address", "bytes32", "bytes"], [release_address, right_id, code]))
+right_id_of = ids.right_id
 
 
 def container_problems(numbers: Sequence[str], path: str) -> list[FieldProblem]:
@@ -157,6 +152,7 @@ class ReleaseView:
     carrier: int
     holder: int
     terminal: int
+    depot: int
     valid_from: int
     valid_until: int
     status: ReleaseStatus
@@ -166,7 +162,7 @@ class ReleaseView:
     @property
     def parties(self) -> set[int]:
         """Every organisation that is or was party to the right (the carrier, holders, terminals)."""
-        out = {self.carrier, self.holder, self.terminal}
+        out = {self.carrier, self.holder, self.terminal} | ({self.depot} if self.depot else set())
         for record in self.records:
             for key in ("from", "to", "holder", "terminal", "haulier"):
                 value = record.details.get(key)
@@ -214,6 +210,8 @@ class ReleaseService:
         self.deployment: Deployment = ledger.deployment
         self.organisations: Organisations = ledger.organisations
         self._release: Contract = bind(ledger.chain, ledger.deployment).release
+        self._bills: Contract = ledger.bill_registry
+        self.documents = ledger.documents
         # With the indexer running, reads come from the read models (``mined`` means projected).
         self.db: Database | None = ledger.db if ledger.settings.run_indexer else None
 
@@ -227,29 +225,36 @@ class ReleaseService:
         valid_from: int,
         valid_until: int,
         *,
+        depot: str | int | None = None,
         body: Mapping[str, Any] | None = None,
         idempotency_key: str | None = None,
     ) -> Operation:
-        """Queue one release right per container of an accomplished B/L (or a sea waybill)."""
+        """Queue one release right per container of an accomplished B/L (or a sea waybill), each with its
+        proof against the title's container root (the containers of the document this node sealed; a
+        container not on it gets no proof, and the contract refuses it)."""
         problems = container_problems(list(container_numbers), "$.containerNumbers")
         if not container_numbers:
             problems.append(FieldProblem("$.containerNumbers", "required", "at least one container"))
         for name, value in (("validFrom", valid_from), ("validUntil", valid_until)):
-            if not 0 <= value <= UINT64_MAX:
+            if not 0 <= value <= UINT48_MAX:
                 problems.append(FieldProblem(f"$.{name}", "range", "must be a Unix time in seconds"))
         if not 0 <= bill_id < 1 << 256:
             problems.append(FieldProblem("$.billId", "range", "must be a 32-byte title id"))
         if problems:
             raise ValidationFailed(problems)
         terminal_org = self.organisations.get(terminal, "$.terminal").id
+        depot_org = self.organisations.get(depot, "$.depot").id if depot is not None else 0
+        listed = self._listed_containers(bill_id)
+        proofs = [
+            ids.container_proof(listed, number) if number in listed else [] for number in container_numbers
+        ]
         write = Write.call(
             self._release,
             "grant",
             bill_id,
             list(container_numbers),
-            terminal_org,
-            valid_from,
-            valid_until,
+            proofs,
+            (terminal_org, depot_org, valid_from, valid_until),
             org=actor.key,
             kind="release.grant",
             signer=actor.account,
@@ -257,6 +262,12 @@ class ReleaseService:
             idempotency_key=idempotency_key,
         )
         return self.outbox.enqueue(write)
+
+    def _listed_containers(self, bill_id: int) -> tuple[str, ...]:
+        """The container numbers of the title's current version, as this node sealed its document."""
+        version = int(self._bills.call("bill", bill_id)["version"])
+        sealed = self.documents.sealed("0x" + bill_id.to_bytes(32, "big").hex(), version)
+        return tuple(sealed.container_numbers) if sealed is not None else ()
 
     def nominate(
         self, actor: Actor, right_id: bytes, nominee: str | int, *, idempotency_key: str | None = None
@@ -298,7 +309,7 @@ class ReleaseService:
             self._release,
             "setReleaseCode",
             right_id,
-            release_code_hash(self._release.address, right_id, code),
+            ids.release_code_hash(right_id, code),
             org=actor.key,
             kind="release.code",
             signer=actor.account,
@@ -321,12 +332,24 @@ class ReleaseService:
     ) -> Operation:
         """Queue gate-out (EIR out) of the right's container, for the truck's haulier or a release code."""
         problems = eir.problems("$.eir")
-        code = b""
+        digest = b"\x00" * 32
         if release_code is not None:
             try:
                 code = bytes.fromhex(release_code.removeprefix("0x"))
             except ValueError:
                 problems.append(FieldProblem("$.releaseCode", "hex", "the release code is hex"))
+            else:
+                if len(code) < MIN_RELEASE_CODE_BYTES:
+                    problems.append(
+                        FieldProblem(
+                            "$.releaseCode",
+                            "length",
+                            f"a release code has at least {MIN_RELEASE_CODE_BYTES} bytes "
+                            f"({2 * MIN_RELEASE_CODE_BYTES} hex digits); check what the haulier presented",
+                        )
+                    )
+                # Only the digest travels: a dropped or reverted gate-out reveals nothing that opens the gate.
+                digest = ids.release_code_digest(code)
         if haulier is None and release_code is None:
             problems.append(
                 FieldProblem("$.haulier", "required", "name the truck's haulier or give the code")
@@ -341,7 +364,7 @@ class ReleaseService:
             bill_id,
             container,
             haulier_org,
-            code,
+            digest,
             eir.on_chain(container, "OUT"),
             org=actor.key,
             kind="release.gate_out",
@@ -510,7 +533,7 @@ class ReleaseService:
             details: dict[str, Any] = {}
             if event.name == "ReleaseGranted":
                 bill_id, container = int(args["billId"]), str(args["containerNumber"])
-                details = {"holder": int(args["holder"]), "terminal": int(args["terminal"])}
+                details = {"holder": int(args["holder"]), "terminal": int(args["terms"]["terminal"])}
             elif event.name == "ReleaseNominated":
                 details = {"from": int(args["from"]), "to": int(args["to"])}
             elif event.name == "ReleaseCodeSet":
@@ -541,6 +564,7 @@ class ReleaseService:
             carrier=int(stored["carrier"]),
             holder=int(stored["holder"]),
             terminal=int(stored["terminal"]),
+            depot=int(stored["depot"]),
             valid_from=int(stored["validFrom"]),
             valid_until=int(stored["validUntil"]),
             status=ReleaseStatus(int(stored["status"])),

@@ -1,4 +1,4 @@
-"""k-of-n signed agency reports (DESIGN §1.4, §1.5): relay a report and its signatures to the
+"""k-of-n signed agency reports (docs/design.md §1.4, §1.5): relay a report and its signatures to the
 AttestationRegistry as one queued write.
 
 Used by ``POST /v1/reports`` and by the oracle runner. Owns three things only: putting the signatures in
@@ -87,13 +87,13 @@ class ReportService:
         report: ReportMessage,
         signatures: Sequence[bytes],
         *,
-        agency: int,
         relayer: Actor,
         body: Mapping[str, Any] | None = None,
         idempotency_key: str | None = None,
     ) -> ReportSubmission:
-        """Queue ``submitReport`` for ``report`` signed by ``signatures`` (any order) on behalf of
-        ``agency``, sent by ``relayer``; a source id already accepted is a no-op returning its uid."""
+        """Queue ``submitReport`` for ``report`` signed by ``signatures`` (any order) on behalf of the
+        agency the report names, sent by ``relayer``; a source id already accepted is a no-op returning
+        its uid."""
         problems = []
         if not signatures:
             problems.append(FieldProblem("$.signatures", "required", "at least one signature"))
@@ -101,14 +101,13 @@ class ReportService:
             problems.append(FieldProblem("$.signatures", "size", f"at most {MAX_SIGNATURES} signatures"))
         if problems:
             raise ValidationFailed(problems)
-        existing = self.accepted(agency, report.schema, report.source_id)
+        existing = self.accepted(report.agency, report.schema, report.source_id)
         if existing is not None:
             return ReportSubmission(None, existing)
         digest = report_digest(report, self.chain_id, self.registry.address)
         write = Write.call(
             self.registry,
             "submitReport",
-            agency,
             report.as_struct(),
             report.data,
             ordered(digest, signatures),

@@ -27,8 +27,10 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from ledger.services.bills import STATUSES, bill_id_hex, pledge_view
-from ledger.services.errors import SignerUnavailable
+from ledger.domain.pledges import PledgeTerms
+from ledger.index import queries as index_queries
+from ledger.services.bills import STATUSES, bill_id_hex, chain_pledge_view
+from ledger.services.errors import ServiceError, SignerUnavailable
 
 if TYPE_CHECKING:
     from ledger.bootstrap import Ledger
@@ -177,7 +179,7 @@ class Statements:
             "titleHolder": str(parties["titleHolder"]) if parties["titleHolder"] else None,
             "documentChecksum": bytes(checksum).hex(),
             "documentVersion": int(raw["version"]),
-            "pledge": _pledge(pledge) if int(pledge["status"]) else None,
+            "pledge": self._pledge(bill_id, pledge, int(raw["possessor"])) if int(pledge["status"]) else None,
             "attestations": self._attestations(bill_id, parties, number),
             "chainId": chain.chain_id,
             "registry": registry.address,
@@ -189,6 +191,30 @@ class Statements:
             while len(self._states) > STATE_CACHE_SIZE:
                 self._states.popitem(last=False)
         return state
+
+    def _pledge(self, bill_id: int, p: dict[str, Any], possessor: int) -> dict[str, Any]:
+        """The pledge at the pinned block, with the terms of its request checked against the chain's hash."""
+        row = index_queries.get_pledge(self.ledger.db, bill_id, int(p["nonce"]))
+        if not _verified_terms(bill_id, p, row, possessor):
+            raise StatementUnavailable(
+                "the pledge's terms are not indexed yet on this node (or disagree with the chain); "
+                "retry shortly"
+            )
+        view = chain_pledge_view(p, row, possessor)
+        return {
+            "status": view.status,
+            "pledgee": view.pledgee,
+            "nonce": view.nonce,
+            "pledgor": view.pledgor,
+            "amount": view.amount,
+            "currency": view.currency,
+            "registrationRef": view.registration_ref,
+            "acceptBy": _iso(view.accept_by),
+            "maturity": _iso(view.maturity),
+            "noticePeriodSeconds": view.notice_period_seconds,
+            "termsHash": view.terms_hash,
+            "acceptedAt": _iso(view.accepted_at),
+        }
 
     def _attestations(self, bill_id: int, parties: dict[str, int], block: int) -> list[dict[str, Any]]:
         deployment = self.ledger.deployment
@@ -236,13 +262,28 @@ class Statements:
         return out
 
 
-def _pledge(p: dict[str, Any]) -> dict[str, Any]:
-    view = pledge_view(p)
-    return {
-        "status": view.status,
-        "pledgee": view.pledgee,
-        "amount": view.amount,
-        "currency": view.currency,
-        "registrationRef": view.registration_ref,
-        "expiresAt": view.expires_at.isoformat().replace("+00:00", "Z"),
-    }
+class StatementUnavailable(ServiceError):
+    """The node cannot state the pledge's terms yet (its index has not projected the request whose hash the
+    chain holds); nothing is signed that the chain does not back."""
+
+    code = "STATEMENT_UNAVAILABLE"
+
+
+def _verified_terms(bill_id: int, p: dict[str, Any], row: Any, pledgor: int) -> bool:
+    """Whether the indexed request's terms hash to what the chain holds for this pledge."""
+    if row is None:
+        return False
+    terms = PledgeTerms(
+        bank=int(p["pledgee"]),
+        amount=int(row.amount),
+        currency=row.currency,
+        registration_ref=bytes.fromhex(row.registration_ref[2:]),
+        accept_by=row.accept_by,
+        maturity=row.maturity,
+        notice_period=row.notice_period,
+    )
+    return terms.terms_hash(bill_id, int(p["nonce"]), pledgor) == bytes(p["termsHash"])
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment is not None else None

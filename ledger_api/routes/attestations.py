@@ -1,4 +1,4 @@
-"""Schemas, attestations and k-of-n agency reports (DESIGN §1.4): register, attest, revoke, replace,
+"""Schemas, attestations and k-of-n agency reports (docs/design.md §1.4): register, attest, revoke, replace,
 recognise, relay a report, and read what is attested about a subject.
 
 Thin: parse, resolve the calling organisation and its signer, call :mod:`ledger.services.attestations`
@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from ledger.bootstrap import Ledger
-from ledger.domain.schemas import ReportMessage
+from ledger.domain.schemas import ReportAction, ReportMessage
 from ledger.services.attestations import (
     AttestationService,
     AttestationView,
@@ -231,18 +231,22 @@ async def submit_report(
                 problems.append(FieldProblem(f"$.signatures[{i}]", "hex", "a signature is 65 bytes of hex"))
         if problems:
             raise ValidationFailed(problems)
+        if body.action == "REVOKE" and body.target is None:
+            raise ValidationFailed([FieldProblem("$.target", "required", "REVOKE names the uid it revokes")])
         report = ReportMessage(
+            agency=ledger.organisations.get(body.agency, "$.agency").id,
             schema=schema_id,
             subject=parse_subject(body.subject),
             source_id=parse_bytes32(body.source_id, "$.sourceId"),
             sequence=body.sequence,
             data=data,
             deadline=body.deadline,
+            action=ReportAction[body.action],
+            target=parse_bytes32(body.target, "$.target") if body.target else b"\x00" * 32,
         )
         outcome = report_service(ledger).submit(
             report,
             signatures,
-            agency=ledger.organisations.get(body.agency, "$.agency").id,
             relayer=actor(ledger, org),
             body=body.model_dump(by_alias=True),
             idempotency_key=key,

@@ -149,8 +149,18 @@ async def act_on_bill(
     pledge = None
     if request.pledge is not None:
         p = request.pledge
-        pledge = PledgeTerms(p.amount, p.currency, p.registration_ref, p.expires_at)
-    action = BillAction(request.action, request.recipient, request.reason_code, request.remark, pledge)
+        pledge = PledgeTerms(
+            p.amount, p.currency, p.registration_ref, p.accept_by, p.maturity, p.notice_period_seconds
+        )
+    action = BillAction(
+        request.action,
+        request.recipient,
+        request.reason_code,
+        request.remark,
+        pledge,
+        terms_hash=request.terms_hash,
+        default_attestation=request.default_attestation,
+    )
     op = await run_in_threadpool(_bills(ledger).act, parse_bill_id(bill_id), action, _ctx(org, body, key))
     return await operation_response(ledger, op, org.key, wait)
 

@@ -1,4 +1,4 @@
-"""The consortium: the member directory and governance proposals (DESIGN §1.1).
+"""The consortium: the member directory and governance proposals (docs/design.md §1.1).
 
 Thin: parse, resolve the calling organisation and its signer, call :mod:`ledger.services.consortium`.
 The directory is visible to every member (it is how parties find each other's ids and encryption keys);

@@ -1,4 +1,4 @@
-"""Release rights and EIRs: grant, nominate, release code, gate-out, gate-in, read (DESIGN §1.3).
+"""Release rights and EIRs: grant, nominate, release code, gate-out, gate-in, read (docs/design.md §1.3).
 
 Thin: parse, resolve the calling organisation and its signer, call :mod:`ledger.services.releases`,
 answer with the operation. A right is visible to the organisations that are or were party to it;
@@ -73,6 +73,7 @@ def _right(view: ReleaseView) -> dict[str, Any]:
         "carrier": str(view.carrier),
         "holder": str(view.holder),
         "terminal": str(view.terminal),
+        "depot": str(view.depot) if view.depot else None,
         "validFrom": view.valid_from,
         "validUntil": view.valid_until,
         "status": view.status.name,
@@ -134,6 +135,7 @@ async def grant_release(
             body.terminal,
             body.valid_from,
             body.valid_until,
+            depot=body.depot,
             body=body.model_dump(by_alias=True),
             idempotency_key=key,
         )

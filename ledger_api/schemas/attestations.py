@@ -1,15 +1,14 @@
-"""Bodies of the attestation, schema and agency report routes (DESIGN §1.4, §1.5)."""
+"""Bodies of the attestation, schema and agency report routes (docs/design.md §1.4, §1.5)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
-from ledger_api.schemas.common import ORG_ID_PATTERN, ApiModel
+from ledger_api.schemas.common import HEX32_PATTERN, ORG_ID_PATTERN, ApiModel
 from ledger_api.schemas.operations import Operation
 
-HEX32_PATTERN = r"^0x[0-9a-fA-F]{64}$"
 HEX_PATTERN = r"^0x([0-9a-fA-F]{2})*$"
 UINT64 = (1 << 64) - 1
 ROLE_PATTERN = r"^[A-Z_]{3,20}$"
@@ -53,7 +52,18 @@ class AttestationReplace(ApiModel):
 class ReportSubmit(ApiModel):
     """A k-of-n signed agency report; anyone may relay it."""
 
-    agency: str = Field(pattern=ORG_ID_PATTERN, description="The agency whose signer set applies.")
+    agency: str = Field(
+        pattern=ORG_ID_PATTERN,
+        description="The reporting agency (part of what is signed; its signer set applies).",
+    )
+    action: Literal["ATTEST", "REVOKE"] = Field(
+        default="ATTEST", description="ATTEST makes an attestation; REVOKE revokes the agency's `target`."
+    )
+    target: str | None = Field(
+        default=None,
+        pattern=HEX32_PATTERN,
+        description="ATTEST: the referenced attestation uid (optional); REVOKE: the uid revoked (required).",
+    )
     schema_id: str = Field(pattern=HEX32_PATTERN, alias="schema")
     subject: str = Field(min_length=1, max_length=66)
     source_id: str = Field(pattern=HEX32_PATTERN)

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, ConfigDict, Field
 
 from ledger.services.bills import BillView, HistoryEntry, Verification
-from ledger_api.schemas.common import ORG_ID_PATTERN, ApiModel
+from ledger_api.schemas.common import HEX32_PATTERN, ORG_ID_PATTERN, ApiModel
 
 ActionCode = Literal[
     "TRANSFER",
@@ -70,10 +70,25 @@ class AmendBill(ApiModel):
 
 
 class PledgeTerms(ApiModel):
+    """What a pledge request names; the bank accepts exactly these terms, by their hash."""
+
     amount: str = Field(pattern=r"^[0-9]{1,30}(\.[0-9]{1,6})?$", examples=["1250000.00"])
     currency: str = Field(pattern=r"^[A-Z]{3}$", examples=["USD"])
     registration_ref: str = Field(min_length=1, max_length=32, examples=["CN-PLEDGE-2026-000123"])
-    expires_at: AwareDatetime = Field(examples=["2026-12-31T23:59:59Z"])
+    accept_by: AwareDatetime = Field(
+        examples=["2026-12-09T23:59:59Z"],
+        description="The bank may accept until then; later the request lapses.",
+    )
+    maturity: AwareDatetime = Field(
+        examples=["2027-06-30T23:59:59Z"],
+        description="After this the bank may enforce without a default (must lie after acceptBy).",
+    )
+    notice_period_seconds: int = Field(
+        ge=0,
+        le=2**32 - 1,
+        examples=[604800],
+        description="How long a PLEDGE_DEFAULT attestation must have been effective before enforcement.",
+    )
 
 
 class BillActionRequest(ApiModel):
@@ -91,9 +106,13 @@ class BillActionRequest(ApiModel):
                         "amount": "1250000.00",
                         "currency": "USD",
                         "registrationRef": "CN-PLEDGE-2026-000123",
-                        "expiresAt": "2026-12-31T23:59:59Z",
+                        "acceptBy": "2026-12-09T23:59:59Z",
+                        "maturity": "2027-06-30T23:59:59Z",
+                        "noticePeriodSeconds": 604800,
                     },
                 },
+                {"action": "ACCEPT_PLEDGE", "termsHash": "0x8e1f" + "0" * 60},
+                {"action": "ENFORCE_PLEDGE", "defaultAttestation": "0x41c7" + "0" * 60},
                 {"action": "SACC"},
             ]
         }
@@ -106,15 +125,31 @@ class BillActionRequest(ApiModel):
         default=None, max_length=2000, description="Kept off chain; its hash is recorded."
     )
     pledge: PledgeTerms | None = None
+    terms_hash: str | None = Field(
+        default=None,
+        pattern=HEX32_PATTERN,
+        description="ACCEPT_PLEDGE: the pledge's termsHash as you approved it (see the bill's pledge).",
+    )
+    default_attestation: str | None = Field(
+        default=None,
+        pattern=HEX32_PATTERN,
+        description="ENFORCE_PLEDGE before maturity: your PLEDGE_DEFAULT attestation about this pledge.",
+    )
 
 
 class Pledge(ApiModel):
     status: Literal["REQUESTED", "ACTIVE"]
     pledgee: str
+    nonce: int = Field(description="The request's number on this title; names it in its default subject.")
+    pledgor: str | None
     amount: str
     currency: str
     registration_ref: str
-    expires_at: datetime
+    accept_by: datetime
+    maturity: datetime
+    notice_period_seconds: int
+    terms_hash: str = Field(description="What the bank's ACCEPT_PLEDGE must carry.")
+    accepted_at: datetime | None
 
 
 class Bill(ApiModel):
@@ -164,10 +199,16 @@ class Bill(ApiModel):
             pledge = Pledge(
                 status=p.status,  # type: ignore[arg-type]
                 pledgee=p.pledgee,
+                nonce=p.nonce,
+                pledgor=p.pledgor,
                 amount=p.amount,
                 currency=p.currency,
                 registration_ref=p.registration_ref,
-                expires_at=p.expires_at,
+                accept_by=p.accept_by,
+                maturity=p.maturity,
+                notice_period_seconds=p.notice_period_seconds,
+                terms_hash=p.terms_hash,
+                accepted_at=p.accepted_at,
             )
         return cls(
             id=view.id,

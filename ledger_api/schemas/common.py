@@ -11,6 +11,8 @@ T = TypeVar("T")
 
 TITLE_ID_PATTERN = r"^0x[0-9a-fA-F]{64}$"
 ORG_ID_PATTERN = r"^[1-9][0-9]{0,9}$"
+HEX32_PATTERN = r"^0x[0-9a-fA-F]{64}$"
+"""A title id, attestation uid, right id or hash: 0x and 64 hex digits."""
 
 
 class ApiModel(BaseModel):

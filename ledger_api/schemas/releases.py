@@ -1,4 +1,4 @@
-"""Bodies of the release and EIR routes (DESIGN §1.3)."""
+"""Bodies of the release and EIR routes (docs/design.md §1.3)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pydantic import ConfigDict, Field
 from ledger_api.schemas.common import ORG_ID_PATTERN, TITLE_ID_PATTERN, ApiModel
 from ledger_api.schemas.operations import Operation
 
-HEX32_PATTERN = r"^0x[0-9a-fA-F]{64}$"
 UINT64 = (1 << 64) - 1
+UINT48 = (1 << 48) - 1
 
 
 class ReleaseGrant(ApiModel):
@@ -22,8 +22,13 @@ class ReleaseGrant(ApiModel):
         min_length=1, max_length=100, description="ISO 6346 numbers with a valid check digit."
     )
     terminal: str = Field(pattern=ORG_ID_PATTERN, description="The terminal organisation id.")
-    valid_from: int = Field(ge=0, le=UINT64, description="Start of the pick-up window (Unix seconds).")
-    valid_until: int = Field(ge=0, le=UINT64, description="End of the pick-up window (Unix seconds).")
+    depot: str | None = Field(
+        default=None,
+        pattern=ORG_ID_PATTERN,
+        description="The depot that may also record the empty return (gate-in); omitted: only the terminal.",
+    )
+    valid_from: int = Field(ge=0, le=UINT48, description="Start of the pick-up window (Unix seconds).")
+    valid_until: int = Field(ge=0, le=UINT48, description="End of the pick-up window (Unix seconds).")
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -57,8 +62,8 @@ class ReleaseCodeIssued(ApiModel):
 
     operation: Operation
     release_code: str | None = Field(
-        description="128 random bits as hex; only its salted hash goes on chain. Null on an idempotent "
-        "retry: the code is not kept."
+        description="128 random bits as hex; only keccak256(abi.encode(rightId, keccak256(code))) goes on "
+        "chain, and at the gate only keccak256(code). Null on an idempotent retry: the code is not kept."
     )
 
 
@@ -104,6 +109,7 @@ class Release(ApiModel):
     carrier: str
     holder: str
     terminal: str
+    depot: str | None = None
     valid_from: int
     valid_until: int
     status: Literal["GRANTED", "REVOKED", "GATED_OUT", "GATED_IN"]

@@ -12,13 +12,17 @@ from eth_account import Account
 
 from ledger.domain import schemas
 from tests.api.test_releases import mined, operations_count, refused
-from tests.api.test_releases_world import PortWorld, hold_fields, port_world, release_fields
+from tests.api.test_releases_world import PortWorld, credit_fields, hold_fields, port_world, release_fields
 
 __all__ = ["port_world"]
 
 
 def hold_schema(world: PortWorld) -> str:
     return "0x" + world.deployment.schema_id("CUSTOMS_HOLD").hex()
+
+
+def credit_schema(world: PortWorld) -> str:
+    return "0x" + world.deployment.schema_id("CREDIT_LEVEL").hex()
 
 
 def attestations(world: PortWorld, subject: str, org: str = "terminal") -> list[dict[str, Any]]:
@@ -28,23 +32,24 @@ def attestations(world: PortWorld, subject: str, org: str = "terminal") -> list[
     return items
 
 
-def hold(world: PortWorld, container: str) -> dict[str, Any]:
-    body = {"schemaId": hold_schema(world), "subject": container, "data": hold_fields()}
+def credit(world: PortWorld, container: str) -> dict[str, Any]:
+    """A direct CREDIT_LEVEL attestation by customs (a schema that admits direct attestation)."""
+    body = {"schemaId": credit_schema(world), "subject": container, "data": credit_fields()}
     mined(world.post("customs", "/v1/attestations", body))
     return attestations(world, container)[-1]
 
 
-def test_customs_hold_on_a_container_is_attested_revoked_and_read_back(port_world: PortWorld) -> None:
+def test_direct_attestation_is_attested_revoked_and_read_back(port_world: PortWorld) -> None:
     world = port_world
     container = world.new_container()
-    made = hold(world, container)
+    made = credit(world, container)
     assert (made["schemaName"], made["attester"], made["effective"]) == (
-        "CUSTOMS_HOLD",
+        "CREDIT_LEVEL",
         str(world.org["customs"]),
         True,
     )
     assert made["subject"] == "0x" + schemas.container_subject(container).hex()
-    assert made["fields"] == hold_fields()
+    assert made["fields"] == credit_fields()
     # A wrong organisation cannot revoke it; the attester can.
     refused(
         world.post("bank", f"/v1/attestations/{made['uid']}/revoke", {}),
@@ -64,26 +69,60 @@ def test_customs_hold_on_a_container_is_attested_revoked_and_read_back(port_worl
 def test_replace_revokes_the_old_attestation_and_refers_to_it(port_world: PortWorld) -> None:
     world = port_world
     container = world.new_container()
-    old = hold(world, container)
+    old = credit(world, container)
     refused(
-        world.post("bank", f"/v1/attestations/{old['uid']}/replace", {"data": hold_fields("DEC-2")}),
+        world.post("bank", f"/v1/attestations/{old['uid']}/replace", {"data": credit_fields("A")}),
         409,
         "ATTESTATION_NOT_OWN_ATTESTATION",
     )
-    mined(world.post("customs", f"/v1/attestations/{old['uid']}/replace", {"data": hold_fields("DEC-2")}))
+    mined(world.post("customs", f"/v1/attestations/{old['uid']}/replace", {"data": credit_fields("A")}))
     first, second = attestations(world, container)
     assert first["uid"] == old["uid"] and first["effective"] is False
-    assert (second["refUid"], second["effective"], second["fields"]["declarationNumber"]) == (
-        old["uid"],
-        True,
-        "DEC-2",
+    assert (second["refUid"], second["effective"], second["fields"]["level"]) == (old["uid"], True, "A")
+
+
+def test_customs_hold_with_one_customs_key_is_refused_reports_only(port_world: PortWorld) -> None:
+    """A hold is placed and lifted only by a k-of-n report: one customs key can neither attest, revoke nor
+    replace one, and nothing is queued."""
+    world = port_world
+    container = world.new_container()
+    before = operations_count(world)
+    body = {"schemaId": hold_schema(world), "subject": container, "data": hold_fields()}
+    refused(world.post("customs", "/v1/attestations", body), 409, "ATTESTATION_SCHEMA_REPORTS_ONLY")
+    assert operations_count(world) == before
+    placed = world.signed_report("CUSTOMS_HOLD", schemas.container_subject(container), hold_fields())
+    mined(world.post("haulier", "/v1/reports", placed))
+    (held,) = attestations(world, container)
+    assert held["effective"] is True
+    before = operations_count(world)
+    refused(
+        world.post("customs", f"/v1/attestations/{held['uid']}/revoke", {}),
+        409,
+        "ATTESTATION_SCHEMA_REPORTS_ONLY",
     )
+    refused(
+        world.post("customs", f"/v1/attestations/{held['uid']}/replace", {"data": hold_fields("DEC-2")}),
+        409,
+        "ATTESTATION_SCHEMA_REPORTS_ONLY",
+    )
+    assert operations_count(world) == before
+    lifted = world.signed_report(
+        "CUSTOMS_HOLD",
+        schemas.container_subject(container),
+        hold_fields(),
+        sequence=2,
+        action="REVOKE",
+        target=held["uid"],
+    )
+    mined(world.post("haulier", "/v1/reports", lifted))
+    (after,) = attestations(world, container)
+    assert after["effective"] is False and after["revocationTime"] > 0
 
 
 def test_attestation_by_an_organisation_not_accredited_is_refused_not_attester(port_world: PortWorld) -> None:
     world = port_world
     before = operations_count(world)
-    body = {"schemaId": hold_schema(world), "subject": world.new_container(), "data": hold_fields()}
+    body = {"schemaId": credit_schema(world), "subject": world.new_container(), "data": credit_fields()}
     refused(world.post("bank", "/v1/attestations", body), 409, "ATTESTATION_NOT_ATTESTER")
     assert operations_count(world) == before
 
@@ -92,7 +131,7 @@ def test_attestation_by_an_organisation_not_accredited_is_refused_not_attester(p
     ("change", "path"),
     [
         ({"subject": "not-a-subject"}, "$.subject"),
-        ({"data": {"declarationNumber": "D"}}, "$.data"),
+        ({"data": {"level": "D"}}, "$.data"),
         ({"data": "0xzz"}, "$.data"),
         ({"schemaId": "0x1234"}, "$.schemaId"),
     ],
@@ -101,7 +140,12 @@ def test_attestation_with_bad_input_is_refused_validation_failed(
     port_world: PortWorld, change: dict[str, Any], path: str
 ) -> None:
     world = port_world
-    body = {"schemaId": hold_schema(world), "subject": world.new_container(), "data": hold_fields(), **change}
+    body = {
+        "schemaId": credit_schema(world),
+        "subject": world.new_container(),
+        "data": credit_fields(),
+        **change,
+    }
     before = operations_count(world)
     problem = refused(world.post("customs", "/v1/attestations", body), 422, "VALIDATION_FAILED")
     assert path in [e["path"] for e in problem["errors"]]
@@ -125,11 +169,19 @@ def test_schema_registered_by_the_port_authority_and_recognised_by_another_agenc
         "revocable": True,
         "attesterRoles": ["CUSTOMS", "PORT_AUTHORITY"],
     }
-    refused(world.post("carrier", "/v1/schemas", schema), 409, "ATTESTATION_NOT_SCHEMA_ADMIN")
+    # A schema is registered by a governance proposal: a non-governor cannot propose one.
+    refused(world.post("carrier", "/v1/schemas", schema), 409, "CONSORTIUM_NOT_GOVERNOR")
     accepted = world.post("port-authority", "/v1/schemas", schema)
     assert accepted.status_code == 200, accepted.text
-    assert accepted.json()["operation"]["status"] == "mined"
+    operation = accepted.json()["operation"]
+    assert operation["status"] == "mined" and operation["result"]["executed"] is False
     schema_id = accepted.json()["schemaId"]
+    # One governor is not the threshold: nothing is registered until the second approves.
+    record, active = world.contracts.attestations.call("schema", bytes.fromhex(schema_id[2:]))
+    assert not active and record["definition"] == ""
+    world.contracts.consortium.transact("approve", operation["result"]["proposalId"], sender=world.deployer)
+    record, active = world.contracts.attestations.call("schema", bytes.fromhex(schema_id[2:]))
+    assert active and record["name"] == name
     refused(world.post("port-authority", "/v1/schemas", schema), 409, "ATTESTATION_SCHEMA_EXISTS")
 
     subject = str(world.org["terminal"])

@@ -14,7 +14,9 @@ PLEDGE = {
     "amount": "1250000.00",
     "currency": "USD",
     "registrationRef": "CN-PLEDGE-2026-000123",
-    "expiresAt": "2099-12-31T23:59:59Z",
+    "acceptBy": "2099-12-31T23:59:59Z",
+    "maturity": "2100-06-30T23:59:59Z",
+    "noticePeriodSeconds": 604800,
 }
 
 
@@ -66,13 +68,30 @@ def test_negotiable_bill_lifecycle_pledge_release_endorse_surrender_accomplished
     assert api.get(f"/v1/bills/{bill_id}/document", "shipper").json() == document
 
     mined(act(api, bill_id, "shipper", "PLEDGE", recipient=api.org("bank"), pledge=PLEDGE))
-    mined(act(api, bill_id, "bank", "ACCEPT_PLEDGE"))
+    requested = bill(api, bill_id, "bank")["pledge"]
+    assert (requested["status"], requested["nonce"], requested["pledgor"]) == (
+        "REQUESTED",
+        1,
+        api.org("shipper"),
+    )
+    # The bank's acceptance binds the terms it read, by their hash; other terms are refused.
+    refused(
+        act(api, bill_id, "bank", "ACCEPT_PLEDGE", termsHash="0x" + "ab" * 32),
+        409,
+        "BILL_PLEDGE_TERMS_MISMATCH",
+    )
+    refused(act(api, bill_id, "bank", "ACCEPT_PLEDGE"), 422, "VALIDATION_FAILED")
+    mined(act(api, bill_id, "bank", "ACCEPT_PLEDGE", termsHash=requested["termsHash"]))
     pledge = bill(api, bill_id, "bank")["pledge"]
     assert (
         pledge["status"] == "ACTIVE"
         and pledge["amount"] == "1250000.00"
         and pledge["pledgee"] == api.org("bank")
+        and pledge["termsHash"] == requested["termsHash"]
+        and pledge["acceptedAt"] is not None
     )
+    # Before maturity and without a default the bank cannot take the title.
+    refused(act(api, bill_id, "bank", "ENFORCE_PLEDGE"), 409, "BILL_PLEDGE_NOT_ENFORCEABLE")
 
     before = api.snapshot()
     second = act(api, bill_id, "shipper", "PLEDGE", recipient=api.org("bank"), pledge=PLEDGE)

@@ -80,7 +80,7 @@ def grant(world: PortWorld, bill_id: int, container: str, **extra: Any) -> str:
 
 def ready_right(world: PortWorld, *, with_release: bool = True, nominate_to: str | None = "haulier") -> str:
     bill_id = world.accomplished_bill("consignee")
-    container = world.new_container()
+    container = world.container_on(bill_id)
     if with_release:
         customs_release(world, schemas.bill_subject(bill_id))
     right_id = grant(world, bill_id, container)
@@ -99,7 +99,7 @@ def ready_right(world: PortWorld, *, with_release: bool = True, nominate_to: str
 def test_release_from_customs_report_to_gate_in_over_http(port_world: PortWorld) -> None:
     world = port_world
     bill_id = world.accomplished_bill("consignee")
-    container = world.new_container()
+    container = world.container_on(bill_id)
     bill_hex = "0x" + bill_id.to_bytes(32, "big").hex()
 
     release_uid = customs_release(world, schemas.bill_subject(bill_id))
@@ -287,7 +287,7 @@ def test_grant_by_a_non_carrier_is_refused_not_carrier(port_world: PortWorld) ->
     now = world.chain.latest_timestamp()
     body = {
         "billId": "0x" + bill_id.to_bytes(32, "big").hex(),
-        "containerNumbers": [world.new_container()],
+        "containerNumbers": [world.container_on(bill_id)],
         "terminal": str(world.org["terminal"]),
         "validFrom": now,
         "validUntil": now + 3600,
@@ -353,7 +353,7 @@ def test_grant_with_the_same_idempotency_key_returns_the_same_operation(port_wor
     now = world.chain.latest_timestamp()
     body = {
         "billId": "0x" + bill_id.to_bytes(32, "big").hex(),
-        "containerNumbers": [world.new_container()],
+        "containerNumbers": [world.container_on(bill_id)],
         "terminal": str(world.org["terminal"]),
         "validFrom": now,
         "validUntil": now + 3600,

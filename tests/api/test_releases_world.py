@@ -31,7 +31,7 @@ from ledger.chain.deploy_plan import load_config, run_in_process
 from ledger.chain.deployment import Deployment, bind
 from ledger.db import Database
 from ledger.documents import LocalDocumentStore
-from ledger.domain import schemas
+from ledger.domain import ids, schemas
 from ledger.domain.values import iso6346_check_digit
 from ledger.outbox import KeySigner
 from ledger.services.organisations import OrgWallet
@@ -53,7 +53,6 @@ ORGS = (
 )
 NEGOTIABLE = 0
 ZERO32 = b"\x00" * 32
-CID = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
 WAIT = {"Prefer": "wait=20"}
 
 
@@ -72,6 +71,8 @@ class PortWorld:
     token: dict[str, str]
     oracles: list[LocalAccount]
     contracts: Any
+    listed: dict[int, list[str]] = field(default_factory=dict)
+    """The container numbers each bill issued here lists (its container root)."""
     _serial: int = field(default=0)
 
     def headers(self, org: str, **extra: str) -> dict[str, str]:
@@ -94,21 +95,32 @@ class PortWorld:
         head = "TSTU" + serial
         return head + str(iso6346_check_digit(head))
 
-    def issue(self, to: str = "consignee") -> int:
+    def issue(self, to: str = "consignee", containers: list[str] | None = None) -> int:
+        """A negotiable B/L issued straight on the registry by the carrier, listing ``containers`` (two
+        fresh ones by default); the node records the containers as if it had sealed the document, which
+        is what its release grants prove against the title's container root."""
         self._serial += 1
         ref = f"DOLU{self._serial:06d}{os.urandom(3).hex()}"
-        receipt = self.bills.transact(
-            "issue",
-            ref,
-            NEGOTIABLE,
-            self.org[to],
-            0,
-            hashlib.sha256(ref.encode()).digest(),
-            CID,
-            ZERO32,
-            sender=self.setup["carrier"],
+        listed = containers if containers is not None else [self.new_container(), self.new_container()]
+        checksum = hashlib.sha256(ref.encode()).digest()
+        bill_id = ids.title_id(self.org["carrier"], ref)
+        cid = self.ledger.documents.put(
+            ref.encode(),
+            "0x" + bill_id.to_bytes(32, "big").hex(),
+            1,
+            {},
+            checksum="0x" + checksum.hex(),
+            container_numbers=tuple(listed),
         )
-        return int(receipt.event("BillIssued").args["billId"])
+        request = (ref, NEGOTIABLE, self.org[to], 0, checksum, ids.container_root(listed), cid)
+        receipt = self.bills.transact("issue", request, ZERO32, sender=self.setup["carrier"])
+        bill_id = int(receipt.event("BillIssued").args["billId"])
+        self.listed[bill_id] = listed
+        return bill_id
+
+    def container_on(self, bill_id: int, index: int = 0) -> str:
+        """A container the bill lists."""
+        return self.listed[bill_id][index]
 
     def accomplished_bill(self, surrenderer: str = "consignee") -> int:
         """A negotiable B/L issued to ``surrenderer``, surrendered for delivery and accepted."""
@@ -127,16 +139,22 @@ class PortWorld:
         source_id: bytes | None = None,
         sequence: int = 1,
         deadline: int | None = None,
+        action: str = "ATTEST",
+        target: str | None = None,
     ) -> dict[str, Any]:
-        """The body of ``POST /v1/reports`` signed by ``signers`` (default: 2 of the 3 customs oracles)."""
+        """The body of ``POST /v1/reports`` signed by ``signers`` (default: 2 of the 3 customs oracles);
+        ``action="REVOKE"`` with ``target`` (a uid) revokes the agency's attestation."""
         definition = schemas.WELL_KNOWN_SCHEMAS[schema]
         report = schemas.ReportMessage(
+            agency=self.org["customs"],
             schema=self.deployment.schema_id(schema),
             subject=subject,
             source_id=source_id or os.urandom(32),
             sequence=sequence,
             data=definition.encode(fields),
             deadline=deadline if deadline is not None else self.chain.latest_timestamp() + 3600,
+            action=schemas.ReportAction[action],
+            target=bytes.fromhex(target[2:]) if target else ZERO32,
         )
         typed = schemas.report_typed_data(report, self.chain.chain_id, self.deployment.attestation_registry)
         keys = signers if signers is not None else self.oracles[:2]
@@ -145,6 +163,8 @@ class PortWorld:
         ]
         return {
             "agency": str(self.org["customs"]),
+            "action": action,
+            **({"target": target} if target else {}),
             "schema": "0x" + report.schema.hex(),
             "subject": "0x" + subject.hex(),
             "sourceId": "0x" + report.source_id.hex(),
@@ -157,6 +177,10 @@ class PortWorld:
 
 def release_fields(declaration: str = "DEC-2026-0001") -> dict[str, Any]:
     return {"declarationNumber": declaration, "customsOfficeCode": "2201", "releasedAt": 1_795_000_000}
+
+
+def credit_fields(level: str = "AA") -> dict[str, Any]:
+    return {"validUntil": 2_000_000_000, "creditCode": "91310000MA1FL0001X", "level": level}
 
 
 def hold_fields(declaration: str = "DEC-2026-0001") -> dict[str, Any]:

@@ -77,7 +77,7 @@ def test_codeco_gate_out_and_cusres_release_dropped_in_inboxes_end_on_chain(
     oracle: OracleSetup, processes: list[subprocess.Popen[bytes]], tmp_path: Path
 ) -> None:
     stack = oracle.stack
-    bill_id = oracle.issue_bill(BILL)
+    bill_id = oracle.issue_bill(BILL, (CONTAINER,))
     right_id = oracle.grant_to_haulier(bill_id, CONTAINER)
     customs_inbox, terminal_inbox = tmp_path / "customs-inbox", tmp_path / "terminal-inbox"
     customs_inbox.mkdir()
@@ -132,11 +132,11 @@ def test_codeco_gate_out_and_cusres_release_dropped_in_inboxes_end_on_chain(
         time.sleep(0.1)
     assert (terminal_inbox / "done" / "codeco-e2e.edi").is_file()
     assert (customs_inbox / "done" / "cusres-e2e.edi").is_file()
-    # The customs release: a 2-of-3 report about the bill and one about the container, both effective.
+    # The customs release: a 2-of-3 report about the bill and one about this bill's container, both effective.
     attestations = stack.contracts.attestations
     schema = stack.deployment.schema_id("CUSTOMS_RELEASE")
     bill_subject = schemas.bill_subject(bill_id)
-    container_subject = schemas.container_subject(CONTAINER)
+    container_subject = schemas.bill_container_subject(bill_id, CONTAINER)
     uids = {}
     for subject in (bill_subject, container_subject):
         source = report_source_id("edifact:CUSTOMSGW:CRE2E001:1", subject)

@@ -25,10 +25,11 @@ from ledger.chain.deployment import (
     load_deployment,
     verify_code,
 )
-from ledger.domain import schemas
+from ledger.domain import ids, schemas
 from tests.deployed import TEST_CONSORTIUM, DeployedStack, deploy_stack
 
 NEGOTIABLE = 0
+ROOT = ids.container_root(["MSKU1234565"])
 
 
 @pytest.fixture
@@ -104,12 +105,7 @@ def test_carrier_of_the_deployed_stack_issues_a_bill(
     shipper = deployed_stack.org("shipper")
     receipt = bills.transact(
         "issue",
-        "TOLU-DEPLOY-0001",
-        NEGOTIABLE,
-        shipper,
-        0,
-        keccak(b"document"),
-        "bafkreideploy",
+        ("TOLU-DEPLOY-0001", NEGOTIABLE, shipper, 0, keccak(b"document"), ROOT, "bafkreideploy"),
         b"\x00" * 32,
         sender=deployed_stack.account("carrier/clerk"),
     )
@@ -123,18 +119,22 @@ def test_carrier_of_the_deployed_stack_issues_a_bill(
 def test_non_carrier_of_the_deployed_stack_cannot_issue(
     deployed_stack: DeployedStack, isolated: ChainClient
 ) -> None:
-    with pytest.raises(ContractRevert):
+    with pytest.raises(ContractRevert) as refused:
         deployed_stack.contracts.bills.transact(
             "issue",
-            "TOLU-DEPLOY-0002",
-            NEGOTIABLE,
-            deployed_stack.org("shipper"),
-            0,
-            keccak(b"document"),
-            "bafkreideploy",
+            (
+                "TOLU-DEPLOY-0002",
+                NEGOTIABLE,
+                deployed_stack.org("shipper"),
+                0,
+                keccak(b"document"),
+                ROOT,
+                "bafkreideploy",
+            ),
             b"\x00" * 32,
             sender=deployed_stack.admin("shipper"),
         )
+    assert refused.value.name == "BillCallerLacksRole"
 
 
 def test_customs_schemas_are_registered_and_active(deployed_stack: DeployedStack) -> None:
@@ -167,6 +167,7 @@ def _customs_release_report(stack: DeployedStack, signer_keys: Sequence[str]) ->
         {"declarationNumber": "310120261000000001", "customsOfficeCode": "3101", "releasedAt": 1_790_000_000}
     )
     report = schemas.ReportMessage(
+        agency=stack.org("customs"),
         schema=record.schema_id("CUSTOMS_RELEASE"),
         subject=schemas.container_subject("MSCU1234565"),
         source_id=os.urandom(32),
@@ -180,7 +181,7 @@ def _customs_release_report(stack: DeployedStack, signer_keys: Sequence[str]) ->
         account = Account.from_key(stack.private_key(key))
         signature = Account.sign_typed_data(account.key, full_message=typed).signature
         signed.append((account.address, bytes(signature)))
-    return (stack.org("customs"), report.as_struct(), data, schemas.order_signatures(signed))
+    return (report.as_struct(), data, schemas.order_signatures(signed))
 
 
 def test_customs_report_with_two_of_three_signatures_is_accepted(

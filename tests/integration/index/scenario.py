@@ -3,13 +3,15 @@ governance action the indexer projects, driven through the contracts' own functi
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 
 from eth_abi.abi import encode as abi_encode
 
-from ledger.domain import schemas
-from tests.contracts.roles_attestation import World, attest, hold_data, release_data
+from ledger.domain import ids
+from tests.contracts.roles_attestation import World, attest, credit_data, hold_data, release_data, revoke
+from tests.contracts.roles_bill import request_pledge, terms
 from tests.contracts.roles_release import (
     CONTAINERS,
     NEGOTIABLE,
@@ -68,7 +70,6 @@ def drive(world: World, spare_accounts: list[str]) -> Outcome:
         if world.bills is not None and world.bills.call("bill", a)["possessor"] != org[kind]:
             on_a(by, "transfer", "TRANSFER", org[kind], ZERO)
 
-    pledge_terms = (org["BANK"], 1_000_000, b"USD", remark("MPR"), now() + 3600, ZERO)
     on_a("TRADER", "transfer", "TRANSFER", org["FORWARDER"], remark("possession to forwarder"))
     on_a("FORWARDER", "reject", "REJECT", ZERO)
     on_a("TRADER", "endorseToOrder", "ENDORSE_TO_ORDER", org["FORWARDER"], ZERO)
@@ -76,8 +77,9 @@ def drive(world: World, spare_accounts: list[str]) -> Outcome:
     on_a("TRADER", "endorseToOrder", "ENDORSE_TO_ORDER", org["FORWARDER"], ZERO)
     possession_to("FORWARDER", by="TRADER")
     on_a("FORWARDER", "sign", "SIGN", remark("signed"))
-    on_a("FORWARDER", "requestPledge", "PLEDGE", *pledge_terms)
-    on_a("BANK", "acceptPledge", "ACCEPT_PLEDGE", ZERO)
+    digest = request_pledge(world, "FORWARDER", a, terms(world, amount=1_000_000, registration=remark("MPR")))
+    done.append("PLEDGE")
+    on_a("BANK", "acceptPledge", "ACCEPT_PLEDGE", digest, ZERO)
     on_a("BANK", "releasePledge", "RELEASE_PLEDGE", ZERO)
     on_a("FORWARDER", "endorse", "ENDORSE", org["TRADER"], ZERO)
     possession_to("TRADER", by="FORWARDER")
@@ -85,22 +87,26 @@ def drive(world: World, spare_accounts: list[str]) -> Outcome:
     on_a("CARRIER", "acceptSurrender", "SACC", ZERO)
     out.rights = grant(world, a, CONTAINERS[:2])
     world.release.transact("nominate", out.rights[0], org["HAULIER"], sender=world.caller("TRADER"))
-    code_hash = world.release.call("releaseCodeHash", out.rights[1], b"0123456789abcdef")
+    code_hash = ids.release_code_hash(out.rights[1], b"0123456789abcdef")
     world.release.transact("setReleaseCode", out.rights[1], code_hash, sender=world.caller("TRADER"))
     world.release.transact("revoke", out.rights[1], sender=world.caller("CARRIER"))
     out.attestations["release"] = customs_release_on_bill(world, a)
     world.release.transact(
-        "gateOut", a, CONTAINERS[0], org["HAULIER"], b"", eir(), sender=world.caller("TERMINAL")
+        "gateOut", a, CONTAINERS[0], org["HAULIER"], ZERO, eir(), sender=world.caller("TERMINAL")
     )
     world.release.transact(
         "gateIn", a, CONTAINERS[0], eir(laden=False, damage=("DT", "BR")), sender=world.caller("TERMINAL")
     )
 
-    # B: pledged, accepted and enforced; the bank blank-endorses.
+    # B: pledged, accepted and, after its maturity, enforced; the bank blank-endorses.
     b = out.bills["B"] = issue(world, NEGOTIABLE, to="TRADER")
-    act(world, "TRADER", "requestPledge", b, org["BANK"], 2**100, b"EUR", remark("MPR-B"), now() + 3600, ZERO)
-    act(world, "BANK", "acceptPledge", b, ZERO)
-    act(world, "BANK", "enforcePledge", b, ZERO)
+    b_terms = terms(
+        world, amount=2**100, accept_by=now() + 100, maturity=now() + 200, registration=remark("MPR-B")
+    )
+    b_terms = dataclasses.replace(b_terms, currency="EUR")
+    act(world, "BANK", "acceptPledge", b, request_pledge(world, "TRADER", b, b_terms), ZERO)
+    world.chain.increase_time(300)
+    act(world, "BANK", "enforcePledge", b, ZERO, ZERO)
     act(world, "BANK", "blankEndorse", b, ZERO)
 
     # C: surrender for amendment refused, again accepted and re-issued, then switched to paper.
@@ -109,7 +115,16 @@ def drive(world: World, spare_accounts: list[str]) -> Outcome:
     act(world, "CARRIER", "rejectSurrender", c, ZERO)
     act(world, "TRADER", "surrenderForAmendment", c, SWI, ZERO)
     act(world, "CARRIER", "acceptSurrender", c, ZERO)
-    act(world, "CARRIER", "reissue", c, remark("amended v2"), "bafyamended", ZERO)
+    act(
+        world,
+        "CARRIER",
+        "reissue",
+        c,
+        remark("amended v2"),
+        ids.container_root(CONTAINERS[:3]),
+        "bafyamended",
+        ZERO,
+    )
     act(world, "TRADER", "surrenderForAmendment", c, SWTP, ZERO)
     act(world, "CARRIER", "acceptSurrender", c, ZERO)
     act(world, "CARRIER", "switchToPaper", c, ZERO)
@@ -125,20 +140,28 @@ def drive(world: World, spare_accounts: list[str]) -> Outcome:
     act(world, "TRADER", "transfer", e, org["FORWARDER"], ZERO)
     out.bills["F"] = issue(world, SWB, to="TRADER", consignee="FORWARDER")
 
-    # Attestations: a hold revoked, a hold replaced, a release recognised by a second agency.
-    container = schemas.container_subject(CONTAINERS[2])
+    # Attestations: a hold revoked (both by k-of-n reports), a credit grade replaced, a release
+    # recognised by a second agency, a release about one container of bill C.
+    container = ids.container_subject(CONTAINERS[2])
     held = attest(world, "CUSTOMS", "CUSTOMS_HOLD", container, hold_data())
-    world.attestations.transact("revoke", held, sender=world.caller("CUSTOMS"))
-    old = attest(world, "CUSTOMS", "CUSTOMS_HOLD", container, hold_data("DEC-2"))
+    revoke(world, "CUSTOMS", "CUSTOMS_HOLD", held)
+    grade = ids.org_subject(org["TRADER"])
+    old = attest(world, "CUSTOMS", "CREDIT_LEVEL", grade, credit_data(world))
     receipt = world.attestations.transact(
         "replace",
         old,
-        (world.schema["CUSTOMS_HOLD"], container, ZERO, hold_data("DEC-3")),
+        (world.schema["CREDIT_LEVEL"], grade, ZERO, credit_data(world, "B")),
         sender=world.caller("CUSTOMS"),
     )
     out.attestations.update(held=held, replaced=old, replacement=receipt.event("Replaced").args["newUid"])
     world.attestations.transact("recognise", out.attestations["release"], sender=world.caller("CUSTOMS2"))
-    out.attestations["fact"] = attest(world, "CUSTOMS", "CUSTOMS_RELEASE", container, release_data("DEC-9"))
+    out.attestations["fact"] = attest(
+        world,
+        "CUSTOMS",
+        "CUSTOMS_RELEASE",
+        ids.bill_container_subject(c, CONTAINERS[2]),
+        release_data("DEC-9"),
+    )
 
     # Consortium: accounts, keys, admission by proposal, roles, suspension and reinstatement.
     new_admin, extra = spare_accounts
@@ -168,19 +191,11 @@ def drive(world: World, spare_accounts: list[str]) -> Outcome:
 
 
 def lapse_a_pledge_request(world: World) -> int:
-    """A pledge request the bank never accepts: after its expiry a transfer clears it silently."""
+    """A pledge request the bank never accepts: past its acceptance deadline a transfer clears it."""
     g = issue(world, NEGOTIABLE, to="TRADER")
-    act(
-        world,
-        "TRADER",
-        "requestPledge",
-        g,
-        world.org["BANK"],
-        5,
-        b"USD",
-        ZERO,
-        world.chain.latest_timestamp() + 60,
-        ZERO,
+    now = world.chain.latest_timestamp()
+    request_pledge(
+        world, "TRADER", g, terms(world, amount=5, accept_by=now + 60, maturity=now + 600, registration=ZERO)
     )
     world.chain.increase_time(120)
     act(world, "TRADER", "transfer", g, world.org["FORWARDER"], ZERO)

@@ -7,13 +7,14 @@ import hashlib
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from eth_account import Account
 
 from ledger.chain import ChainClient
+from ledger.domain import ids
 from oracles.cli import RunnerConfig, build_runner
 from oracles.mapping import Agency, Directory
 from oracles.metrics import OracleMetrics
@@ -53,6 +54,7 @@ class OracleSetup:
     stack: DeployedStack
     root: Path
     relayer: str
+    listed_by_bill: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
     def directory(self) -> Directory:
         record = self.stack.deployment
@@ -60,6 +62,7 @@ class OracleSetup:
             schema_ids={name: record.schema_id(name) for name in record.schemas},
             carriers={CARRIER_CODE: self.stack.org("carrier")},
             parties={HAULIER_CODE: self.stack.org("haulier")},
+            agency_org=self.stack.org("customs"),
         )
 
     def config(self, agency: Agency, signers: int = 3, name: str | None = None) -> Path:
@@ -104,33 +107,35 @@ class OracleSetup:
         return build_runner(agency, inbox, config, OracleMetrics(agency.value))
 
     # -- chain-side setup a test needs -------------------------------------------------------------
-    def issue_bill(self, reference: str) -> int:
-        """A sea waybill from the carrier to the consignee (releasable at once)."""
+    def issue_bill(self, reference: str, containers: tuple[str, ...]) -> int:
+        """A sea waybill from the carrier to the consignee (releasable at once) listing ``containers``."""
         stack = self.stack
-        receipt = stack.contracts.bills.transact(
-            "issue",
+        listed = containers
+        request = (
             reference,
             SWB,
             stack.org("consignee"),
             stack.org("consignee"),
             hashlib.sha256(reference.encode()).digest(),
+            ids.container_root(listed),
             CID,
-            ZERO32,
-            sender=stack.admin("carrier"),
         )
-        return int(receipt.event("BillIssued").args["billId"])
+        receipt = stack.contracts.bills.transact("issue", request, ZERO32, sender=stack.admin("carrier"))
+        bill_id = int(receipt.event("BillIssued").args["billId"])
+        self.listed_by_bill[bill_id] = listed
+        return bill_id
 
     def grant_to_haulier(self, bill_id: int, container: str) -> bytes:
-        """The carrier grants release of ``container`` at the terminal; the consignee nominates a haulier."""
+        """The carrier grants release of ``container`` (listed on the bill) at the terminal; the consignee
+        nominates a haulier."""
         stack = self.stack
         now = stack.chain.latest_timestamp()
         receipt = stack.contracts.release.transact(
             "grant",
             bill_id,
             [container],
-            stack.org("terminal"),
-            now - 60,
-            now + 86_400,
+            [ids.container_proof(self.listed_by_bill[bill_id], container)],
+            (stack.org("terminal"), 0, now - 60, now + 86_400),
             sender=stack.admin("carrier"),
         )
         right_id: bytes = receipt.event("ReleaseGranted").args["rightId"]

@@ -23,7 +23,7 @@ def test_gate_out_waits_for_the_customs_release_then_records_the_eir_on_the_righ
     oracle: OracleSetup, tmp_path: Path
 ) -> None:
     stack = oracle.stack
-    bill_id = oracle.issue_bill(BILL)
+    bill_id = oracle.issue_bill(BILL, (CONTAINER,))
     assert bill_id == title_id(stack.org("carrier"), BILL)
     right_id = oracle.grant_to_haulier(bill_id, CONTAINER)
     terminal_inbox, customs_inbox = tmp_path / "terminal", tmp_path / "customs"
@@ -85,7 +85,7 @@ def test_gate_out_already_recorded_is_a_no_op_for_a_runner_without_checkpoint(
     oracle: OracleSetup, tmp_path: Path
 ) -> None:
     stack = oracle.stack
-    bill_id = oracle.issue_bill(BILL)
+    bill_id = oracle.issue_bill(BILL, (CONTAINER,))
     oracle.grant_to_haulier(bill_id, CONTAINER)
     release = cusres(
         "CR000778",

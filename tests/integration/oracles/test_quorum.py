@@ -43,8 +43,9 @@ def drop(inbox: Path, name: str, raw: bytes) -> Path:
 
 
 def subjects(oracle: OracleSetup, bill: str = "TOLU2026000001") -> list[bytes]:
-    bill_subject = schemas.bill_subject(title_id(oracle.stack.org("carrier"), bill))
-    return [bill_subject, *(schemas.container_subject(c) for c in CONTAINERS)]
+    """The bill and each container *under this bill*: a release counts only for the bill it names."""
+    bill_id = title_id(oracle.stack.org("carrier"), bill)
+    return [schemas.bill_subject(bill_id), *(schemas.bill_container_subject(bill_id, c) for c in CONTAINERS)]
 
 
 def drafts(oracle: OracleSetup, raw: bytes) -> list[ReportDraft]:
@@ -146,7 +147,6 @@ def test_coordinator_with_one_signature_of_two_raises_no_quorum_and_the_registry
     with pytest.raises(ContractRevert) as refused:
         oracle.stack.contracts.attestations.transact(
             "submitReport",
-            oracle.stack.org("customs"),
             report.as_struct(),
             report.data,
             [one],
@@ -255,7 +255,6 @@ def test_registry_refuses_signatures_relayed_with_other_data(oracle: OracleSetup
     with pytest.raises(ContractRevert) as refused:
         oracle.stack.contracts.attestations.transact(
             "submitReport",
-            oracle.stack.org("customs"),
             report.as_struct(),
             forged_data,
             list(signed.signatures),

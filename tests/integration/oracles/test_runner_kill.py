@@ -17,8 +17,8 @@ import pytest
 
 from ledger.domain import schemas
 from ledger.domain.values import iso6346_check_digit
-from oracles.mapping import Agency, report_source_id
-from tests.integration.oracles.conftest import OracleSetup
+from oracles.mapping import Agency, report_source_id, title_id
+from tests.integration.oracles.conftest import CARRIER_CODE, OracleSetup
 from tests.integration.oracles.messages import cusres
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -33,21 +33,27 @@ def container(serial: int) -> str:
     return f"{first_ten}{iso6346_check_digit(first_ten)}"
 
 
-def batch(inbox: Path) -> list[tuple[str, str]]:
-    """Writes the batch; returns (fact source id, container) of every report it should produce."""
+def batch(inbox: Path, carrier: int) -> list[tuple[str, bytes]]:
+    """Writes the batch; returns (fact source id, subject) of every report it should produce: each
+    message releases one bill of the carrier and its containers under that bill."""
     expected = []
     base = datetime(2026, 1, 15, 9, 0)
     for i in range(MESSAGES):
         numbers = [container(i * 10 + j) for j in range(CONTAINERS_PER_MESSAGE)]
-        reference = f"CRK{i:05d}"
+        interchange = f"CRK{i:05d}"
+        reference = f"{CARRIER_CODE}{i:010d}"
         raw = cusres(
-            reference,
+            interchange,
             declaration=f"2233202600000{i:05d}",
             containers=numbers,
+            bill_reference=reference,
             decided_at=base + timedelta(minutes=i),
         )
         (inbox / f"cusres-{i:03d}.edi").write_bytes(raw)
-        expected += [(f"edifact:CUSTOMSGW:{reference}:1", n) for n in numbers]
+        source = f"edifact:CUSTOMSGW:{interchange}:1"
+        bill = title_id(carrier, reference)
+        expected.append((source, schemas.bill_subject(bill)))
+        expected += [(source, schemas.bill_container_subject(bill, n)) for n in numbers]
     return expected
 
 
@@ -87,24 +93,23 @@ def test_runner_killed_mid_batch_and_restarted_submits_every_report_exactly_once
 ) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    expected = batch(inbox)
+    expected = batch(inbox, oracle.stack.org("carrier"))
     config = oracle.config(Agency.CUSTOMS, signers=3)
     log = tmp_path / "runner.log"
 
     first = start(config, inbox, log)
     kill_when(first, inbox, actions=5)
     second = start(config, inbox, log)
-    kill_when(second, inbox, actions=13)
+    kill_when(second, inbox, actions=19)
     last = start(config, inbox, log, once=True)
     assert last.wait(timeout=120) == 0, log.read_text()
 
     attestations = oracle.stack.contracts.attestations
     agency = oracle.stack.org("customs")
     schema = oracle.stack.deployment.schema_id("CUSTOMS_RELEASE")
-    for source_id, number in expected:
-        subject = schemas.container_subject(number)
+    for source_id, subject in expected:
         uid = attestations.call("reportAttestation", agency, schema, report_source_id(source_id, subject))
-        assert uid != b"\x00" * 32, f"{source_id} {number} was skipped"
+        assert uid != b"\x00" * 32, f"{source_id} 0x{subject.hex()} was skipped"
         assert attestations.call("latestEffective", subject, schema) == uid
     assert oracle.relayer_transactions() == len(expected), "a report was sent twice"
     assert sorted(p.name for p in (inbox / "done").iterdir()) == [
