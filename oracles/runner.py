@@ -267,6 +267,26 @@ class OracleRunner:
 
     # -- one message -------------------------------------------------------------------------------
     def process(self, path: Path) -> MessageStatus:
+        """One message to its final folder (or left waiting). A failure the runner did not foresee (a parser
+        bug, a message no test imagined) dead-letters this message with its reason instead of stopping the
+        runner, which would only meet the same message again after a restart; a transient outage of the
+        chain or the node still interrupts the pass, to be retried."""
+        try:
+            return self._process(path)
+        except TRANSIENT:
+            raise
+        except Exception as exc:
+            _log.exception("%s: unexpected failure, dead-lettered", path.name)
+            raw = path.read_bytes()
+            detail = {
+                "code": "INTERNAL_ERROR",
+                "segment": None,
+                "position": None,
+                "reason": f"the runner failed on this message ({type(exc).__name__}); see the runner log",
+            }
+            return self._finish(path, hashlib.sha256(raw).hexdigest(), MessageStatus.DEAD_LETTER, detail)
+
+    def _process(self, path: Path) -> MessageStatus:
         raw = path.read_bytes()
         sha = hashlib.sha256(raw).hexdigest()
         known = self.state.message_status(sha)

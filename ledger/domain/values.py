@@ -24,6 +24,15 @@ _CONTAINER_SHAPE_RE = re.compile(r"^[A-Z]{4}[0-9]{7}$")
 _UNLOCODE_RE = re.compile(r"^[A-Z]{2}[A-Z2-9]{3}$")
 
 
+def ascii_digits(text: str) -> bool:
+    """Whether ``text`` is one or more of the ASCII digits 0-9 and nothing else.
+
+    ``str.isdigit`` is also true for superscripts and other scripts' digits (``"²"``, ``"٣"``), which
+    ``int`` then refuses or silently reads: every parser of outside messages checks digits with this.
+    """
+    return text.isascii() and text.isdigit()
+
+
 def iso6346_check_digit(first_ten: str) -> int:
     """Check digit of the first ten characters (owner code, category, serial).
 

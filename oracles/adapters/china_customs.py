@@ -21,8 +21,11 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta, timezone
 
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring as safe_fromstring
+
 from ledger.domain.reference import PortLocation, check_imo_number, resolve_port
-from ledger.domain.values import check_container_number
+from ledger.domain.values import ascii_digits, check_container_number
 from oracles.base import (
     AdapterSettings,
     MessageRejected,
@@ -41,7 +44,7 @@ from oracles.facts import (
 )
 
 BEIJING = timezone(timedelta(hours=8), "CST")
-MANIFEST_NAMESPACE = re.compile(r"^urn:Declaration:datamodel:standard:CN:(MT\d{4}):1$")
+MANIFEST_NAMESPACE = re.compile(r"^urn:Declaration:datamodel:standard:CN:(MT[0-9]{4}):1$")
 DEC_NAMESPACE = "http://www.chinaport.gov.cn/dec"
 
 # Placeholder convention (fixtures only): configure the real CHANNEL codes per deployment.
@@ -100,6 +103,8 @@ def _datetime(value: str, path: str) -> datetime:
     """``YYYYMMDDHHmmss[fff]`` or ``YYYY-MM-DD HH:MM:SS``, Beijing time."""
     digits = re.sub(r"[-: T]", "", value)
     try:
+        if not ascii_digits(digits):
+            raise ValueError(value)
         if len(digits) == 17:
             moment = datetime.strptime(digits[:14], "%Y%m%d%H%M%S").replace(
                 microsecond=int(digits[14:]) * 1000
@@ -117,6 +122,8 @@ def _datetime(value: str, path: str) -> datetime:
 
 def _date(value: str, path: str) -> date:
     try:
+        if not ascii_digits(value):
+            raise ValueError(value)
         return datetime.strptime(value, "%Y%m%d").date()
     except ValueError:
         raise _reject(path, f"{value!r} is not a date (YYYYMMDD)", RejectionCode.INVALID_VALUE) from None
@@ -145,7 +152,13 @@ class ChinaCustomsXmlAdapter:
                 None, "DOCTYPE and entity declarations are not accepted", RejectionCode.SYNTAX_ERROR
             )
         try:
-            root = ET.fromstring(raw)
+            # defusedxml refuses DTDs, entities and external references whatever the encoding (the byte
+            # filter above cannot see a UTF-16 document's declarations).
+            root = safe_fromstring(raw, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        except DefusedXmlException:
+            raise _reject(
+                None, "DOCTYPE and entity declarations are not accepted", RejectionCode.SYNTAX_ERROR
+            ) from None
         except (ET.ParseError, LookupError, ValueError) as exc:  # LookupError: unknown declared encoding
             raise _reject(None, f"not well-formed XML: {exc}", RejectionCode.SYNTAX_ERROR) from None
         log = WarningLog()

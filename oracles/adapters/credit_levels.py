@@ -152,6 +152,8 @@ class CreditLevelFeedAdapter:
             if value is None:
                 return None
             try:
+                if not value.isascii():
+                    raise ValueError(value)
                 return date.fromisoformat(value)
             except ValueError:
                 raise _reject(

@@ -96,6 +96,8 @@ class MsaVesselFeedAdapter:
                 raise _reject(f"{path}.portCode", str(exc), RejectionCode.INVALID_VALUE, position) from None
             time_text = _text(record, "eventTime", path, position, required=True) or ""
             try:
+                if not time_text.isascii():
+                    raise ValueError(time_text)
                 event_time = datetime.fromisoformat(time_text)
             except ValueError:
                 raise _reject(

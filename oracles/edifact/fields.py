@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 
 from ledger.domain.reference import PortLocation, SizeType, check_imo_number, resolve_port, size_type
-from ledger.domain.values import iso6346_check_digit
+from ledger.domain.values import ascii_digits, iso6346_check_digit
 from oracles.base import AdapterSettings, MessageRejected, RejectionCode, WarningLog
 from oracles.edifact.grammar import Node
 from oracles.edifact.interchange import Segment
@@ -42,6 +42,9 @@ _MESSAGE_FUNCTIONS = {
 _FULL_EMPTY = {"4": FullEmpty.EMPTY, "5": FullEmpty.LADEN}
 _DTM_FORMATS = {"203": "%Y%m%d%H%M", "102": "%Y%m%d", "204": "%Y%m%d%H%M%S"}
 _CONTAINER_SHAPE = re.compile(r"^[A-Z]{4}[0-9]{7}$")
+# A measurement value: ASCII digits with an optional sign and decimal mark (never NaN, Infinity or another
+# script's digits, which Decimal would accept).
+_DECIMAL = re.compile(r"^-?[0-9]+(?:[.,][0-9]+)?$", re.ASCII)
 # DTM qualifiers seen in genuine traffic that no directory defines; tolerated with a warning.
 NONSTANDARD_DTM = frozenset({"ACT"})
 
@@ -100,6 +103,8 @@ def dtm(seg: Segment, ctx: ReadContext) -> tuple[str, datetime]:
             seg, f"date/time format (2379) {fmt_code!r} is not supported", RejectionCode.UNKNOWN_QUALIFIER
         )
     try:
+        if not ascii_digits(value):
+            raise ValueError(value)
         moment = datetime.strptime(value, fmt)
     except ValueError:
         raise reject(
@@ -163,7 +168,9 @@ def measurements(segments: list[Segment]) -> tuple[Measurement, ...]:
         unit = required(seg, 2, 0, "measure unit (6411)")
         text = required(seg, 2, 1, "measurement value (6314)")
         try:
-            value = Decimal(text)
+            if not _DECIMAL.match(text):
+                raise InvalidOperation(text)
+            value = Decimal(text.replace(",", "."))
         except InvalidOperation:
             raise reject(
                 seg, f"measurement value {text!r} is not a number", RejectionCode.INVALID_VALUE
@@ -207,7 +214,7 @@ def vessel(tdt: Segment, ctx: ReadContext) -> VesselRef:
     if identifier is not None:
         if code_list == "103":
             scheme = "CALL_SIGN"
-        elif agency == "11" or (code_list == "146" and len(identifier) == 7 and identifier.isdigit()):
+        elif agency == "11" or (code_list == "146" and len(identifier) == 7 and ascii_digits(identifier)):
             scheme = "IMO"
         else:
             scheme = "OTHER"
@@ -289,7 +296,7 @@ def check_equipment_count(cnts: list[Segment], equipment: int) -> None:
     for cnt in cnts:
         if cnt.get(0, 0) == "16":
             declared = required(cnt, 0, 1, "CNT+16 control value")
-            if not declared.isdigit() or int(declared) != equipment:
+            if not ascii_digits(declared) or int(declared) != equipment:
                 raise reject(
                     cnt,
                     f"CNT+16 declares {declared} containers but the message has {equipment} EQD groups",

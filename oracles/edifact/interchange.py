@@ -21,6 +21,7 @@ from datetime import datetime
 from pydifact.exceptions import EDISyntaxError, MissingImplementationWarning
 from pydifact.parser import Parser
 
+from ledger.domain.values import ascii_digits
 from oracles.base import MessageRejected, RejectionCode, WarningLog
 
 Element = str | list[str]
@@ -320,7 +321,7 @@ def _count(seg: Segment, pos: int, what: str) -> int:
     value = seg.get(pos)
     if value is None:
         raise _reject(seg.tag, seg.position, f"{what} is missing", RejectionCode.MISSING_ELEMENT)
-    if not value.isdigit():
+    if not ascii_digits(value):
         raise _reject(seg.tag, seg.position, f"{what} {value!r} is not a number", RejectionCode.INVALID_VALUE)
     return int(value)
 
@@ -357,6 +358,8 @@ def _prepared_at(unb: Segment) -> datetime | None:
     if day is None or time is None:
         return None
     try:
+        if not ascii_digits(day + time):
+            raise ValueError(day)
         if len(day) == 6 and len(time) == 4:
             return datetime.strptime(day + time, "%y%m%d%H%M")
         if len(day) == 8 and len(time) == 4:

@@ -35,20 +35,42 @@ def _mutated(draw: st.DrawFn) -> bytes:
     for _ in range(draw(st.integers(1, 4))):
         at = draw(st.integers(0, len(raw) - 1))
         action = draw(st.sampled_from(["delete", "replace", "insert"]))
-        byte = draw(st.sampled_from([*b"+:'?\n\xc3\xa9<>\"{},", *b"UNTZ0123456789"]))
+        # Any of the 256 byte values, the EDIFACT service characters and XML/JSON/CSV syntax more often, and
+        # whole non-ASCII digits (superscript two in Latin-1 and UTF-8, Arabic-Indic, fullwidth).
+        piece = draw(
+            st.one_of(
+                st.integers(0, 255).map(lambda b: bytes([b])),
+                st.sampled_from([bytes([c]) for c in b"+:'?*\n<>\"{},;&"]),
+                st.sampled_from([b"\xb2", "²".encode(), "٣".encode(), "９".encode(), b"\xc3\xa9"]),
+            )
+        )
         if action == "delete":
             del raw[at]
         elif action == "replace":
-            raw[at] = byte
+            raw[at : at + 1] = piece
         else:
-            raw.insert(at, byte)
+            raw[at:at] = piece
     return bytes(raw)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_mutated())
 def test_mutated_samples_give_facts_or_a_typed_rejection(raw: bytes) -> None:
     _read_every_way(raw)
+
+
+@pytest.mark.parametrize("name", REGISTRY.names())
+def test_each_adapter_parse_gives_facts_or_a_typed_rejection_on_its_own_samples(name: str) -> None:
+    """One target per adapter: its parse alone on mutations of every sample (not only those it accepts)."""
+    adapter = REGISTRY.get(name)
+
+    @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
+    @given(_mutated())
+    def target(raw: bytes) -> None:
+        with contextlib.suppress(MessageRejected):
+            adapter.parse(raw)
+
+    target()
 
 
 @settings(max_examples=200, deadline=None)
