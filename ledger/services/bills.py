@@ -483,14 +483,18 @@ class Bills:
         cid = self._issued(bill_id, int(state.raw["version"])).cid
         wallet = self.orgs.wallet(org)
         try:
-            return self.documents.open(cid, org, wallet.document_key)
+            return self.documents.open(cid, bill_id_hex(bill_id), org, wallet.document_key)
         except NotEntitled:
             raise Forbidden(
                 "your organisation has not possessed or held this title, so it may not read its document"
             ) from None
 
-    def verify(self, document: Any) -> Verification:
-        """Whether ``document`` is the current version of a live title, and who controls it."""
+    def verify(self, document: Any, org: int) -> Verification:
+        """Whether ``document`` is the current version of a live title, and who controls it.
+
+        The title's public state (status, version) answers anyone; who possesses and holds it answers
+        only a caller that presents the current document (it has read it) or that may see the title.
+        """
         facts = require_valid_transport_document(document)
         checksum = document_checksum(document)
         carrier = self.orgs.by_legal_id(facts.carrier_code)
@@ -501,6 +505,7 @@ class Bills:
         if state.status == "NONE":
             return Verification(checksum.hex, False, "NOT_ISSUED", carrier=carrier.key)
         current = bytes(self.registry.call("documentChecksum", bill_id)).hex()
+        parties = current == checksum.hex or self._may_see(bill_id, state, org)
 
         def answer(accepted: bool, reason: str) -> Verification:
             return Verification(
@@ -510,8 +515,8 @@ class Bills:
                 bill_id=bill_id_hex(bill_id),
                 status=state.status,
                 version=int(state.raw["version"]),
-                possessor=_org(int(state.raw["possessor"])),
-                title_holder=_org(int(state.raw["holder"])),
+                possessor=_org(int(state.raw["possessor"])) if parties else None,
+                title_holder=_org(int(state.raw["holder"])) if parties else None,
                 carrier=carrier.key if carrier is not None else None,
             )
 
@@ -624,7 +629,12 @@ class Bills:
                 _log.warning("no entitled organisation's key on this node to entitle %s", new_org)
                 return
             self.documents.entitle(
-                cid, new_org, member.encryption_key, via, self.orgs.wallets[via].document_key
+                cid,
+                bill_id_hex(bill_id),
+                new_org,
+                member.encryption_key,
+                via,
+                self.orgs.wallets[via].document_key,
             )
         except (NotFound, UnknownOrganisation, NotEntitled):
             _log.warning("could not entitle organisation %s to bill %s", new_org, bill_id_hex(bill_id))

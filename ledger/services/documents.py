@@ -142,6 +142,10 @@ class Documents:
             row = session.get(SealedDocument, cid)
         return row is not None and row.bill_id == bill_id.lower()
 
+    def _require_sealed_for(self, cid: str, bill_id: str) -> None:
+        if not self.sealed_for(cid, bill_id):
+            raise NotEntitled(f"{cid} was not sealed on this node for bill {bill_id}")
+
     def wraps_of(self, cid: str) -> dict[int, KeyWrap]:
         with self.db.transaction() as session:
             rows = session.scalars(select(DocumentKeyWrap).where(DocumentKeyWrap.cid == cid)).all()  # type: ignore[arg-type]
@@ -159,12 +163,22 @@ class Documents:
         return set(self.wraps_of(cid))
 
     def entitle(
-        self, cid: str, new_org: int, new_public_key: bytes, via_org: int, via_key: X25519PrivateKey
+        self,
+        cid: str,
+        bill_id: str,
+        new_org: int,
+        new_public_key: bytes,
+        via_org: int,
+        via_key: X25519PrivateKey,
     ) -> bool:
-        """Give ``new_org`` a wrap of the document's key, unwrapped with ``via_org``'s key.
+        """Give ``new_org`` a wrap of the key of the document this node sealed for ``bill_id`` at ``cid``,
+        unwrapped with ``via_org``'s key.
 
-        Returns False if ``new_org`` already had one. The envelope is not touched.
+        Returns False if ``new_org`` already had one. The envelope is not touched. :class:`NotEntitled` if
+        ``cid`` is not a document this node sealed for this very title: a carrier can name any CID when it
+        issues a title straight on the contract, and must not reach another title's key that way.
         """
+        self._require_sealed_for(cid, bill_id)
         wraps = self.wraps_of(cid)
         if new_org in wraps:
             return False
@@ -194,9 +208,13 @@ class Documents:
             raise NotEntitled(f"organisation {org} holds no key wrap for {cid}")
         return row
 
-    def open(self, cid: str, org: int, private_key: X25519PrivateKey) -> dict[str, Any]:
-        """Decrypt the document for ``org``; :class:`NotEntitled` if it holds no wrap."""
+    def open(self, cid: str, bill_id: str, org: int, private_key: X25519PrivateKey) -> dict[str, Any]:
+        """Decrypt the document of ``bill_id`` at ``cid`` for ``org``; :class:`NotEntitled` if it holds no
+        wrap, or if ``cid`` is not a document this node sealed for this title."""
+        self._require_sealed_for(cid, bill_id)
         row = self.db_row(cid, org)
+        if row.bill_id.lower() != bill_id.lower():
+            raise NotEntitled(f"{cid} is not the document of bill {bill_id}")
         content_key = unwrap_content_key(KeyWrap.from_bytes(row.wrap), private_key)
         plaintext = open_envelope(self.store.get(cid), content_key, associated_data(row.bill_id, row.version))
         document: dict[str, Any] = json.loads(plaintext)

@@ -22,7 +22,7 @@ router = APIRouter(prefix="/v1", tags=["verify"])
 )
 def verify(request: VerifyRequest, org: CurrentOrg, ledger: LedgerDep) -> VerifyResult:
     bills: Bills = ledger.services["bills"]
-    return VerifyResult.of(bills.verify(request.document))
+    return VerifyResult.of(bills.verify(request.document, org.id))
 
 
 @router.get(

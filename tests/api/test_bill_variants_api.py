@@ -72,6 +72,11 @@ def test_amendment_reissues_version_two_and_verify_no_longer_accepts_the_old_doc
     assert api.get(f"/v1/bills/{bill_id}/document", "shipper").json() == amended
     old = api.post("/v1/verify", "bank", {"document": original}, wait=None).json()
     assert (old["accepted"], old["reason"], old["version"]) == (False, "SUPERSEDED", 2)
+    # The bank holds an old version only: it learns that it is superseded, not who controls the title now.
+    assert (old.get("possessor"), old.get("titleHolder")) == (None, None)
+    # A party of the title that presents the old version still sees who possesses it.
+    mine = api.post("/v1/verify", "shipper", {"document": original}, wait=None).json()
+    assert (mine["reason"], mine["possessor"]) == ("SUPERSEDED", api.org("shipper"))
     new = api.post("/v1/verify", "bank", {"document": amended}, wait=None).json()
     assert (new["accepted"], new["reason"], new["possessor"]) == (True, "LIVE_TITLE", api.org("shipper"))
     by_reference = api.get(

@@ -53,6 +53,13 @@ def upgrade() -> None:
         sa.Column("created_at", _TS, nullable=False),
     )
     op.create_index("ix_sealed_document_bill", "sealed_document", ["bill_id", "version"])
+    # Documents sealed before this revision: every key wrap row was written for the title it was sealed for
+    # (the checksum and container list were not kept then).
+    op.execute(
+        "INSERT INTO sealed_document (cid, bill_id, version, checksum, container_numbers, created_at) "
+        "SELECT cid, LOWER(MIN(bill_id)), MIN(version), '', '[]', CURRENT_TIMESTAMP FROM document_key_wrap "
+        "GROUP BY cid"
+    )
 
 
 def downgrade() -> None:
