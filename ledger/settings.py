@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     outbox_max_in_flight: int = Field(
         default=128, ge=1, description="Sent, unmined transactions per signer before it signs more."
     )
+    webhook_allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Hosts a webhook may name although they resolve to loopback or private addresses "
+        "(tests; a receiver on the operator's own network). Empty: public hosts only.",
+    )
     page_size_default: int = 50
     page_size_max: int = 200
 

@@ -8,6 +8,15 @@ the receiver recomputes the HMAC and rejects old timestamps. A failed attempt (n
 retried with exponential backoff (``base * 2**(attempt-1)`` seconds); after ``max_attempts`` the event
 is given up and the next one is delivered. Every attempt is a row in the delivery log. The secret is
 shown once, at creation, and never logged.
+
+A webhook is an outbound request on behalf of a member, so it must not become a probe of the node's own
+network: the URL's host must resolve to public addresses only (no loopback, private, link-local, cloud
+metadata, multicast or reserved address), checked at registration and again on the connected socket
+at every delivery (a DNS answer may change); redirects are not followed; the delivery log says only
+what kind of failure happened, never what answered. ``allowed_hosts`` (a node setting) names hosts
+exempt from the address rule, for tests and for a receiver on the operator's own network. Each webhook is
+delivered in its own worker, so one organisation's dead endpoint never delays another's; an
+organisation keeps at most ``MAX_WEBHOOKS_PER_ORG`` webhooks.
 """
 
 from __future__ import annotations
@@ -15,13 +24,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import http.client
+import ipaddress
 import json
 import logging
 import secrets
+import socket
 import threading
 import time
-import urllib.error
-import urllib.request
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -40,6 +51,55 @@ SIGNATURE_HEADER = "PortLedger-Signature"
 TIMESTAMP_HEADER = "PortLedger-Timestamp"
 EVENT_ID_HEADER = "PortLedger-Event-Id"
 MAX_URL = 2000
+MAX_WEBHOOKS_PER_ORG = 10
+DELIVERY_WORKERS = 8
+
+
+class AddressRefused(Exception):
+    """The webhook's host is, or now resolves to, an address a delivery may not reach."""
+
+
+def refused_address(address: str) -> bool:
+    """Whether a delivery may not connect to ``address``: anything that is not a global unicast address
+    (loopback, private, link-local such as 169.254.169.254, shared, multicast, reserved, unspecified),
+    an IPv4-mapped IPv6 address judged as its IPv4 address."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not ip.is_global or ip.is_multicast
+
+
+def resolve_public(host: str, port: int) -> list[str]:
+    """The addresses ``host`` resolves to; :class:`AddressRefused` if any of them may not be reached or
+    the name does not resolve."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise AddressRefused(f"{host} does not resolve") from None
+    addresses = sorted({str(info[4][0]) for info in infos})
+    if not addresses or any(refused_address(a) for a in addresses):
+        raise AddressRefused(f"{host} resolves to an address webhooks may not reach")
+    return addresses
+
+
+class _GuardedHTTPConnection(http.client.HTTPConnection):
+    """Plain HTTP whose connected peer is checked before a byte of the request is sent."""
+
+    peer_check: Callable[[str], None] = staticmethod(lambda address: None)
+
+    def connect(self) -> None:
+        super().connect()
+        self.peer_check(str(self.sock.getpeername()[0]))
+
+
+class _GuardedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS whose connected peer is checked before a byte of the request is sent."""
+
+    peer_check: Callable[[str], None] = staticmethod(lambda address: None)
+
+    def connect(self) -> None:
+        super().connect()
+        self.peer_check(str(self.sock.getpeername()[0]))
 
 
 def utcnow() -> datetime:
@@ -139,12 +199,15 @@ class WebhookService:
         backoff_base: float = 1.0,
         max_attempts: int = 8,
         timeout: float = 5.0,
+        allowed_hosts: Iterable[str] = (),
     ):
         self.db = db
         self.feed = feed
         self.backoff_base = backoff_base
         self.max_attempts = max_attempts
         self.timeout = timeout
+        self.allowed_hosts = frozenset(h.lower() for h in allowed_hosts)
+        self._pool = ThreadPoolExecutor(max_workers=DELIVERY_WORKERS, thread_name_prefix="webhook")
 
     def ensure_tables(self) -> None:
         """Create the tables when the database was not migrated to ``0003_webhooks`` (test databases)."""
@@ -160,6 +223,25 @@ class WebhookService:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > MAX_URL:
             problems.append(FieldProblem("$.url", "url", "must be an absolute http(s) URL"))
+        elif parts.username is not None or parts.password is not None:
+            problems.append(FieldProblem("$.url", "url", "must not carry credentials; verify the signature"))
+        elif parts.hostname.lower() not in self.allowed_hosts:
+            try:
+                port = parts.port or (443 if parts.scheme == "https" else 80)
+                resolve_public(parts.hostname, port)
+            except (AddressRefused, ValueError):
+                problems.append(
+                    FieldProblem(
+                        "$.url",
+                        "publicHost",
+                        "must name a host with public addresses only (not loopback, private, link-local "
+                        "or metadata addresses)",
+                    )
+                )
+        if len(self.of_org(org)) >= MAX_WEBHOOKS_PER_ORG:
+            problems.append(
+                FieldProblem("$", "limit", f"an organisation keeps at most {MAX_WEBHOOKS_PER_ORG} webhooks")
+            )
         types = sorted(set(event_types or []))
         if any(not t.isidentifier() for t in types):
             problems.append(
@@ -215,60 +297,52 @@ class WebhookService:
     def deliver_due(self, now: float | None = None) -> int:
         """One pass: for each active webhook whose retry time has come, deliver its next events in order
         (stopping at the first failure). Returns the number of attempts made."""
-        attempts = 0
         with self.db.transaction() as session:
             hooks = session.scalars(select(Webhook).where(Webhook.active == True)).all()  # type: ignore[arg-type]  # noqa: E712
             for hook in hooks:
                 session.expunge(hook)
-        for hook in hooks:
-            current = now if now is not None else time.time()
-            if hook.next_attempt_at > current:
-                continue
+        current = now if now is not None else time.time()
+        due = [hook for hook in hooks if hook.next_attempt_at <= current]
+        # Each webhook in its own worker: a slow or dead endpoint holds up only its own deliveries.
+        return sum(self._pool.map(self._deliver_hook, due))
+
+    def _deliver_hook(self, hook: Webhook) -> int:
+        """Deliver the hook's next matching events in order, stopping at the first failure; events its
+        type filter skips move its cursor on (so a filter never stalls behind unmatched events)."""
+        attempts = 0
+        try:
             types = {t for t in hook.event_types.split(",") if t}
-            events = [
-                e
-                for e in self.feed.after(int(hook.org), hook.cursor, limit=50)
-                if not types or e.name in types
-            ]
-            if not events:
-                continue
-            for event in events:
+            fetched = self.feed.after(int(hook.org), hook.cursor, limit=50)
+            for event in fetched:
+                if types and event.name not in types:
+                    self._skip(hook, event.id)
+                    continue
                 attempts += 1
-                try:
-                    delivered = self._attempt(hook, event)
-                except Exception:  # one webhook's trouble must not hold up the others
-                    _log.exception("webhook %s: delivery of event %s failed", hook.id, event.id)
+                if not self._attempt(hook, event):
                     break
-                if not delivered:
-                    break
+        except Exception:  # one webhook's trouble must not hold up the others
+            _log.exception("webhook %s: delivery pass failed", hook.id)
         return attempts
+
+    def _skip(self, hook: Webhook, event_id: int) -> None:
+        hook.cursor = event_id
+        with self.db.transaction(lock=True) as session:
+            stored = session.get(Webhook, hook.id)
+            if stored is not None and stored.cursor < event_id:
+                stored.cursor = event_id
 
     def _attempt(self, hook: Webhook, event: LedgerEvent) -> bool:
         body = json.dumps(event.to_json(), separators=(",", ":"), sort_keys=True).encode()
         timestamp = int(time.time())
-        request = urllib.request.Request(
-            hook.url,
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": "application/json",
-                "User-Agent": "PortLedger-Webhooks/1",
-                EVENT_ID_HEADER: str(event.id),
-                TIMESTAMP_HEADER: str(timestamp),
-                SIGNATURE_HEADER: sign(hook.secret, timestamp, body),
-            },
-        )
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "PortLedger-Webhooks/1",
+            EVENT_ID_HEADER: str(event.id),
+            TIMESTAMP_HEADER: str(timestamp),
+            SIGNATURE_HEADER: sign(hook.secret, timestamp, body),
+        }
         started = time.monotonic()
-        status: int | None = None
-        error: str | None = None
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                status = int(response.status)
-        except urllib.error.HTTPError as exc:
-            status = int(exc.code)
-            error = f"HTTP {exc.code}"
-        except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
-            error = f"{exc.__class__.__name__}: {str(exc)[:200]}"
+        status, error = self._post(hook.url, body, headers)
         duration = int((time.monotonic() - started) * 1000)
         ok = status is not None and 200 <= status < 300
         attempt = hook.attempt + 1
@@ -302,6 +376,34 @@ class WebhookService:
                 )
             )
         return outcome != "failed"
+
+    def _post(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str | None]:
+        """(HTTP status or None, a generic error or None). Only the kind of failure is kept: what answered
+        (a banner, an error page, an exception text) never reaches the delivery log."""
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        exempt = host.lower() in self.allowed_hosts
+
+        def peer_check(address: str) -> None:
+            if not exempt and refused_address(address):
+                raise AddressRefused(address)
+
+        kind = _GuardedHTTPSConnection if parts.scheme == "https" else _GuardedHTTPConnection
+        connection = kind(host, parts.port, timeout=self.timeout)
+        connection.peer_check = peer_check
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        try:
+            connection.request("POST", path, body=body, headers=headers)
+            status = int(connection.getresponse().status)  # a redirect is a failure, never followed
+        except AddressRefused:
+            return None, "address refused"
+        except TimeoutError:
+            return None, "timed out"
+        except (OSError, http.client.HTTPException, ValueError):
+            return None, "connection failed"
+        finally:
+            connection.close()
+        return status, None if 200 <= status < 300 else f"HTTP {status}"
 
     def run(self, stop: threading.Event, interval: float = 0.2) -> None:
         """The delivery loop, for a background worker thread."""

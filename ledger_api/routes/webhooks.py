@@ -31,7 +31,9 @@ def service(ledger: Ledger) -> WebhookService:
     with _lock:
         found = ledger.services.get("webhooks")
         if not isinstance(found, WebhookService):
-            found = WebhookService(ledger.db, feed(ledger))
+            found = WebhookService(
+                ledger.db, feed(ledger), allowed_hosts=ledger.settings.webhook_allowed_hosts
+            )
             found.ensure_tables()
             stop = threading.Event()
             worker = threading.Thread(target=found.run, args=(stop,), name="webhook-delivery", daemon=True)

@@ -58,8 +58,10 @@ class ProposalCreate(ApiModel):
     keep_accounts: list[str] | None = Field(
         default=None,
         max_length=32,
-        description="REPLACE_ADMIN: accounts that stay members; every other account leaves (the stolen key and "
-        "anything its thief added)",
+        description=(
+            "REPLACE_ADMIN: accounts that stay members; every other account leaves (the stolen key and "
+            "anything its thief added)"
+        ),
     )
     schema_id: str | None = Field(
         default=None, pattern=r"^0x[0-9a-fA-F]{64}$", description="SET_SCHEMA_ACTIVE, SET_REPORT_SIGNERS"

@@ -242,6 +242,7 @@ def _build(chain: ChainClient, tmp_path_factory: pytest.TempPathFactory) -> Iter
         rpc_url=chain.rpc_url,
         run_workers=True,
         statement_key_passphrase=SecretStr("statement key passphrase for tests"),
+        webhook_allowed_hosts=["127.0.0.1"],  # the tests' receivers listen on loopback
     )
     db = Database(settings.resolved_database_url)
     db.migrate()

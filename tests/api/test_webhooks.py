@@ -5,6 +5,7 @@ nothing."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -13,7 +14,18 @@ from typing import Any
 
 import pytest
 
-from ledger.services.webhooks import EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from ledger.services.errors import ValidationFailed
+from ledger.services.events import LedgerEvent
+from ledger.services.webhooks import (
+    EVENT_ID_HEADER,
+    MAX_WEBHOOKS_PER_ORG,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    Webhook,
+    WebhookService,
+    verify,
+)
+from ledger_api.routes.webhooks import service as webhook_service
 from tests.api.test_releases import eir, mined, ready_right, refused
 from tests.api.test_releases_world import PortWorld, port_world
 
@@ -128,3 +140,129 @@ def test_webhook_without_auth_is_refused(port_world: PortWorld) -> None:
     refused(
         port_world.client.post("/v1/webhooks", json={"url": "http://127.0.0.1:9/x"}), 401, "UNAUTHENTICATED"
     )
+
+
+# -- a webhook is not a probe of the node's network ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "127.0.0.1",
+        "localhost",
+        "10.1.2.3",
+        "172.16.0.9",
+        "192.168.1.1",
+        "100.64.0.1",
+        "169.254.169.254",  # cloud metadata
+        "0.0.0.0",
+        "[::1]",
+        "[::ffff:127.0.0.1]",
+        "[fe80::1]",
+        "[fd00::1]",
+        "224.0.0.1",
+    ],
+)
+def test_a_webhook_to_a_loopback_private_or_metadata_address_is_refused(
+    port_world: PortWorld, host: str
+) -> None:
+    """Without the allow-list (a node's default) no such URL is registered; nothing is stored."""
+    service = WebhookService(port_world.ledger.db, webhook_service(port_world.ledger).feed)
+    org = port_world.org["forwarder"]
+    before = len(service.of_org(org))
+    with pytest.raises(ValidationFailed) as caught:
+        service.create(org, f"http://{host}:8080/hook")
+    assert [p.rule for p in caught.value.problems] == ["publicHost"]
+    assert len(service.of_org(org)) == before
+
+
+def test_a_delivery_checks_the_connected_address_again(port_world: PortWorld, receiver: Receiver) -> None:
+    """A name that passed registration may resolve to loopback later (DNS rebinding): the connected peer
+    is checked before the request is written, and the receiver gets nothing."""
+    service = WebhookService(port_world.ledger.db, webhook_service(port_world.ledger).feed)
+    status, error = service._post(receiver.url, b"{}", {"Content-Type": "application/json"})
+    assert (status, error) == (None, "address refused")
+    assert receiver.received == []
+
+
+def test_a_redirect_is_not_followed_and_errors_say_only_what_kind(
+    port_world: PortWorld, receiver: Receiver
+) -> None:
+    class Redirect(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.send_response(307)
+            self.send_header("Location", receiver.url)
+            self.send_header("Server", "internal-admin/9.9")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    service = webhook_service(port_world.ledger)
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+        assert service._post(url, b"{}", {}) == (307, "HTTP 307")
+        assert receiver.received == []
+    finally:
+        server.shutdown()
+        server.server_close()
+    # A closed port: the log says the connection failed, not what the socket layer said.
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    assert service._post(f"http://127.0.0.1:{port}/hook", b"{}", {}) == (None, "connection failed")
+
+
+def test_an_organisation_keeps_at_most_ten_webhooks(port_world: PortWorld, receiver: Receiver) -> None:
+    world = port_world
+    existing = len(world.get("maritime", "/v1/webhooks").json()["items"])
+    for _ in range(MAX_WEBHOOKS_PER_ORG - existing):
+        assert world.post("maritime", "/v1/webhooks", {"url": receiver.url}).status_code == 201
+    refused(world.post("maritime", "/v1/webhooks", {"url": receiver.url}), 422, "VALIDATION_FAILED")
+    assert len(world.get("maritime", "/v1/webhooks").json()["items"]) == MAX_WEBHOOKS_PER_ORG
+
+
+class _Feed:
+    """The event feed's interface over a fixed list (a stand-in for the chain's feed: what is under test
+    here is only how the delivery loop moves a filtered webhook's cursor)."""
+
+    def __init__(self, events: list[LedgerEvent], contracts: Any):
+        self.events = events
+        self.contracts = contracts
+
+    def after(self, org: int, cursor: int, limit: int = 50) -> list[LedgerEvent]:
+        return [e for e in self.events if e.id > cursor][:limit]
+
+
+def test_a_type_filter_moves_past_unmatched_events_instead_of_stalling(
+    port_world: PortWorld, receiver: Receiver
+) -> None:
+    world = port_world
+    org = world.org["haulier"]
+    base = 10**15
+    events = [
+        LedgerEvent(base + i, "BillActed", "bills", 1, "0x00", {}, frozenset({org})) for i in range(1, 121)
+    ]
+    events.append(LedgerEvent(base + 121, "GatedOut", "release", 1, "0x00", {"n": 1}, frozenset({org})))
+    service = WebhookService(
+        world.ledger.db,
+        _Feed(events, webhook_service(world.ledger).feed.contracts),  # type: ignore[arg-type]
+        allowed_hosts=["127.0.0.1"],
+    )
+    created = service.create(org, receiver.url, ["GatedOut"])
+    with world.ledger.db.transaction(lock=True) as session:
+        stored = session.get(Webhook, created.webhook.id)
+        assert stored is not None
+        stored.cursor = base
+    service.backoff_base = 0.05
+    deadline = time.monotonic() + 10
+    # 50 events a pass: the third pass reaches the GatedOut (the receiver fails its first delivery).
+    while not any(status < 300 for *_, status in receiver.received):
+        assert time.monotonic() < deadline, receiver.received
+        service.deliver_due()
+        time.sleep(0.06)
+    assert {json.loads(body)["type"] for _, body, _ in receiver.received} == {"GatedOut"}
+    assert service.get(org, created.webhook.id).cursor == base + 121
