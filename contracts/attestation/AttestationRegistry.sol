@@ -16,23 +16,23 @@ import {SchemaRecord, AttestationRequest, Attestation, Report, ReportAction} fro
 ///         approved proposal; the deployer holds it until it seals the bootstrap.
 contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
     /// @inheritdoc IAttestationRegistry
-    bytes32 public constant REPORT_TYPEHASH =
-        keccak256(
-            "Report(uint32 agency,uint8 action,bytes32 target,bytes32 schema,bytes32 subject,bytes32 sourceId,"
-            "uint64 sequence,bytes32 payloadHash,uint64 deadline)"
-        );
+    bytes32 public constant REPORT_TYPEHASH = keccak256(
+        "Report(uint32 agency,uint8 action,bytes32 target,bytes32 schema,bytes32 subject,bytes32 sourceId,"
+        "uint64 sequence,bytes32 payloadHash,uint64 deadline)"
+    );
 
     /// @inheritdoc IAttestationRegistry
-    bytes32 public constant SIGNER_SET_CHANGE_TYPEHASH =
-        keccak256(
-            "SignerSetChange(uint32 agency,bytes32 schema,address[] signers,uint8 threshold,uint32 epoch,"
-            "uint64 deadline)"
-        );
+    bytes32 public constant SIGNER_SET_CHANGE_TYPEHASH = keccak256(
+        "SignerSetChange(uint32 agency,bytes32 schema,address[] signers,uint8 threshold,uint32 epoch,"
+        "uint64 deadline)"
+    );
 
     /// @notice Most unrevoked attestations a revocable schema keeps per subject, so that the release gate's
     ///         walk over them is bounded whatever happens (facts are never revoked and are walked newest first,
     ///         stopping at the first too old to count).
     uint32 public constant MAX_UNREVOKED = 64;
+    /// @notice Most unrevoked attestations one organisation may keep on one (subject, revocable schema).
+    uint32 public constant MAX_UNREVOKED_PER_ATTESTER = 8;
 
     /// @dev First slot packs every flag a check needs; the strings follow and are read only by {schema}.
     struct SchemaState {
@@ -235,7 +235,7 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
         bytes32 key = _pairKey(subject, schemaId);
         uint256 n = _counts[key].live;
         uint64 bestTime = 0;
-        for (uint256 i = n; i > 0; ) {
+        for (uint256 i = n; i > 0;) {
             // i > 0 is checked by the loop condition, so i - 1 cannot underflow.
             unchecked {
                 --i;
@@ -257,7 +257,7 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
         SchemaState storage s = _schemas[schemaId];
         bytes32 key = _pairKey(subject, schemaId);
         uint256 n = _counts[key].live;
-        for (uint256 i = n; i > 0; ) {
+        for (uint256 i = n; i > 0;) {
             // i > 0 is checked by the loop condition, so i - 1 cannot underflow.
             unchecked {
                 --i;
@@ -287,12 +287,7 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
     // ------------------------------------------------------------------ k-of-n reports
 
     /// @inheritdoc IAttestationRegistry
-    function setReportSigners(
-        uint32 agency,
-        bytes32 schemaId,
-        address[] calldata signers,
-        uint8 threshold
-    ) external {
+    function setReportSigners(uint32 agency, bytes32 schemaId, address[] calldata signers, uint8 threshold) external {
         _checkAdmin();
         SchemaState storage s = _activeSchema(schemaId);
         if (_orgs[agency].roles & s.attesterRoles == 0) revert AttestationAgencyNotAccredited(agency, schemaId);
@@ -342,12 +337,7 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
         uint32 agency = report.agency;
         _requireAgency(agency, report.schema, s.attesterRoles);
         _checkFresh(report);
-        address[] memory signers = _checkSignatures(
-            agency,
-            report.schema,
-            _reportDigest(report, data),
-            signatures
-        );
+        address[] memory signers = _checkSignatures(agency, report.schema, _reportDigest(report, data), signatures);
         if (report.action == ReportAction.ATTEST) {
             uid = _attest(s, report.schema, report.subject, report.target, data, agency);
         } else {
@@ -502,7 +492,7 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
         }
         bytes32 key = _pairKey(subject, schemaId);
         SubjectCounts memory c = _counts[key];
-        if (s.revocable && c.live >= MAX_UNREVOKED) revert AttestationSubjectFull(subject, schemaId);
+        if (s.revocable && c.live >= MAX_UNREVOKED_PER_ATTESTER) _checkRoom(key, c.live, subject, schemaId, org);
         bytes32 dataHash = keccak256(data);
         // The count of earlier attestations of the pair makes the uid unique without a global counter.
         uid = keccak256(abi.encode(schemaId, subject, org, refUID, block.timestamp, dataHash, c.total));
@@ -518,6 +508,17 @@ contract AttestationRegistry is IAttestationRegistry, MemberCache, EIP712 {
         _unrevoked[key][c.live] = uid;
         _counts[key] = SubjectCounts(c.total + 1, c.live + 1);
         emit Attested(uid, schemaId, subject, org, refUID, expirationTime, data, msg.sender);
+    }
+
+    /// @dev A revocable pair's set is bounded in total and per attester; the per-attester count is taken by a
+    ///      walk of the set, which only a pair already holding 8 unrevoked attestations pays for.
+    function _checkRoom(bytes32 key, uint32 live, bytes32 subject, bytes32 schemaId, uint32 org) private view {
+        if (live >= MAX_UNREVOKED) revert AttestationSubjectFull(subject, schemaId);
+        uint256 own = 0;
+        for (uint256 i = 0; i < live; ++i) {
+            if (_attestations[_unrevoked[key][i]].attester == org) ++own;
+        }
+        if (own >= MAX_UNREVOKED_PER_ATTESTER) revert AttestationAttesterFull(subject, schemaId, org);
     }
 
     /// @dev Revokes `uid` if the caller acts for its attester and its schema is revocable and admits direct

@@ -68,11 +68,7 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, IERC721Metadata, MemberC
     /// @param attestations_ The AttestationRegistry holding pledge defaults.
     /// @param pledgeDefaultSchema_ The `PLEDGE_DEFAULT` schema id; it must be registered, active and
     ///        permanent, so that no vote can ever switch defaults off under a running pledge.
-    constructor(
-        address consortium_,
-        address attestations_,
-        bytes32 pledgeDefaultSchema_
-    ) MemberCache(consortium_) {
+    constructor(address consortium_, address attestations_, bytes32 pledgeDefaultSchema_) MemberCache(consortium_) {
         (SchemaRecord memory record, bool active) = IAttestationRegistry(attestations_).schema(pledgeDefaultSchema_);
         if (!active || !record.permanent) revert BillDefaultSchemaInvalid(pledgeDefaultSchema_);
         attestations = IAttestationRegistry(attestations_);
@@ -518,6 +514,9 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, IERC721Metadata, MemberC
         if (terms.acceptBy <= block.timestamp) revert BillPledgeExpired(billId, terms.acceptBy);
         if (terms.maturity <= terms.acceptBy) revert BillPledgeMaturityInvalid(terms.acceptBy, terms.maturity);
         _requireParty(terms.bank, _PLEDGEE);
+        // A bank holding the title cannot pledge it to itself (an enforcement would move nothing, and the
+        // request would only block the title).
+        if (terms.bank == actor) revert BillSelfTransfer(billId, actor);
 
         uint32 nonce = _pledges[billId].nonce + 1;
         bytes32 termsHash = _termsHash(billId, nonce, actor, terms);

@@ -209,16 +209,12 @@ contract Consortium is IConsortium {
             if (_threshold > _governors.length - 1)
                 revert ConsortiumInvalidThreshold(_threshold, _governors.length - 1);
         } else if (kind == ProposalKind.REPLACE_ADMIN) {
-            (uint32 org, address admin, address[] memory remove) = abi.decode(data, (uint32, address, address[]));
+            (uint32 org, address admin, address[] memory keep) = abi.decode(data, (uint32, address, address[]));
             _known(org);
             if (admin == address(0)) revert ConsortiumZeroAddress();
             uint32 adminOrg = _accountOf[admin].org;
             if (adminOrg != 0 && adminOrg != org) revert ConsortiumAccountTaken(admin, adminOrg);
-            for (uint256 i = 0; i < remove.length; ++i) {
-                if (remove[i] == admin || _accountOf[remove[i]].org != org) {
-                    revert ConsortiumAccountNotMember(org, remove[i]);
-                }
-            }
+            if (keep.length > MAX_ACCOUNTS) revert ConsortiumTooManyAccounts(org, MAX_ACCOUNTS);
         } else {
             // Registry proposals: the registry checks its own arguments when the proposal executes.
             address registry = abi.decode(data, (address));
@@ -254,18 +250,8 @@ contract Consortium is IConsortium {
             _addGovernor(abi.decode(data, (address)), proposalId);
         } else if (kind == ProposalKind.REPLACE_ADMIN) {
             _replaceAdmin(data);
-        } else if (kind == ProposalKind.REGISTER_SCHEMA) {
-            (address registry, SchemaRecord memory record) = abi.decode(data, (address, SchemaRecord));
-            IAttestationRegistry(registry).registerSchema(record);
-        } else if (kind == ProposalKind.SET_SCHEMA_ACTIVE) {
-            (address registry, bytes32 schemaId, bool active) = abi.decode(data, (address, bytes32, bool));
-            IAttestationRegistry(registry).setSchemaActive(schemaId, active);
-        } else if (kind == ProposalKind.SET_REPORT_SIGNERS) {
-            (address registry, uint32 agency, bytes32 schemaId, address[] memory signers, uint8 k) = abi.decode(
-                data,
-                (address, uint32, bytes32, address[], uint8)
-            );
-            IAttestationRegistry(registry).setReportSigners(agency, schemaId, signers, k);
+        } else if (kind >= ProposalKind.REGISTER_SCHEMA) {
+            _executeOnRegistry(kind, data);
         } else {
             address g = abi.decode(data, (address));
             _isGovernor[g] = false;
@@ -281,17 +267,44 @@ contract Consortium is IConsortium {
         }
     }
 
-    /// @dev Recovery from a stolen admin key: the listed accounts leave, the new admin joins if it is not yet a
-    ///      member, and takes over. Works on a suspended organisation too (recovery is no new business).
-    function _replaceAdmin(bytes memory data) private {
-        (uint32 org, address admin, address[] memory remove) = abi.decode(data, (uint32, address, address[]));
-        OrgRecord storage rec = _orgRecords[org];
-        for (uint256 i = 0; i < remove.length; ++i) {
-            if (_accountOf[remove[i]].org == org) _unlinkAccount(org, remove[i]); // a repeated entry is gone already
+    /// @dev The attestation-registry proposals: `_check` proved the registry is one of the attached caches.
+    function _executeOnRegistry(ProposalKind kind, bytes memory data) private {
+        if (kind == ProposalKind.REGISTER_SCHEMA) {
+            (address registry, SchemaRecord memory record) = abi.decode(data, (address, SchemaRecord));
+            IAttestationRegistry(registry).registerSchema(record);
+        } else if (kind == ProposalKind.SET_SCHEMA_ACTIVE) {
+            (address registry, bytes32 schemaId, bool active) = abi.decode(data, (address, bytes32, bool));
+            IAttestationRegistry(registry).setSchemaActive(schemaId, active);
+        } else {
+            (address registry, uint32 agency, bytes32 schemaId, address[] memory signers, uint8 k) = abi.decode(
+                data,
+                (address, uint32, bytes32, address[], uint8)
+            );
+            IAttestationRegistry(registry).setReportSigners(agency, schemaId, signers, k);
         }
-        if (_accountOf[admin].org == 0) _linkAccount(org, admin, rec);
+    }
+
+    /// @dev Recovery from a stolen admin key: every account of the organisation leaves except the new admin and
+    ///      the listed accounts to keep, the new admin joins if it is not yet a member, and takes over. Whatever
+    ///      the thief did meanwhile (accounts added, the stolen key removed or handed the admin role) cannot
+    ///      make the recovery fail or survive it: a listed account that is no longer a member is passed over.
+    ///      Works on a suspended organisation too (recovery is no new business). At most MAX_ACCOUNTS loops.
+    function _replaceAdmin(bytes memory data) private {
+        (uint32 org, address admin, address[] memory keep) = abi.decode(data, (uint32, address, address[]));
+        OrgRecord storage rec = _orgRecords[org];
         emit AdminChanged(org, rec.admin, admin);
         rec.admin = admin;
+        address[] storage accounts = _accounts[org];
+        for (uint256 i = accounts.length; i > 0; --i) {
+            address account = accounts[i - 1];
+            if (account != admin && !_listed(keep, account)) _unlinkAccount(org, account);
+        }
+        if (_accountOf[admin].org == 0) _linkAccount(org, admin, rec);
+    }
+
+    function _listed(address[] memory list, address account) private pure returns (bool) {
+        for (uint256 i = 0; i < list.length; ++i) if (list[i] == account) return true;
+        return false;
     }
 
     function _addGovernor(address g, uint256 proposalId) private {

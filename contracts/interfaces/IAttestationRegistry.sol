@@ -30,6 +30,13 @@ interface IAttestationRegistry {
     /// @param schemaId The schema id.
     error AttestationSubjectFull(bytes32 subject, bytes32 schemaId);
 
+    /// @notice The attester already holds the most unrevoked attestations one organisation may keep on one
+    ///         subject and schema (8), so that no member can fill a subject's set and lock the others out.
+    /// @param subject The subject.
+    /// @param schemaId The schema id.
+    /// @param attester The attesting organisation.
+    error AttestationAttesterFull(bytes32 subject, bytes32 schemaId, uint32 attester);
+
     /// @notice A schema with this id is already registered.
     /// @param schemaId The schema id.
     error AttestationSchemaExists(bytes32 schemaId);

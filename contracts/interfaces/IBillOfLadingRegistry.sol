@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {Bill, BillAction, BillKind, BillStatus, PledgeStatus, SurrenderReason} from "../types/BillTypes.sol";
+import {Bill, BillKind, BillStatus, PledgeStatus, SurrenderReason} from "../types/BillTypes.sol";
 
 /// @title Electronic bill of lading registry (docs/design.md §1.2)
 /// @notice One title per (carrier, transportDocumentReference), held by organisations. Only the actions
@@ -119,7 +119,7 @@ interface IBillOfLadingRegistry {
     /// @notice The holder became title holder by a plain ENDORSE and cannot endorse further.
     /// @param billId The title id.
     error BillEndorsementClosed(uint256 billId);
-    /// @notice The recipient is already the possessor.
+    /// @notice The recipient is the caller itself (a transfer, endorsement or pledge to oneself).
     /// @param billId The title id.
     /// @param org The organisation.
     error BillSelfTransfer(uint256 billId, uint32 org);

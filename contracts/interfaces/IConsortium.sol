@@ -18,10 +18,13 @@ interface IConsortium {
         CHANGE_THRESHOLD, // abi.encode(uint256 threshold)
         ADD_GOVERNOR, // abi.encode(address governor)
         REMOVE_GOVERNOR, // abi.encode(address governor)
-        REPLACE_ADMIN, // abi.encode(uint32 org, address admin, address[] removeAccounts): recovers a stolen admin key
+        // abi.encode(uint32 org, address admin, address[] keepAccounts): recovers a stolen admin key; every
+        // other account of the organisation leaves
+        REPLACE_ADMIN,
         REGISTER_SCHEMA, // abi.encode(address attestationRegistry, SchemaRecord record)
         SET_SCHEMA_ACTIVE, // abi.encode(address attestationRegistry, bytes32 schemaId, bool active)
-        SET_REPORT_SIGNERS // abi.encode(address attestationRegistry, uint32 agency, bytes32 schemaId, address[] signers, uint8 threshold)
+        // abi.encode(address attestationRegistry, uint32 agency, bytes32 schemaId, address[] signers, uint8 k)
+        SET_REPORT_SIGNERS
     }
 
     /// @notice The consortium record of an organisation.

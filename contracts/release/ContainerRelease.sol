@@ -33,6 +33,8 @@ contract ContainerRelease is IContainerRelease, MemberCache {
     ///      revocation and the terminal's gate-out and gate-in always find a step (a holder cannot lock a
     ///      right by nominating or setting codes 65,535 times).
     uint16 private constant _RESERVED_STEPS = 3;
+    /// @dev The records after a grant that must always fit: the gate-out and the gate-in.
+    uint16 private constant _GATE_STEPS = 2;
 
     mapping(bytes32 rightId => ReleaseRight) private _rights;
     mapping(bytes32 rightId => bytes32 codeHash) private _codeHashes;
@@ -259,8 +261,9 @@ contract ContainerRelease is IContainerRelease, MemberCache {
         ReleaseRight storage r = _rights[rightId];
         ReleaseStatus status = r.status;
         if (status != ReleaseStatus.NONE && status != ReleaseStatus.REVOKED) revert ReleaseRightExists(rightId, status);
-        // Steps continue across a revocation so that a re-grant gets a fresh record id.
-        if (r.step == type(uint16).max) revert ReleaseTooManyRecords(rightId);
+        // Steps continue across a revocation so that a re-grant gets a fresh record id; a (re-)grant leaves
+        // room for the gate-out and the gate-in, so a granted right can always be used and returned.
+        if (r.step >= type(uint16).max - _GATE_STEPS) revert ReleaseTooManyRecords(rightId);
         uint16 step = r.step + 1;
         template.step = step;
         _rights[rightId] = template;
