@@ -5,12 +5,13 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BROWNIE_VENV := .venv-brownie
+SLITHER_VENV := .venv-slither
 PY := $(VENV)/bin/python
 ANVIL_DIR := $(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin
 export SOLCX_BINARY_PATH := $(CURDIR)/build/solcx
 PYTEST_ARGS ?=
 
-.PHONY: help install ipfs build test gas lint format check brownie brownie-smoke clean
+.PHONY: help install ipfs build test gas lint format check brownie brownie-smoke slither clean
 
 help: ## list the tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -41,7 +42,7 @@ install: $(VENV)/.installed node_modules/.installed build/solcx/solc-v0.8.37 ## 
 build: install ## compile contracts into build/artifacts (no compiler download)
 	$(PY) scripts/build_contracts.py
 
-test: build brownie ipfs ## run the whole test suite (what .ci/run calls)
+test: build brownie ipfs slither ## run the whole test suite (what .ci/run calls)
 	PATH="$(ANVIL_DIR):$$PATH" $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 gas: build ## gas per operation: a table, then one JSON line
@@ -71,6 +72,14 @@ $(BROWNIE_VENV)/.installed: requirements-brownie.lock
 	touch $@
 
 brownie: install $(BROWNIE_VENV)/.installed ## brownie in its own venv (compile/deploy tool), with the anvil network
+
+# Slither in its own venv (its pins are not the service's); tests/contracts/test_slither.py runs it.
+$(SLITHER_VENV)/.installed: requirements-slither.lock
+	$(PYTHON) -m venv $(SLITHER_VENV)
+	$(SLITHER_VENV)/bin/pip install -q --disable-pip-version-check -r requirements-slither.lock
+	touch $@
+
+slither: $(SLITHER_VENV)/.installed ## Slither static analysis tool in its own venv
 
 brownie-smoke: brownie ## compile and deploy with brownie on anvil
 	PATH="$(ANVIL_DIR):$$PATH" $(BROWNIE_VENV)/bin/brownie run scripts/brownie_smoke.py --network portledger-dev

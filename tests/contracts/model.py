@@ -6,6 +6,12 @@ state after every step. The order in which a refusal is chosen when several appl
 order of checks: caller membership, caller suspension (except discharges), title existence, status,
 the acting party, kind, endorsement rights, pledge, recipient.
 
+The pledge overlay follows the registry's terms: a request names :class:`~ledger.domain.pledges.PledgeTerms`
+and gets the next pledge nonce; the bank's acceptance must carry their hash; enforcement needs maturity, or
+an effective ``PLEDGE_DEFAULT`` by the pledgee about this very pledge (subject ``ids.pledge_subject(billId,
+nonce)``), attested after acceptance and past its notice period. The model knows the defaults it is told
+of (:meth:`Model.record_default`).
+
 Also holds :func:`replay`, which rebuilds every title from the registry's decoded events alone.
 """
 
@@ -19,6 +25,10 @@ from typing import Any
 
 from eth_abi.abi import encode as abi_encode
 from eth_utils.crypto import keccak
+
+from ledger.domain import ids
+from ledger.domain.bill_state import BillState, unpack_state
+from ledger.domain.pledges import PledgeTerms
 
 
 class Status(IntEnum):
@@ -96,6 +106,15 @@ def checksum_of(text: str) -> bytes:
     return hashlib.sha256(text.encode()).digest()
 
 
+ZERO32 = b"\x00" * 32
+
+
+def acted(args: dict[str, Any]) -> tuple[Action, Reason, BillState]:
+    """Action, surrender reason and title state of a decoded ``BillActed`` event (its ``state`` word)."""
+    state = unpack_state(int(args["state"]))
+    return Action[state.action], Reason[state.reason], state
+
+
 class Refused(Exception):
     """The model refuses the action with this named error and these arguments."""
 
@@ -116,7 +135,15 @@ class Title:
     checksum: bytes = b""
     pledge: PledgeState = PledgeState.NONE
     pledgee: int = 0
-    pledge_expiry: int = 0
+    # The latest pledge request (kept after release or enforcement, as the registry keeps it).
+    pledge_nonce: int = 0
+    pledge_accept_by: int = 0
+    pledge_maturity: int = 0
+    pledge_notice: int = 0
+    pledge_accepted_at: int = 0
+    pledge_terms_hash: bytes = ZERO32
+    container_root: bytes = b""  # first 24 bytes, as the registry keeps it
+    issued_at: int = 0
     rejectable: bool = False
     endorsed: bool = False  # the rejectable last action was an endorsement: its recipient is the holder
     prev_possessor: int = 0
@@ -126,7 +153,7 @@ class Title:
     switch_requested: bool = False  # surrender for amendment with reason SWTP
 
     def pledge_effective(self, now: int) -> PledgeState:
-        if self.pledge == PledgeState.REQUESTED and now > self.pledge_expiry:
+        if self.pledge == PledgeState.REQUESTED and now > self.pledge_accept_by:
             return PledgeState.NONE
         return self.pledge
 
@@ -137,11 +164,28 @@ class Org:
     suspended: bool = False
 
 
+@dataclass(frozen=True)
+class Default:
+    """An attestation as enforcement reads it: whether it is of the ``PLEDGE_DEFAULT`` schema, its
+    subject, attesting organisation and time, and whether it was revoked."""
+
+    subject: bytes
+    attester: int
+    time: int
+    pledge_schema: bool = True
+    revoked: bool = False
+
+
 @dataclass
 class Model:
     orgs: dict[int, Org] = field(default_factory=dict)
     members: dict[str, int] = field(default_factory=dict)
     titles: dict[int, Title] = field(default_factory=dict)
+    defaults: dict[bytes, Default] = field(default_factory=dict)
+
+    def record_default(self, uid: bytes, default: Default) -> None:
+        """An attestation made (or revoked) on the chain that enforcement may be given."""
+        self.defaults[uid] = default
 
     # -- checks -------------------------------------------------------------------------------------
     def _actor(self, account: str, discharge: bool = False) -> int:
@@ -190,7 +234,15 @@ class Model:
 
     # -- actions: each validates on a copy and commits only on success --------------------------------
     def issue(
-        self, account: str, reference: str, kind: Kind, issue_to: int, consignee: int, checksum: bytes
+        self,
+        account: str,
+        reference: str,
+        kind: Kind,
+        issue_to: int,
+        consignee: int,
+        checksum: bytes,
+        container_root: bytes,
+        now: int,
     ) -> int:
         actor = self._actor(account)
         if self.orgs[actor].roles & CARRIER_BIT == 0:
@@ -198,16 +250,25 @@ class Model:
         bill_id = title_id(actor, reference)
         if bill_id in self.titles:
             raise Refused("BillAlreadyIssued", billId=bill_id)
-        if checksum == b"\x00" * 32:
+        if checksum == ZERO32:
             raise Refused("BillChecksumInvalid", checksum=checksum)
         if (kind == Kind.NEGOTIABLE) != (consignee == 0):
             raise Refused("BillConsigneeInvalid", consignee=consignee)
         self._party(issue_to, TITLE_PARTY)
         if consignee:
             self._party(consignee, TITLE_PARTY)
+        root = self._root(container_root)
         holder = issue_to if kind == Kind.NEGOTIABLE else consignee
-        self.titles[bill_id] = Title(actor, issue_to, holder, kind, checksum=checksum)
+        self.titles[bill_id] = Title(
+            actor, issue_to, holder, kind, checksum=checksum, container_root=root, issued_at=now
+        )
         return bill_id
+
+    @staticmethod
+    def _root(container_root: bytes) -> bytes:
+        if container_root == ZERO32:
+            raise Refused("BillContainerRootInvalid")
+        return container_root[: ids.ROOT_BYTES]
 
     def _commit(self, bill_id: int, t: Title) -> None:
         self.titles[bill_id] = t
@@ -330,10 +391,11 @@ class Model:
             raise Refused("BillNotCarrier", billId=bill_id, org=actor)
         return t
 
-    def reissue(self, account: str, bill_id: int, checksum: bytes) -> None:
+    def reissue(self, account: str, bill_id: int, checksum: bytes, container_root: bytes, now: int) -> None:
         t = self._amendable(account, bill_id)
-        if checksum in (b"\x00" * 32, t.checksum):
+        if checksum in (ZERO32, t.checksum):
             raise Refused("BillChecksumInvalid", checksum=checksum)
+        t.container_root, t.issued_at = self._root(container_root), now
         t.status, t.possessor, t.version, t.checksum = (
             Status.ISSUED,
             t.prev_possessor,
@@ -355,31 +417,48 @@ class Model:
         t.status = Status.VOIDED
         self._commit(bill_id, t)
 
-    def request_pledge(self, account: str, bill_id: int, bank: int, expiry: int, now: int) -> None:
+    def request_pledge(self, account: str, bill_id: int, terms: PledgeTerms, now: int) -> bytes:
+        """Returns the terms hash the bank's acceptance must carry."""
         actor = self._actor(account)
         t = replace(self._title(bill_id))
         self._status(bill_id, t, Status.ISSUED)
         self._possessor(bill_id, t, actor)
         if t.kind != Kind.NEGOTIABLE:
             raise Refused("BillNotNegotiable", billId=bill_id)
+        # Control of the title, not only possession; nothing the recipient may still reject.
+        self._holder_or_blank(bill_id, t, actor)
+        if t.rejectable:
+            raise Refused("BillStillRejectable", billId=bill_id)
         self._unpledged(bill_id, t, now)
-        if expiry <= now:
-            raise Refused("BillPledgeExpired", billId=bill_id, expiry=expiry)
-        self._party(bank, BANK_BIT)
-        t.pledge, t.pledgee, t.pledge_expiry = PledgeState.REQUESTED, bank, expiry
-        t.rejectable, t.endorsed = False, False
+        if terms.accept_by <= now:
+            raise Refused("BillPledgeExpired", billId=bill_id, acceptBy=terms.accept_by)
+        if terms.maturity <= terms.accept_by:
+            raise Refused("BillPledgeMaturityInvalid", acceptBy=terms.accept_by, maturity=terms.maturity)
+        self._party(terms.bank, BANK_BIT)
+        if terms.bank == actor:  # a bank holding the title cannot pledge it to itself
+            raise Refused("BillSelfTransfer", billId=bill_id, org=actor)
+        t.pledge_nonce += 1
+        t.pledge, t.pledgee = PledgeState.REQUESTED, terms.bank
+        t.pledge_accept_by, t.pledge_maturity = terms.accept_by, terms.maturity
+        t.pledge_notice, t.pledge_accepted_at = terms.notice_period, 0
+        t.pledge_terms_hash = terms.terms_hash(bill_id, t.pledge_nonce, actor)
         self._commit(bill_id, t)
+        return t.pledge_terms_hash
 
-    def accept_pledge(self, account: str, bill_id: int, now: int) -> None:
+    def accept_pledge(self, account: str, bill_id: int, terms_hash: bytes, now: int) -> None:
         actor = self._actor(account)
         t = replace(self._title(bill_id))
         if t.pledge != PledgeState.REQUESTED:
             raise Refused("BillPledgeWrongStatus", billId=bill_id, status=int(t.pledge))
         if t.pledgee != actor:
             raise Refused("BillNotPledgee", billId=bill_id, org=actor)
-        if now > t.pledge_expiry:
-            raise Refused("BillPledgeExpired", billId=bill_id, expiry=t.pledge_expiry)
-        t.pledge = PledgeState.ACTIVE
+        if now > t.pledge_accept_by:
+            raise Refused("BillPledgeExpired", billId=bill_id, acceptBy=t.pledge_accept_by)
+        if terms_hash != t.pledge_terms_hash:
+            raise Refused(
+                "BillPledgeTermsMismatch", billId=bill_id, expected=t.pledge_terms_hash, given=terms_hash
+            )
+        t.pledge, t.pledge_accepted_at = PledgeState.ACTIVE, now
         self._commit(bill_id, t)
 
     def release_pledge(self, account: str, bill_id: int) -> None:
@@ -392,17 +471,40 @@ class Model:
         t.pledge, t.pledgee = PledgeState.NONE, 0
         self._commit(bill_id, t)
 
-    def enforce_pledge(self, account: str, bill_id: int) -> None:
+    def enforce_pledge(self, account: str, bill_id: int, default_uid: bytes, now: int) -> None:
         actor = self._actor(account)
         t = replace(self._title(bill_id))
         if t.pledge != PledgeState.ACTIVE:
             raise Refused("BillPledgeWrongStatus", billId=bill_id, status=int(t.pledge))
         if t.pledgee != actor:
             raise Refused("BillNotPledgee", billId=bill_id, org=actor)
+        if now <= t.pledge_maturity:  # before maturity only on a qualifying default
+            if default_uid == ZERO32:
+                raise Refused("BillPledgeNotEnforceable", billId=bill_id, maturity=t.pledge_maturity)
+            self._default(bill_id, t, actor, default_uid, now)
         t.prev_possessor, t.prev_holder = t.possessor, t.holder
         t.possessor, t.holder, t.pledge, t.pledgee = actor, actor, PledgeState.NONE, 0
         t.closed, t.rejectable, t.endorsed = False, False, False
         self._commit(bill_id, t)
+
+    def _default(self, bill_id: int, t: Title, bank: int, uid: bytes, now: int) -> None:
+        """The pledgee's own effective PLEDGE_DEFAULT about this pledge, attested after acceptance, whose
+        notice period has run."""
+        d = self.defaults.get(uid)
+        if (
+            d is None
+            or not d.pledge_schema
+            or d.subject != ids.pledge_subject(bill_id, t.pledge_nonce)
+            or d.attester != bank
+            or d.time <= t.pledge_accepted_at
+            or d.revoked
+            or self.orgs[d.attester].roles & BANK_BIT == 0
+        ):
+            raise Refused("BillPledgeDefaultInvalid", billId=bill_id, uid=uid)
+        if now < d.time + t.pledge_notice:
+            raise Refused(
+                "BillPledgeNoticeRunning", billId=bill_id, uid=uid, enforceableAt=d.time + t.pledge_notice
+            )
 
     # -- derived ------------------------------------------------------------------------------------
     def balances(self) -> dict[int, int]:
@@ -426,12 +528,14 @@ class Replayed:
     status: Status
     version: int
     checksum: bytes
+    container_root: bytes = b""
     pledge: PledgeState = PledgeState.NONE
     pledgee: int = 0
     prev_holder: int = 0  # holder before the last transfer/endorsement, which REJECT restores
     history: list[tuple[int, int, int, int]] = field(
         default_factory=list
     )  # (action, actor, recipient, reason)
+    state: BillState | None = None  # the state word of the last BillActed
 
 
 _NEEDS_NO_PLEDGE = frozenset(
@@ -450,13 +554,14 @@ _NEEDS_NO_PLEDGE = frozenset(
 def replay(events: Iterable[Any]) -> dict[int, Replayed]:
     """Rebuilds every title from decoded registry events (``name`` and ``args``), in log order.
 
-    Uses only BillIssued (kind, consignee, version, checksum) and BillActed (actor, recipient, action,
-    reason): possession, title holder, status, version and pledge follow from the action codes. Pledge
-    request expiry is not visible here: a lapsed request reads as REQUESTED until an action that needs
-    no pledge succeeds, exactly like the registry's stored state.
+    Uses only BillIssued (kind, consignee, version, checksum, container root) and BillActed (actor,
+    recipient and the action and reason codes of its state word): possession, title holder, status,
+    version and pledge follow from the action codes, and must agree, after every action, with the
+    state word the event carries. Pledge request expiry is not visible here: a lapsed request reads as
+    REQUESTED until an action that needs no pledge succeeds, exactly like the registry's stored state.
     """
     titles: dict[int, Replayed] = {}
-    pending: dict[int, tuple[int, Kind, int, int, bytes]] = {}
+    pending: dict[int, tuple[int, Kind, int, int, bytes, bytes]] = {}
     for e in events:
         a = e.args
         if e.name == "BillIssued":
@@ -466,16 +571,19 @@ def replay(events: Iterable[Any]) -> dict[int, Replayed]:
                 a["consignee"],
                 a["version"],
                 a["checksum"],
+                a["containerRoot"],
             )
             continue
         if e.name != "BillActed":
             continue
         bill_id, actor, recipient = a["billId"], a["actor"], a["recipient"]
-        action, reason = Action(a["action"]), Reason(a["reason"])
+        action, reason, state = acted(a)
         if action == Action.ISSUE:
-            carrier, kind, consignee, version, checksum = pending.pop(bill_id)
+            carrier, kind, consignee, version, checksum, root = pending.pop(bill_id)
             holder = recipient if kind == Kind.NEGOTIABLE else consignee
-            titles[bill_id] = Replayed(carrier, kind, recipient, holder, Status.ISSUED, version, checksum)
+            titles[bill_id] = Replayed(
+                carrier, kind, recipient, holder, Status.ISSUED, version, checksum, root
+            )
         t = titles[bill_id]
         t.history.append((int(action), actor, recipient, int(reason)))
         if action in _NEEDS_NO_PLEDGE:  # it succeeded, so any pledge request had lapsed (and is cleared)
@@ -505,8 +613,9 @@ def replay(events: Iterable[Any]) -> dict[int, Replayed]:
         elif action == Action.SREJ:
             t.possessor, t.status = recipient, Status.ISSUED
         elif action == Action.REISSUE:
-            _, _, _, version, checksum = pending.pop(bill_id)
+            _, _, _, version, checksum, root = pending.pop(bill_id)
             t.possessor, t.status, t.version, t.checksum = recipient, Status.ISSUED, version, checksum
+            t.container_root = root
         elif action == Action.VOID:
             t.status = Status.VOIDED
         elif action == Action.SWITCH_TO_PAPER:
@@ -520,4 +629,21 @@ def replay(events: Iterable[Any]) -> dict[int, Replayed]:
         elif action == Action.ENFORCE_PLEDGE:
             t.possessor = t.holder = actor
             t.pledge, t.pledgee = PledgeState.NONE, 0
+        derived = (t.possessor, t.holder, t.status.name, t.version, t.pledge.name, t.pledgee)
+        carried = (
+            state.possessor,
+            state.holder,
+            state.status,
+            state.version,
+            state.pledge_status,
+            state.pledgee,
+        )
+        derived_title, carried_title = (t.carrier, t.kind.name), (state.carrier, state.kind)
+        assert derived_title == carried_title, (
+            f"{bill_id:#x}: issued as {derived_title}, state word {carried_title}"
+        )
+        assert derived == carried, (
+            f"{action.name} on {bill_id:#x}: actions give {derived}, state word {carried}"
+        )
+        t.state = state
     return titles

@@ -14,35 +14,92 @@ from typing import Any
 import pytest
 
 from ledger.chain import Contract, ContractRevert
+from ledger.domain import ids
+from ledger.domain.pledges import PledgeTerms
 from tests.contracts.model import Kind, Reason
-from tests.contracts.roles_attestation import World
+from tests.contracts.roles_attestation import World, admit_org
 
 ZERO32 = b"\x00" * 32
 CID = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
+# Valid ISO 6346 numbers: the containers every test title carries unless told otherwise.
+CONTAINERS = ("MSKU1234565", "CSQU3054383", "TGHU9876542", "MAEU1000050")
+DAY = 86_400
 NOT_MEMBERS = ("OUTSIDER", "GOVERNOR")
 
 Args = tuple[Any, ...]
 Refusal = Callable[[World, str, Args], tuple[str, dict[str, Any]]]
 
 
-def issue(
-    world: World, to: str = "TRADER", kind: Kind = Kind.NEGOTIABLE, consignee: str | None = None
-) -> int:
-    """Issues a title from the CARRIER organisation to ``to``; returns its id."""
-    assert world.bills is not None
-    ref = f"PLTEST{world.unique():08d}"
-    receipt = world.bills.transact(
-        "issue",
+def issue_request(
+    world: World,
+    to: str = "TRADER",
+    kind: Kind = Kind.NEGOTIABLE,
+    consignee: str | None = None,
+    containers: tuple[str, ...] = CONTAINERS,
+    ref: str | None = None,
+) -> tuple[Any, ...]:
+    """The ``IssueRequest`` tuple of a fresh title from the CARRIER organisation to ``to``."""
+    ref = ref or f"PLTEST{world.unique():08d}"
+    return (
         ref,
         int(kind),
         world.org[to],
         world.org[consignee] if consignee else 0,
         hashlib.sha256(ref.encode()).digest(),
+        ids.container_root(containers),
         CID,
-        ZERO32,
-        sender=world.caller("CARRIER"),
     )
+
+
+def issue(
+    world: World,
+    to: str = "TRADER",
+    kind: Kind = Kind.NEGOTIABLE,
+    consignee: str | None = None,
+    containers: tuple[str, ...] = CONTAINERS,
+) -> int:
+    """Issues a title from the CARRIER organisation to ``to``; returns its id."""
+    assert world.bills is not None
+    request = issue_request(world, to, kind, consignee, containers)
+    receipt = world.bills.transact("issue", request, ZERO32, sender=world.caller("CARRIER"))
     return int(receipt.event("BillIssued").args["billId"])
+
+
+def terms(
+    world: World,
+    bank: str = "BANK",
+    amount: int = 10_000_00,
+    accept_by: int | None = None,
+    maturity: int | None = None,
+    notice: int = 7 * DAY,
+    registration: bytes = hashlib.sha256(b"MPR-1").digest(),
+) -> PledgeTerms:
+    """Pledge terms to ``bank``: acceptance within a day, maturity in 90 days unless told otherwise."""
+    now = world.chain.latest_timestamp()
+    return PledgeTerms(
+        bank=world.org[bank],
+        amount=amount,
+        currency="USD",
+        registration_ref=registration,
+        accept_by=now + DAY if accept_by is None else accept_by,
+        maturity=now + 90 * DAY if maturity is None else maturity,
+        notice_period=notice,
+    )
+
+
+def request_pledge(world: World, kind: str, bill_id: int, pledge: PledgeTerms) -> bytes:
+    """Requests ``pledge`` as ``kind``; returns the terms hash the bank must accept."""
+    assert world.bills is not None
+    world.bills.transact("requestPledge", bill_id, pledge.as_struct(), ZERO32, sender=world.caller(kind))
+    return bytes(world.bills.call("pledgeOf", bill_id)["termsHash"])
+
+
+def pledge(world: World, bill_id: int, pledgor: str = "TRADER", bank: str = "BANK", **kw: Any) -> PledgeTerms:
+    """Requests and accepts a pledge of ``bill_id`` by ``pledgor`` to ``bank``; returns its terms."""
+    t = terms(world, bank, **kw)
+    digest = request_pledge(world, pledgor, bill_id, t)
+    act(world, bank, "acceptPledge", bill_id, digest, ZERO32)
+    return t
 
 
 def act(world: World, kind: str, fn: str, *args: Any) -> None:
@@ -90,8 +147,7 @@ def _cache_unauthorized(world: World, kind: str, args: Args) -> tuple[str, dict[
 
 
 def _issue_args(world: World) -> Args:
-    ref = f"PLROW{world.unique():08d}"
-    return (ref, 0, world.org["TRADER"], 0, hashlib.sha256(ref.encode()).digest(), CID, ZERO32)
+    return (issue_request(world, ref=f"PLROW{world.unique():08d}"), ZERO32)
 
 
 def _held_to_bank(world: World) -> Args:
@@ -126,7 +182,13 @@ def _amendable(world: World) -> int:
 
 
 def _reissue_args(world: World) -> Args:
-    return (_amendable(world), hashlib.sha256(b"amended").digest(), CID, ZERO32)
+    return (
+        _amendable(world),
+        hashlib.sha256(b"amended").digest(),
+        ids.container_root(CONTAINERS),
+        CID,
+        ZERO32,
+    )
 
 
 def _amendable_args(world: World) -> Args:
@@ -134,28 +196,28 @@ def _amendable_args(world: World) -> Args:
 
 
 def _pledge_args(world: World) -> Args:
-    expiry = world.chain.latest_timestamp() + 86_400
-    return (
-        issue(world),
-        world.org["BANK"],
-        10_000_00,
-        b"USD",
-        hashlib.sha256(b"MPR-1").digest(),
-        expiry,
-        ZERO32,
-    )
+    return (issue(world), terms(world).as_struct(), ZERO32)
 
 
 def _pledge_requested(world: World) -> Args:
-    args = _pledge_args(world)
-    act(world, "TRADER", "requestPledge", *args)
-    return (args[0], ZERO32)
+    bill = issue(world)
+    digest = request_pledge(world, "TRADER", bill, terms(world))
+    return (bill, digest, ZERO32)
 
 
 def _pledge_active(world: World) -> Args:
-    bill, remark = _pledge_requested(world)
-    act(world, "BANK", "acceptPledge", bill, ZERO32)
-    return (bill, remark)
+    bill = issue(world)
+    pledge(world, bill)
+    return (bill, ZERO32)
+
+
+def _pledge_matured(world: World) -> Args:
+    bill = issue(world)
+    now = world.chain.latest_timestamp()
+    pledge(world, bill, accept_by=now + 100, maturity=now + 200)
+    world.chain.rpc("evm_increaseTime", [300])
+    world.chain.rpc("evm_mine", [])
+    return (bill, ZERO32, ZERO32)
 
 
 def _erc721_transfer(world: World) -> Args:
@@ -304,7 +366,7 @@ ROWS: list[tuple[str, str, frozenset[str], str, Callable[[World], Args], Refusal
         "enforcePledge",
         BANK,
         "BillNotPledgee",
-        _pledge_active,
+        _pledge_matured,
         member_gate(False, _by_org("BillNotPledgee")),
     ),
     # ERC-721 movement is never allowed, for anybody (the possessor's organisation included).
@@ -352,3 +414,37 @@ def bill_state(world: World, bill_id: int) -> dict[str, Any]:
     assert world.bills is not None
     state: dict[str, Any] = world.bills.call("bill", bill_id)
     return state
+
+
+# -- pledge scenarios: a second bank, defaults, block time ----------------------------------------------
+
+BANK_ROLE = 2  # Role.BANK
+
+
+def second_bank(world: World, kind: str = "BANK2") -> str:
+    """Another BANK organisation, admitted by proposal (see ``roles_attestation.admit_org``); returns
+    ``kind``."""
+    admit_org(world, kind, 1 << BANK_ROLE)
+    return kind
+
+
+def pledge_default(
+    world: World, bill_id: int, nonce: int, bank: str = "BANK", reason: str = "PAYMENT"
+) -> bytes:
+    """A ``PLEDGE_DEFAULT`` attestation by ``bank`` about pledge ``nonce`` of ``bill_id``; returns its uid."""
+    from ledger.domain import schemas
+    from tests.contracts.roles_attestation import attest
+
+    data = schemas.PLEDGE_DEFAULT.encode(
+        {
+            "reasonCode": reason,
+            "noticeGivenAt": world.chain.latest_timestamp(),
+            "noticeHash": hashlib.sha256(f"notice {bill_id:#x} {nonce}".encode()).digest(),
+        }
+    )
+    return attest(world, bank, "PLEDGE_DEFAULT", ids.pledge_subject(bill_id, nonce), data)
+
+
+def at(world: World, timestamp: int) -> None:
+    """The next block (the next transaction sent) gets exactly this block time."""
+    world.chain.rpc("evm_setNextBlockTimestamp", [timestamp])

@@ -7,6 +7,7 @@ deployer has sealed the bootstrap (each of those setups seals it first).
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,13 +17,33 @@ from eth_abi.abi import encode as abi_encode
 from eth_utils.address import to_checksum_address
 
 from ledger.chain import ChainClient, Contract, Receipt
+from ledger.domain import ids, schemas
 from tests.contracts.roles_attestation import World
 
 Args = tuple[Any, ...]
 Refusal = Callable[[World, str, Args], tuple[str, dict[str, Any]]]
 
-ADMIT, SUSPEND, REINSTATE, GRANT_ROLE, REVOKE_ROLE, CHANGE_THRESHOLD, ADD_GOVERNOR, REMOVE_GOVERNOR = range(8)
+# IConsortium.ProposalKind.
+(
+    ADMIT,
+    SUSPEND,
+    REINSTATE,
+    GRANT_ROLE,
+    REVOKE_ROLE,
+    CHANGE_THRESHOLD,
+    ADD_GOVERNOR,
+    REMOVE_GOVERNOR,
+    REPLACE_ADMIN,
+    REGISTER_SCHEMA,
+    SET_SCHEMA_ACTIVE,
+    SET_REPORT_SIGNERS,
+) = range(12)
+PROPOSAL_KINDS = 12
+REPLACE_ADMIN_TYPES = ["uint32", "address", "address[]"]
+SCHEMA_RECORD_TYPE = "(string,string,bool,bool,bool,bool,uint16,uint8)"
 ENODE = "a1" * 64
+ZERO32 = b"\x00" * 32
+CID = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
 
 
 def fresh_address() -> str:
@@ -135,16 +156,19 @@ ROLE_BITS = {
     "BANK": 1 << 2,
     "TERMINAL": 1 << 3,
     "PORT_AUTHORITY": 1 << 8,
+    "CUSTOMS": 1 << 5,
 }
 
 
 @dataclass
 class Governed:
-    """Consortium with three governors and threshold two, a bill registry attached, one organisation per
-    entry of ROLE_BITS (admin = its only account), bootstrap sealed."""
+    """Consortium with three governors and threshold two, an AttestationRegistry (the well-known schemas
+    registered, its schema bootstrap sealed) and a bill registry attached, one organisation per entry of
+    ROLE_BITS (admin = its only account), bootstrap sealed."""
 
     chain: ChainClient
     consortium: Contract
+    attestations: Contract
     bills: Contract
     deployer: str
     governors: list[str]
@@ -169,9 +193,23 @@ class Governed:
 def deploy_governed(chain: ChainClient, accounts: list[str]) -> Governed:
     deployer, governors = accounts[0], accounts[1:4]
     consortium = chain.deploy("Consortium", governors, 2, sender=deployer)
-    bills = chain.deploy("BillOfLadingRegistry", consortium.address, sender=deployer)
-    consortium.transact("attachCache", bills.address, sender=deployer)
-    world = Governed(chain, consortium, bills, deployer, list(governors), spare=list(accounts[30:50]))
+    attestations = chain.deploy("AttestationRegistry", consortium.address, sender=deployer)
+    for definition in schemas.WELL_KNOWN_SCHEMAS.values():
+        attestations.transact("registerSchema", definition.as_record(), sender=deployer)
+    # From here on schemas and signer sets change by governance proposal only.
+    attestations.transact("sealSchemaBootstrap", sender=deployer)
+    bills = chain.deploy(
+        "BillOfLadingRegistry",
+        consortium.address,
+        attestations.address,
+        schemas.PLEDGE_DEFAULT.schema_id,
+        sender=deployer,
+    )
+    for cache in (attestations, bills):
+        consortium.transact("attachCache", cache.address, sender=deployer)
+    world = Governed(
+        chain, consortium, attestations, bills, deployer, list(governors), spare=list(accounts[30:50])
+    )
     for i, (kind, roles) in enumerate(ROLE_BITS.items()):
         admin = accounts[4 + i]
         receipt = consortium.transact(
@@ -187,3 +225,29 @@ def deploy_governed(chain: ChainClient, accounts: list[str]) -> Governed:
         world.admin[kind] = admin
     consortium.transact("sealBootstrap", sender=deployer)
     return world
+
+
+# -- titles in the governed consortium ------------------------------------------------------------
+
+GOV_CONTAINERS = ("MSKU1234565",)
+
+
+def issue_request(ref: str, issue_to: int) -> tuple[Any, ...]:
+    """The ``IssueRequest`` of a negotiable title ``ref`` to the organisation ``issue_to``."""
+    return (
+        ref,
+        0,
+        issue_to,
+        0,
+        hashlib.sha256(ref.encode()).digest(),
+        ids.container_root(GOV_CONTAINERS),
+        CID,
+    )
+
+
+def issue(gov: Governed, to: str = "TRADER", ref: str = "GOV-1", *, org: int | None = None) -> int:
+    """Issues a negotiable title from the CARRIER organisation to ``to`` (or to the organisation id
+    ``org``); returns its id."""
+    request = issue_request(ref, gov.org[to] if org is None else org)
+    receipt = gov.bills.transact("issue", request, ZERO32, sender=gov.admin["CARRIER"])
+    return int(receipt.event("BillIssued").args["billId"])

@@ -11,8 +11,16 @@ from eth_abi.abi import encode as abi_encode
 from eth_utils.crypto import keccak
 
 from ledger.chain import ChainClient
-from ledger.domain import schemas
-from tests.contracts.roles_attestation import Refusal, Setup, World, attest, build_world, release_data
+from ledger.domain import ids, schemas
+from tests.contracts.roles_attestation import (
+    Refusal,
+    Setup,
+    World,
+    attest,
+    build_world,
+    release_data,
+)
+from tests.contracts.roles_attestation import admit_org as _admit_org
 
 NEGOTIABLE, STRAIGHT, SWB = 0, 1, 2
 ZERO = b"\x00" * 32
@@ -29,21 +37,26 @@ def build_release_world(chain: ChainClient, accounts: list[str]) -> World:
     return world
 
 
-def issue(world: World, kind: int = NEGOTIABLE, to: str = "TRADER", consignee: str | None = None) -> int:
-    """Issues a title from the carrier to ``to``; returns the bill id."""
+def issue(
+    world: World,
+    kind: int = NEGOTIABLE,
+    to: str = "TRADER",
+    consignee: str | None = None,
+    containers: tuple[str, ...] = CONTAINERS,
+) -> int:
+    """Issues a title from the carrier to ``to`` listing ``containers``; returns the bill id."""
     assert world.bills is not None
     ref = f"MAEU{world.unique():09d}{os.urandom(2).hex()}"
-    receipt = world.bills.transact(
-        "issue",
+    request = (
         ref,
         kind,
         world.org[to],
         world.org[consignee] if consignee else 0,
         hashlib.sha256(ref.encode()).digest(),
+        ids.container_root(containers),
         CID,
-        ZERO,
-        sender=world.caller("CARRIER"),
     )
+    receipt = world.bills.transact("issue", request, ZERO, sender=world.caller("CARRIER"))
     return int(receipt.event("BillIssued").args["billId"])
 
 
@@ -56,29 +69,53 @@ def accomplished_bill(world: World, surrenderer: str = "TRADER") -> int:
     return bill_id
 
 
+def window(
+    world: World, valid_from: int | None = None, valid_until: int | None = None, depot: int = 0
+) -> tuple[Any, ...]:
+    """``ReleaseTerms`` for the world's terminal: open from a minute ago for a day unless told otherwise."""
+    now = world.chain.latest_timestamp()
+    return (
+        world.org["TERMINAL"],
+        depot,
+        now - 60 if valid_from is None else valid_from,
+        now + 86_400 if valid_until is None else valid_until,
+    )
+
+
 def grant(
     world: World,
     bill_id: int,
     containers: tuple[str, ...] = CONTAINERS[:1],
     valid_from: int | None = None,
     valid_until: int | None = None,
+    *,
+    listed: tuple[str, ...] = CONTAINERS,
+    depot: int = 0,
 ) -> list[bytes]:
+    """Grants release rights for ``containers`` (each proven against the bill's ``listed`` numbers)."""
     assert world.release is not None
-    now = world.chain.latest_timestamp()
+    proofs = [ids.container_proof(listed, c) for c in containers]
     receipt = world.release.transact(
         "grant",
         bill_id,
         list(containers),
-        world.org["TERMINAL"],
-        now - 60 if valid_from is None else valid_from,
-        now + 86_400 if valid_until is None else valid_until,
+        proofs,
+        window(world, valid_from, valid_until, depot),
         sender=world.caller("CARRIER"),
     )
     return [e.args["rightId"] for e in world.release.events(receipt) if e.name == "ReleaseGranted"]
 
 
-def customs_release_on_bill(world: World, bill_id: int) -> bytes:
-    return attest(world, "CUSTOMS", "CUSTOMS_RELEASE", schemas.bill_subject(bill_id), release_data())
+def customs_release_on_bill(world: World, bill_id: int, kind: str = "CUSTOMS") -> bytes:
+    """A customs release about the whole bill (a k-of-n report of the agency's signer set)."""
+    return attest(world, kind, "CUSTOMS_RELEASE", ids.bill_subject(bill_id), release_data())
+
+
+def customs_release_on_container(world: World, bill_id: int, container: str, kind: str = "CUSTOMS") -> bytes:
+    """A customs release about one container of this bill (subject BILL_CONTAINER)."""
+    return attest(
+        world, kind, "CUSTOMS_RELEASE", ids.bill_container_subject(bill_id, container), release_data()
+    )
 
 
 def eir(laden: bool = True, damage: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -106,8 +143,7 @@ def ready_right(world: World, holder_kind: str = "TRADER") -> tuple[int, str, by
 
 def _grant_args(world: World) -> tuple[Any, ...]:
     bill_id = accomplished_bill(world)
-    now = world.chain.latest_timestamp()
-    return (bill_id, [CONTAINERS[0]], world.org["TERMINAL"], now - 60, now + 86_400)
+    return (bill_id, [CONTAINERS[0]], [ids.container_proof(CONTAINERS, CONTAINERS[0])], window(world))
 
 
 def _granted_right(world: World) -> tuple[Any, ...]:
@@ -120,19 +156,20 @@ def _nomination(world: World) -> tuple[Any, ...]:
 
 
 def _code(world: World) -> tuple[Any, ...]:
-    return (*_granted_right(world), os.urandom(32))
+    (right,) = _granted_right(world)
+    return (right, ids.release_code_hash(right, os.urandom(16)))
 
 
 def _gate_out(world: World) -> tuple[Any, ...]:
     bill_id, container, _ = ready_right(world)
-    return (bill_id, container, world.org["TRADER"], b"", eir())
+    return (bill_id, container, world.org["TRADER"], ZERO, eir())
 
 
 def _gate_in(world: World) -> tuple[Any, ...]:
     assert world.release is not None
     bill_id, container, _ = ready_right(world)
     world.release.transact(
-        "gateOut", bill_id, container, world.org["TRADER"], b"", eir(), sender=world.caller("TERMINAL")
+        "gateOut", bill_id, container, world.org["TRADER"], ZERO, eir(), sender=world.caller("TERMINAL")
     )
     return (bill_id, container, eir(laden=False))
 
@@ -158,7 +195,8 @@ def _not_terminal(world: World, kind: str, args: tuple[Any, ...]) -> tuple[str, 
 
 
 # Grants: only the bill's carrier (the CARRIER organisation issued it). Nominate and release codes: the
-# holder, here the TRADER that surrendered the B/L. Gate-out: the right's terminal; gate-in: any terminal.
+# holder, here the TRADER that surrendered the B/L. Gate-out: the right's terminal; gate-in: the right's
+# terminal or the depot it names (this world names none).
 ROWS: list[tuple[str, str, frozenset[str], str, Setup, Refusal]] = [
     ("ContainerRelease", "grant", frozenset({"CARRIER"}), "ReleaseNotCarrier", _grant_args, _not_carrier),
     ("ContainerRelease", "nominate", frozenset({"TRADER"}), "ReleaseNotHolder", _nomination, _not_holder),
@@ -174,3 +212,41 @@ ROWS: list[tuple[str, str, frozenset[str], str, Setup, Refusal]] = [
     ("ContainerRelease", "gateOut", frozenset({"TERMINAL"}), "ReleaseNotTerminal", _gate_out, _not_terminal),
     ("ContainerRelease", "gateIn", frozenset({"TERMINAL"}), "ReleaseNotTerminal", _gate_in, _not_terminal),
 ]
+
+
+# ---------------------------------------------------------------------- more organisations, amendments
+
+TERMINAL_ROLE = 1 << 3  # bit uint8(Role.TERMINAL)
+AMEND_COD = 2  # SurrenderReason.COD (change of destination)
+
+
+def admit_org(world: World, kind: str, roles: int = TERMINAL_ROLE) -> int:
+    """:func:`tests.contracts.roles_attestation.admit_org`, a terminal unless told otherwise."""
+    return _admit_org(world, kind, roles)
+
+
+def accomplish(world: World, bill_id: int, surrenderer: str = "TRADER") -> None:
+    """The possessor surrenders an issued B/L for delivery and the carrier accepts (ACCOMPLISHED)."""
+    assert world.bills is not None
+    world.bills.transact("surrenderForDelivery", bill_id, ZERO, sender=world.caller(surrenderer))
+    world.bills.transact("acceptSurrender", bill_id, ZERO, sender=world.caller("CARRIER"))
+
+
+def amend(world: World, bill_id: int, containers: tuple[str, ...], surrenderer: str = "TRADER") -> Any:
+    """The possessor surrenders an issued B/L for amendment (COD), the carrier accepts and reissues the
+    amended document listing ``containers`` (version + 1, issue time now, possession back to the
+    surrenderer, ISSUED); returns the reissue receipt."""
+    assert world.bills is not None
+    bills = world.bills
+    bills.transact("surrenderForAmendment", bill_id, AMEND_COD, ZERO, sender=world.caller(surrenderer))
+    bills.transact("acceptSurrender", bill_id, ZERO, sender=world.caller("CARRIER"))
+    checksum = hashlib.sha256(f"amended {bill_id} {containers}".encode()).digest()
+    return bills.transact(
+        "reissue",
+        bill_id,
+        checksum,
+        ids.container_root(containers),
+        CID,
+        ZERO,
+        sender=world.caller("CARRIER"),
+    )

@@ -9,9 +9,46 @@ import pytest
 from eth_abi.abi import encode as abi_encode
 
 from ledger.chain import ChainClient, ContractRevert
-from tests.contracts.model import Action, Kind, Reason, Status, org_address, replay, title_id
+from ledger.domain import ids
+from ledger.domain.bill_state import unpack_state
+from tests.contracts.model import Action, Kind, Reason, Status, acted, org_address, replay, title_id
 from tests.contracts.roles_attestation import World
-from tests.contracts.roles_bill import CID, ZERO32, act, bill_state, bills, issue, refused
+from tests.contracts.roles_bill import (
+    CID,
+    CONTAINERS,
+    ZERO32,
+    act,
+    bill_state,
+    bills,
+    issue,
+    issue_request,
+    refused,
+)
+
+AMENDED = ("MSKU1234565", "CSQU3054383")  # the amended document lists fewer containers
+
+
+def request(
+    world: World,
+    ref: str,
+    kind: Kind = Kind.NEGOTIABLE,
+    to: int | None = None,
+    consignee: int = 0,
+    checksum: bytes = b"\x02" * 32,
+    root: bytes | None = None,
+) -> tuple[object, ...]:
+    """An ``IssueRequest`` with explicit fields (organisation ids, not kinds)."""
+    base = issue_request(world, ref=ref)
+    return (
+        ref,
+        int(kind),
+        world.org["TRADER"] if to is None else to,
+        consignee,
+        checksum,
+        base[5] if root is None else root,
+        CID,
+    )
+
 
 SUSPEND, REINSTATE = 1, 2
 
@@ -31,8 +68,12 @@ def surrender_accepted(world: World, bill: int, by: str, reason: Reason | None =
 def test_issue_creates_title_with_design_id_owner_checksum_and_events(world: World) -> None:
     ref = "MAEU240000001"
     checksum = hashlib.sha256(b"transport document").digest()
+    root = ids.container_root(CONTAINERS)
     receipt = bills(world).transact(
-        "issue", ref, 0, world.org["TRADER"], 0, checksum, CID, b"\x01" * 32, sender=world.caller("CARRIER")
+        "issue",
+        request(world, ref, checksum=checksum, root=root),
+        b"\x01" * 32,
+        sender=world.caller("CARRIER"),
     )
     bill_id = title_id(world.org["CARRIER"], ref)
     assert bills(world).call("titleIdOf", world.org["CARRIER"], ref) == bill_id
@@ -46,23 +87,51 @@ def test_issue_creates_title_with_design_id_owner_checksum_and_events(world: Wor
         world.org["TRADER"],
         1,
     )
+    # The container root is kept to its first 24 bytes, with the issue time of the version.
+    facts = bills(world).call("issueFacts", bill_id)
+    block = world.chain.get_block(receipt.block_number)
+    assert (bytes(facts[0]), facts[1]) == (root[: ids.ROOT_BYTES], int(block["timestamp"], 16))
     names = [e.name for e in receipt.events]
     assert names == ["Transfer", "BillIssued", "BillActed"]
     transfer = receipt.event("Transfer").args
     assert transfer["from"] == "0x" + "00" * 20 and transfer["tokenId"] == bill_id
     issued = receipt.event("BillIssued").args
     assert (issued["cid"], issued["transportDocumentReference"], issued["checksum"]) == (CID, ref, checksum)
-    acted = receipt.event("BillActed").args
-    assert (acted["action"], acted["actor"], acted["recipient"], acted["remarkHash"]) == (
+    assert bytes(issued["containerRoot"]) == root[: ids.ROOT_BYTES]
+    event = receipt.event("BillActed").args
+    action, reason, _ = acted(event)
+    assert (action, reason, event["actor"], event["recipient"], event["remarkHash"]) == (
         Action.ISSUE,
+        Reason.NONE,
         world.org["CARRIER"],
         world.org["TRADER"],
         b"\x01" * 32,
     )
+    # The state word carries the title as stored (bits 0-239), the action and the reason above it.
+    assert event["state"] & ((1 << 240) - 1) == _stored_word(world, bill_id)
+
+
+def _stored_word(world: World, bill_id: int) -> int:
+    """The title's word packed from the ``bill`` view, in the layout of ``struct Bill``."""
+    b = bill_state(world, bill_id)
+    fields = (
+        (b["carrier"], 0),
+        (b["possessor"], 32),
+        (b["holder"], 64),
+        (b["prevPossessor"], 96),
+        (b["prevHolder"], 128),
+        (b["pledgee"], 160),
+        (b["status"], 192),
+        (b["kind"], 200),
+        (b["pledgeStatus"], 208),
+        (b["version"], 216),
+        (b["flags"], 232),
+    )
+    return sum(int(value) << shift for value, shift in fields)
 
 
 def test_issue_twice_with_same_reference_reverts_bill_already_issued(world: World) -> None:
-    args = ("REF-1", 0, world.org["TRADER"], 0, b"\x02" * 32, CID, ZERO32)
+    args = (request(world, "REF-1"), ZERO32)
     bills(world).transact("issue", *args, sender=world.caller("CARRIER"))
     refused(
         world,
@@ -85,12 +154,7 @@ def test_issue_with_wrong_consignee_shape_reverts_bill_consignee_invalid(
         world,
         "CARRIER",
         "issue",
-        "REF-C",
-        int(kind),
-        world.org["TRADER"],
-        org,
-        b"\x02" * 32,
-        CID,
+        request(world, "REF-C", kind=kind, consignee=org),
         ZERO32,
         error="BillConsigneeInvalid",
         consignee=org,
@@ -102,16 +166,23 @@ def test_issue_with_zero_checksum_reverts_bill_checksum_invalid(world: World) ->
         world,
         "CARRIER",
         "issue",
-        "REF-Z",
-        0,
-        world.org["TRADER"],
-        0,
-        ZERO32,
-        CID,
+        request(world, "REF-Z", checksum=ZERO32),
         ZERO32,
         error="BillChecksumInvalid",
         checksum=ZERO32,
     )
+
+
+def test_issue_with_zero_container_root_reverts_bill_container_root_invalid(world: World) -> None:
+    refused(
+        world,
+        "CARRIER",
+        "issue",
+        request(world, "REF-0", root=ZERO32),
+        ZERO32,
+        error="BillContainerRootInvalid",
+    )
+    assert bills(world).call("statusOf", title_id(world.org["CARRIER"], "REF-0")) == Status.NONE
 
 
 @pytest.mark.parametrize(
@@ -125,7 +196,7 @@ def test_issue_with_zero_checksum_reverts_bill_checksum_invalid(world: World) ->
 )
 def test_issue_to_unfit_recipient_reverts_named_error(world: World, recipient: str, error: str) -> None:
     org = world.org.get(recipient, 999)
-    refused(world, "CARRIER", "issue", "REF-R", 0, org, 0, b"\x03" * 32, CID, ZERO32, error=error, org=org)
+    refused(world, "CARRIER", "issue", request(world, "REF-R", to=org), ZERO32, error=error, org=org)
 
 
 # -- transfer and rejection -----------------------------------------------------------------------
@@ -200,8 +271,8 @@ def test_endorse_keeps_possession_with_the_endorser(world: World) -> None:
     ) == balances
     # The title moves, not possession: no ERC-721 Transfer, only the action record.
     assert [e.name for e in receipt.events] == ["BillActed"]
-    acted = receipt.event("BillActed").args
-    assert (acted["action"], acted["actor"], acted["recipient"]) == (Action.ENDORSE, trader, forwarder)
+    event = receipt.event("BillActed").args
+    assert (acted(event)[0], event["actor"], event["recipient"]) == (Action.ENDORSE, trader, forwarder)
     # The endorsee holds the title but cannot act as possessor until it is transferred.
     refused(
         world,
@@ -262,8 +333,8 @@ def test_reject_of_endorsement_by_endorsee_restores_holder(world: World) -> None
     assert (state["possessor"], state["holder"]) == (trader, trader)
     assert bills(world).call("ownerOf", bill).lower() == org_address(trader)
     assert [e.name for e in receipt.events] == ["BillActed"]
-    acted = receipt.event("BillActed").args
-    assert (acted["action"], acted["actor"], acted["recipient"]) == (Action.REJECT, forwarder, trader)
+    event = receipt.event("BillActed").args
+    assert (acted(event)[0], event["actor"], event["recipient"]) == (Action.REJECT, forwarder, trader)
     # The plain ENDORSE closed the endorsee, not the endorser: the restored holder may endorse again.
     act(world, "TRADER", "endorseToOrder", bill, world.org["BANK"], ZERO32)
     assert bill_state(world, bill)["holder"] == world.org["BANK"]
@@ -405,7 +476,7 @@ def test_nothing_moves_after_accomplished(world: World) -> None:
         ("CARRIER", "transfer", (bill, world.org["TRADER"], ZERO32)),
         ("CARRIER", "acceptSurrender", (bill, ZERO32)),
         ("CARRIER", "voidTitle", (bill, ZERO32)),
-        ("CARRIER", "reissue", (bill, b"\x09" * 32, CID, ZERO32)),
+        ("CARRIER", "reissue", (bill, b"\x09" * 32, ids.container_root(CONTAINERS), CID, ZERO32)),
         ("TRADER", "reject", (bill, ZERO32)),
     ):
         refused(world, kind, fn, *args, error="BillWrongStatus", billId=bill, status=accomplished)
@@ -418,11 +489,32 @@ def test_amendment_reissues_new_version_to_the_org_that_surrendered(world: World
     surrender_accepted(world, bill, "FORWARDER", Reason.COD)
     assert bills(world).call("statusOf", bill) == Status.SURRENDERED_FOR_AMENDMENT
     old = bills(world).call("documentChecksum", bill)
-    refused(world, "CARRIER", "reissue", bill, old, CID, ZERO32, error="BillChecksumInvalid", checksum=old)
-    refused(world, "CARRIER", "switchToPaper", bill, ZERO32, error="BillSwitchNotRequested", billId=bill)
+    amended = ids.container_root(AMENDED)
+    refused(
+        world,
+        "CARRIER",
+        "reissue",
+        bill,
+        old,
+        amended,
+        CID,
+        ZERO32,
+        error="BillChecksumInvalid",
+        checksum=old,
+    )
     new = hashlib.sha256(b"amended document").digest()
-    receipt = bills(world).transact("reissue", bill, new, CID, ZERO32, sender=world.caller("CARRIER"))
-    assert receipt.event("BillIssued").args["version"] == 2
+    refused(world, "CARRIER", "reissue", bill, new, ZERO32, CID, ZERO32, error="BillContainerRootInvalid")
+    refused(world, "CARRIER", "switchToPaper", bill, ZERO32, error="BillSwitchNotRequested", billId=bill)
+    receipt = bills(world).transact(
+        "reissue", bill, new, amended, CID, ZERO32, sender=world.caller("CARRIER")
+    )
+    issued = receipt.event("BillIssued").args
+    assert (issued["version"], bytes(issued["containerRoot"])) == (2, amended[: ids.ROOT_BYTES])
+    # The amended version's container list and issue time replace the first version's.
+    block = world.chain.get_block(receipt.block_number)
+    facts = bills(world).call("issueFacts", bill)
+    assert (bytes(facts[0]), facts[1]) == (amended[: ids.ROOT_BYTES], int(block["timestamp"], 16))
+    assert unpack_state(receipt.event("BillActed").args["state"]).action == "REISSUE"
     state = bill_state(world, bill)
     assert (state["status"], state["possessor"], state["holder"], state["version"]) == (
         Status.ISSUED,
@@ -461,6 +553,7 @@ def test_void_after_amendment_surrender_is_final(world: World) -> None:
         "reissue",
         bill,
         b"\x07" * 32,
+        ids.container_root(AMENDED),
         CID,
         ZERO32,
         error="BillWrongStatus",
@@ -495,12 +588,7 @@ def test_suspended_carrier_answers_surrenders_but_cannot_issue(world: World) -> 
         world,
         "CARRIER",
         "issue",
-        "REF-S",
-        0,
-        world.org["TRADER"],
-        0,
-        b"\x05" * 32,
-        CID,
+        request(world, "REF-S", checksum=b"\x05" * 32),
         ZERO32,
         error="BillCallerSuspended",
         org=world.org["CARRIER"],
@@ -563,7 +651,7 @@ def test_event_log_rebuilds_endorsement_chain_and_state(world: World, chain: Cha
     act(world, "FORWARDER", "blankEndorse", bill, ZERO32)
     act(world, "FORWARDER", "transfer", bill, world.org["BANK"], ZERO32)
     surrender_accepted(world, bill, "BANK", Reason.COD)
-    act(world, "CARRIER", "reissue", bill, b"\x44" * 32, CID, ZERO32)
+    act(world, "CARRIER", "reissue", bill, b"\x44" * 32, ids.container_root(AMENDED), CID, ZERO32)
     events = chain.get_logs(bills(world).address, start, chain.block_number())
     rebuilt = replay(events)[bill]
     state = bill_state(world, bill)
@@ -574,6 +662,10 @@ def test_event_log_rebuilds_endorsement_chain_and_state(world: World, chain: Cha
         state["version"],
     )
     assert rebuilt.checksum == bills(world).call("documentChecksum", bill)
+    assert rebuilt.container_root == bytes(bills(world).call("issueFacts", bill)[0])
+    # The last event's state word is the stored title word.
+    assert rebuilt.state is not None and rebuilt.state.prev_holder == state["prevHolder"]
+    assert rebuilt.state.flags == state["flags"]
     chain_of_actions = [Action(h[0]).name for h in rebuilt.history]
     assert chain_of_actions == [
         "ISSUE",

@@ -10,8 +10,9 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from ledger.chain import ChainClient, ContractRevert
-from tests.contracts.roles_bill import CID, ZERO32, reverts
-from tests.contracts.roles_consortium import SUSPEND, Governed
+from ledger.domain import schemas
+from tests.contracts.roles_bill import ZERO32, reverts
+from tests.contracts.roles_consortium import SUSPEND, Governed, issue, issue_request
 
 MAX_ACCOUNTS = 32
 
@@ -22,11 +23,8 @@ def random_address() -> str:
 
 def sign_as(gov: Governed, account: str) -> None:
     """Issues a title to TRADER and has ``account`` sign it: succeeds only for a member of TRADER."""
-    ref = f"SIGN-{os.urandom(4).hex()}"
-    receipt = gov.bills.transact(
-        "issue", ref, 0, gov.org["TRADER"], 0, keccak(ref.encode()), CID, ZERO32, sender=gov.admin["CARRIER"]
-    )
-    gov.bills.transact("sign", receipt.event("BillIssued").args["billId"], ZERO32, sender=account)
+    bill = issue(gov, ref=f"SIGN-{os.urandom(4).hex()}")
+    gov.bills.transact("sign", bill, ZERO32, sender=account)
 
 
 # -- construction and bootstrap --------------------------------------------------------------------
@@ -65,11 +63,20 @@ def test_attach_cache_pushes_existing_organisations_and_accounts(
         consortium = chain.deploy("Consortium", [accounts[1]], 1, sender=deployer)
         consortium.transact("bootstrapAdmit", "LEI-C", "Carrier", 1, ZERO32, accounts[5], sender=deployer)
         consortium.transact("bootstrapAdmit", "LEI-T", "Trader", 2, ZERO32, accounts[6], sender=deployer)
-        bills = chain.deploy("BillOfLadingRegistry", consortium.address, sender=deployer)
+        attestations = chain.deploy("AttestationRegistry", consortium.address, sender=deployer)
+        attestations.transact("registerSchema", schemas.PLEDGE_DEFAULT.as_record(), sender=deployer)
+        bills = chain.deploy(
+            "BillOfLadingRegistry",
+            consortium.address,
+            attestations.address,
+            schemas.PLEDGE_DEFAULT.schema_id,
+            sender=deployer,
+        )
         consortium.transact("attachCache", bills.address, sender=deployer)
         assert consortium.call("caches") == [bills.address]
         # The cache learnt both organisations and their admin accounts: the carrier can issue to the trader.
-        bills.transact("issue", "LATE-1", 0, 2, 0, b"\x01" * 32, CID, ZERO32, sender=accounts[5])
+        request = issue_request("LATE-1", 2)
+        bills.transact("issue", request, ZERO32, sender=accounts[5])
         reverts(
             consortium,
             "attachCache",
@@ -280,3 +287,28 @@ def test_connection_allowed_for_registered_nodes(gov: Governed) -> None:
     )
     c.transact("removeNode", gov.org["CARRIER"], enode, sender=gov.admin["CARRIER"])
     assert c.call("connectionAllowed", enode, "10.0.0.7", 30303) is False
+
+
+def test_account_changes_reach_every_attached_cache(gov: Governed) -> None:
+    """The attestation registry is a cache like the bill registry: an account removed by its admin (or
+    by an admin recovery) stops attesting at once."""
+    customs, admin, clerk = gov.org["CUSTOMS"], gov.admin["CUSTOMS"], gov.spare[7]
+    assert set(gov.consortium.call("caches")) == {gov.attestations.address, gov.bills.address}
+    gov.consortium.transact("addAccount", customs, clerk, sender=admin)
+    until = gov.chain.latest_timestamp() + 86_400
+    data = schemas.CREDIT_LEVEL.encode(
+        {"validUntil": until, "creditCode": "91310000MA1FL0000X", "level": "A"}
+    )
+    request = (schemas.CREDIT_LEVEL.schema_id, os.urandom(32), ZERO32, data)
+    receipt = gov.attestations.transact("attest", request, sender=clerk)
+    assert receipt.event("Attested").args["attester"] == customs
+    gov.consortium.transact("removeAccount", customs, clerk, sender=admin)
+    reverts(
+        gov.attestations,
+        "attest",
+        request,
+        sender=clerk,
+        error="AttestationNotAttester",
+        schemaId=schemas.CREDIT_LEVEL.schema_id,
+        caller=clerk,
+    )

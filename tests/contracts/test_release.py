@@ -12,8 +12,8 @@ from eth_abi.abi import encode as abi_encode
 from eth_utils.crypto import keccak
 
 from ledger.chain import ChainClient, Contract, ContractRevert, Receipt
-from ledger.domain import schemas
-from tests.contracts.roles_attestation import World, attest, hold_data, release_data
+from ledger.domain import ids
+from tests.contracts.roles_attestation import World, attest, hold_data, revoke
 from tests.contracts.roles_release import (
     CONTAINERS,
     NEGOTIABLE,
@@ -22,10 +22,12 @@ from tests.contracts.roles_release import (
     accomplished_bill,
     build_release_world,
     customs_release_on_bill,
+    customs_release_on_container,
     eir,
     grant,
     issue,
     ready_right,
+    window,
 )
 
 GRANTED, REVOKED, GATED_OUT, GATED_IN = 1, 2, 3, 4
@@ -47,12 +49,14 @@ def gate_out(
     bill_id: int,
     container: str = CONTAINERS[0],
     haulier: str | None = "TRADER",
-    code: bytes = b"",
+    code: bytes | None = None,
     sender: str = "TERMINAL",
 ) -> Receipt:
+    """Gate-out as the terminal's gate system sends it: the presented code travels only as its digest."""
     haulier_org = world.org[haulier] if haulier else 0
+    digest = ZERO if code is None else ids.release_code_digest(code)
     return rel(world).transact(
-        "gateOut", bill_id, container, haulier_org, code, eir(), sender=world.caller(sender)
+        "gateOut", bill_id, container, haulier_org, digest, eir(), sender=world.caller(sender)
     )
 
 
@@ -62,19 +66,37 @@ def refused(fn: Any, *args: Any, **kwargs: Any) -> ContractRevert:
     return err.value
 
 
+def grant_receipt(
+    world: World,
+    bill_id: int,
+    terms: tuple[Any, ...],
+    containers: tuple[str, ...] = CONTAINERS[:1],
+    by: str = "CARRIER",
+    listed: tuple[str, ...] = CONTAINERS,
+) -> Receipt:
+    """``by`` grants ``containers`` of ``bill_id`` (each proven against ``listed``) on ``terms``."""
+    proofs = [ids.container_proof(listed, c) for c in containers]
+    return rel(world).transact("grant", bill_id, list(containers), proofs, terms, sender=world.caller(by))
+
+
+def minute(world: World, terminal: str = "TERMINAL", depot: int = 0) -> tuple[Any, ...]:
+    """``ReleaseTerms`` naming ``terminal`` from now for one minute."""
+    now = world.chain.latest_timestamp()
+    return (world.org[terminal], depot, now, now + 60)
+
+
 def refused_minute_grant(world: World, bill_id: int, terminal: str, by: str) -> ContractRevert:
     """``by`` grants the first container of ``bill_id`` to ``terminal`` for one minute; the grant reverts."""
-    now = world.chain.latest_timestamp()
-    return refused(
-        rel(world).transact,
-        "grant",
-        bill_id,
-        [CONTAINERS[0]],
-        world.org[terminal],
-        now,
-        now + 60,
-        sender=world.caller(by),
-    )
+    return refused(grant_receipt, world, bill_id, minute(world, terminal), by=by)
+
+
+def accomplished_bill_listing(world: World, containers: tuple[str, ...]) -> int:
+    """An accomplished negotiable B/L whose document lists exactly ``containers``."""
+    assert world.bills is not None
+    bill_id = issue(world, NEGOTIABLE, containers=containers)
+    world.bills.transact("surrenderForDelivery", bill_id, ZERO, sender=world.caller("TRADER"))
+    world.bills.transact("acceptSurrender", bill_id, ZERO, sender=world.caller("CARRIER"))
+    return bill_id
 
 
 def record_id(right_id: bytes, step: int) -> bytes:
@@ -92,22 +114,22 @@ def right(world: World, right_id: bytes) -> dict[str, Any]:
 def test_grant_from_accomplished_bill_goes_to_the_surrenderer_and_follows_the_title(world: World) -> None:
     bill_id = accomplished_bill(world, "TRADER")
     now = world.chain.latest_timestamp()
-    receipt = rel(world).transact(
-        "grant",
-        bill_id,
-        [CONTAINERS[0]],
-        world.org["TERMINAL"],
-        now,
-        now + 3600,
-        sender=world.caller("CARRIER"),
-    )
+    terms = (world.org["TERMINAL"], 0, now, now + 3600)
+    receipt = grant_receipt(world, bill_id, terms)
     event = receipt.event("ReleaseGranted").args
     right_id = event["rightId"]
     assert right_id == rel(world).call("rightIdOf", bill_id, CONTAINERS[0])
+    assert right_id == ids.right_id(bill_id, CONTAINERS[0])
     assert right_id == keccak(
-        abi_encode(["uint256", "bytes32"], [bill_id, schemas.container_subject(CONTAINERS[0])])
+        abi_encode(["uint256", "bytes32"], [bill_id, ids.container_subject(CONTAINERS[0])])
     )
-    assert event["previousRecordId"] == schemas.bill_subject(bill_id)
+    assert event["terms"] == {
+        "terminal": world.org["TERMINAL"],
+        "depot": 0,
+        "validFrom": now,
+        "validUntil": now + 3600,
+    }
+    assert event["previousRecordId"] == ids.bill_subject(bill_id)
     assert event["recordId"] == record_id(right_id, 1)
     assert (event["billId"], event["containerNumber"], event["holder"], event["carrier"]) == (
         bill_id,
@@ -121,7 +143,8 @@ def test_grant_from_accomplished_bill_goes_to_the_surrenderer_and_follows_the_ti
         world.org["TERMINAL"],
         1,
     )
-    assert (stored["validFrom"], stored["validUntil"]) == (now, now + 3600)
+    assert (stored["depot"], stored["validFrom"], stored["validUntil"]) == (0, now, now + 3600)
+    assert stored["step"] == 1
 
 
 def test_grant_several_containers_gives_one_right_each(world: World) -> None:
@@ -170,8 +193,9 @@ def test_grant_by_a_carrier_that_lost_its_role_reverts_not_carrier(world: World)
 def test_grant_with_invalid_iso6346_number_reverts_invalid_container_number(
     world: World, number: str
 ) -> None:
-    bill_id = accomplished_bill(world)
-    err = refused(grant, world, bill_id, (number,))
+    """The number must be on the document (its proof checked first) and still be a valid ISO 6346 number."""
+    bill_id = accomplished_bill_listing(world, (number, CONTAINERS[0]))
+    err = refused(grant, world, bill_id, (number,), listed=(number, CONTAINERS[0]))
     assert err.name == "ReleaseInvalidContainerNumber"
     assert err.args == {"containerNumber": number}
 
@@ -180,6 +204,30 @@ def test_grant_to_an_organisation_without_terminal_role_reverts_invalid_terminal
     bill_id = accomplished_bill(world)
     err = refused_minute_grant(world, bill_id, "HAULIER", "CARRIER")
     assert err.name == "ReleaseInvalidTerminal"
+    assert err.args == {"terminal": world.org["HAULIER"]}
+
+
+def test_grant_with_a_depot_without_terminal_role_reverts_invalid_terminal(world: World) -> None:
+    bill_id = accomplished_bill(world)
+    err = refused(grant, world, bill_id, depot=world.org["HAULIER"])
+    assert err.name == "ReleaseInvalidTerminal"
+    assert err.args == {"terminal": world.org["HAULIER"]}
+
+
+def test_grant_with_one_proof_too_few_reverts_proof_count_mismatch(world: World) -> None:
+    bill_id = accomplished_bill(world)
+    proofs = [ids.container_proof(CONTAINERS, CONTAINERS[0])]
+    err = refused(
+        rel(world).transact,
+        "grant",
+        bill_id,
+        list(CONTAINERS[:2]),
+        proofs,
+        window(world),
+        sender=world.caller("CARRIER"),
+    )
+    assert err.name == "ReleaseProofCountMismatch"
+    assert err.args == {"containers": 2, "proofs": 1}
 
 
 def test_grant_with_window_already_over_reverts_invalid_window(world: World) -> None:
@@ -203,15 +251,7 @@ def test_revoked_right_can_be_granted_again_after_the_revocation_record(world: W
     revoked = rel(world).transact("revoke", right_id, sender=world.caller("CARRIER")).event("ReleaseRevoked")
     assert revoked.args["previousRecordId"] == record_id(right_id, 1)
     assert right(world, right_id)["status"] == REVOKED
-    receipt = rel(world).transact(
-        "grant",
-        bill_id,
-        [CONTAINERS[0]],
-        world.org["TERMINAL"],
-        world.chain.latest_timestamp(),
-        world.chain.latest_timestamp() + 60,
-        sender=world.caller("CARRIER"),
-    )
+    receipt = grant_receipt(world, bill_id, minute(world))
     regranted = receipt.event("ReleaseGranted").args
     assert regranted["previousRecordId"] == revoked.args["recordId"]
     assert regranted["recordId"] == record_id(right_id, 3)
@@ -301,13 +341,22 @@ def test_gate_out_when_release_ready_records_the_eir_and_uses_the_right(world: W
     assert right(world, right_id)["status"] == GATED_OUT
 
 
-def test_gate_out_with_customs_release_on_the_container_only_succeeds(world: World) -> None:
+def test_gate_out_with_customs_release_on_the_container_under_this_bill_only_succeeds(world: World) -> None:
     bill_id = accomplished_bill(world)
     grant(world, bill_id)
-    uid = attest(
-        world, "CUSTOMS", "CUSTOMS_RELEASE", schemas.container_subject(CONTAINERS[0]), release_data()
+    uid = customs_release_on_container(world, bill_id, CONTAINERS[0])
+    assert world.attestations.call("attestation", uid)["subject"] == ids.bill_container_subject(
+        bill_id, CONTAINERS[0]
     )
     assert gate_out(world, bill_id).event("GatedOut").args["customsRelease"] == uid
+
+
+def test_gate_out_prefers_the_release_on_the_bill_to_the_one_on_the_container(world: World) -> None:
+    bill_id = accomplished_bill(world)
+    grant(world, bill_id)
+    customs_release_on_container(world, bill_id, CONTAINERS[0])
+    on_bill = customs_release_on_bill(world, bill_id)
+    assert gate_out(world, bill_id).event("GatedOut").args["customsRelease"] == on_bill
 
 
 def test_gate_out_without_customs_release_reverts_no_customs_release(world: World) -> None:
@@ -315,29 +364,51 @@ def test_gate_out_without_customs_release_reverts_no_customs_release(world: Worl
     grant(world, bill_id)
     err = refused(gate_out, world, bill_id)
     assert err.name == "ReleaseNoCustomsRelease"
-    assert err.args == {"billId": bill_id, "container": schemas.container_subject(CONTAINERS[0])}
+    assert err.args == {"billId": bill_id, "containerNumber": CONTAINERS[0]}
+
+
+def test_gate_out_with_a_release_of_another_container_of_the_bill_reverts_no_customs_release(
+    world: World,
+) -> None:
+    bill_id = accomplished_bill(world)
+    grant(world, bill_id)
+    customs_release_on_container(world, bill_id, CONTAINERS[1])
+    err = refused(gate_out, world, bill_id)
+    assert err.name == "ReleaseNoCustomsRelease"
 
 
 def test_gate_out_with_an_effective_hold_on_the_bill_reverts_customs_hold(world: World) -> None:
     bill_id, _, _ = ready_right(world)
-    hold = attest(world, "CUSTOMS", "CUSTOMS_HOLD", schemas.bill_subject(bill_id), hold_data())
+    hold = attest(world, "CUSTOMS", "CUSTOMS_HOLD", ids.bill_subject(bill_id), hold_data())
     err = refused(gate_out, world, bill_id)
     assert err.name == "ReleaseCustomsHold"
-    assert err.args == {"subject": schemas.bill_subject(bill_id), "holdUid": hold}
+    assert err.args == {"subject": ids.bill_subject(bill_id), "holdUid": hold}
+
+
+def test_gate_out_with_an_effective_hold_on_the_container_under_the_bill_reverts_customs_hold(
+    world: World,
+) -> None:
+    bill_id, container, _ = ready_right(world)
+    subject = ids.bill_container_subject(bill_id, container)
+    hold = attest(world, "CUSTOMS", "CUSTOMS_HOLD", subject, hold_data())
+    err = refused(gate_out, world, bill_id)
+    assert err.name == "ReleaseCustomsHold"
+    assert err.args == {"subject": subject, "holdUid": hold}
 
 
 def test_gate_out_with_an_effective_hold_on_the_container_reverts_customs_hold(world: World) -> None:
     bill_id, container, _ = ready_right(world)
-    hold = attest(world, "CUSTOMS", "CUSTOMS_HOLD", schemas.container_subject(container), hold_data())
+    hold = attest(world, "CUSTOMS", "CUSTOMS_HOLD", ids.container_subject(container), hold_data())
     err = refused(gate_out, world, bill_id)
     assert err.name == "ReleaseCustomsHold"
-    assert err.args == {"subject": schemas.container_subject(container), "holdUid": hold}
+    assert err.args == {"subject": ids.container_subject(container), "holdUid": hold}
 
 
 def test_gate_out_after_the_hold_is_revoked_succeeds(world: World) -> None:
     bill_id, container, _ = ready_right(world)
-    hold = attest(world, "CUSTOMS", "CUSTOMS_HOLD", schemas.container_subject(container), hold_data())
-    world.attestations.transact("revoke", hold, sender=world.caller("CUSTOMS"))
+    hold = attest(world, "CUSTOMS", "CUSTOMS_HOLD", ids.container_subject(container), hold_data())
+    revoke(world, "CUSTOMS", "CUSTOMS_HOLD", hold)
+    assert world.attestations.call("isEffective", hold) is False
     assert gate_out(world, bill_id).event("GatedOut").args["billId"] == bill_id
 
 
@@ -431,28 +502,28 @@ def test_gate_out_when_the_bill_is_no_longer_releasable_reverts_bill_not_releasa
     world.consortium.transact("attachCache", release.address, sender=world.governor)
     bill_id = 42
     carrier, trader = world.org["CARRIER"], world.org["TRADER"]
-    accomplished = (carrier, carrier, 0, trader, 0, 0, ACCOMPLISHED, NEGOTIABLE, 0, 1, 0)
-    double.transact("setBill", bill_id, accomplished, sender=world.governor)
+    root = ids.container_root(CONTAINERS)[: ids.ROOT_BYTES]
     now = world.chain.latest_timestamp()
+    accomplished = (carrier, carrier, 0, trader, 0, 0, ACCOMPLISHED, NEGOTIABLE, 0, 1, 0)
+    double.transact("setBill", bill_id, accomplished, root, now, sender=world.governor)
     release.transact(
         "grant",
         bill_id,
         [CONTAINERS[0]],
-        world.org["TERMINAL"],
-        now,
-        now + 3600,
+        [ids.container_proof(CONTAINERS, CONTAINERS[0])],
+        (world.org["TERMINAL"], 0, now, now + 3600),
         sender=world.caller("CARRIER"),
     )
     customs_release_on_bill(world, bill_id)
     voided = (carrier, carrier, 0, trader, 0, 0, VOIDED, NEGOTIABLE, 0, 1, 0)
-    double.transact("setBill", bill_id, voided, sender=world.governor)
+    double.transact("setBill", bill_id, voided, root, now, sender=world.governor)
     err = refused(
         release.transact,
         "gateOut",
         bill_id,
         CONTAINERS[0],
         trader,
-        b"",
+        ZERO,
         eir(),
         sender=world.caller("TERMINAL"),
     )
@@ -464,16 +535,24 @@ def test_gate_out_when_the_bill_is_no_longer_releasable_reverts_bill_not_releasa
 
 
 def set_code(world: World, right_id: bytes, holder: str = "TRADER") -> bytes:
+    """The holder picks a 128-bit one-time code and stores only its salted hash; returns the code."""
     code = os.urandom(16)
-    code_hash = rel(world).call("releaseCodeHash", right_id, code)
+    code_hash = ids.release_code_hash(right_id, code)
     rel(world).transact("setReleaseCode", right_id, code_hash, sender=world.caller(holder))
     return code
 
 
-def test_release_code_hash_is_salted_with_contract_and_right(world: World) -> None:
-    right_id, code = os.urandom(32), os.urandom(12)
-    expected = keccak(abi_encode(["address", "bytes32", "bytes"], [rel(world).address, right_id, code]))
-    assert rel(world).call("releaseCodeHash", right_id, code) == expected
+def test_release_code_hash_is_salted_with_the_right(world: World) -> None:
+    right_id, code = os.urandom(32), os.urandom(16)
+    digest = ids.release_code_digest(code)
+    assert digest == keccak(code)
+    expected = keccak(abi_encode(["bytes32", "bytes32"], [right_id, digest]))
+    assert (
+        rel(world).call("releaseCodeHash", right_id, digest)
+        == expected
+        == ids.release_code_hash(right_id, code)
+    )
+    assert rel(world).call("releaseCodeHash", os.urandom(32), digest) != expected
 
 
 def test_gate_out_with_the_release_code_for_a_haulier_without_account_succeeds(world: World) -> None:
@@ -491,12 +570,45 @@ def test_gate_out_with_a_wrong_code_reverts_code_mismatch(world: World) -> None:
     assert err.args == {"rightId": right_id}
 
 
-def test_gate_out_with_a_short_pin_reverts_code_too_short(world: World) -> None:
+def test_gate_out_with_a_guessed_short_pin_reverts_code_mismatch(world: World) -> None:
+    """Only the digest reaches the chain, so the gate cannot see a code's length any more (the node makes
+    128-bit codes); a guessed PIN is simply a wrong code."""
     bill_id, _, right_id = ready_right(world)
     set_code(world, right_id)
     err = refused(gate_out, world, bill_id, haulier=None, code=b"123456")
-    assert err.name == "ReleaseCodeTooShort"
-    assert err.args == {"length": 6}
+    assert err.name == "ReleaseCodeMismatch"
+    assert err.args == {"rightId": right_id}
+    assert "ReleaseCodeTooShort" not in {e["name"] for e in rel(world).artifact.abi if e["type"] == "error"}
+
+
+def test_gate_out_with_a_code_when_none_is_set_reverts_code_mismatch(world: World) -> None:
+    bill_id, _, right_id = ready_right(world)
+    err = refused(gate_out, world, bill_id, haulier=None, code=os.urandom(16))
+    assert err.name == "ReleaseCodeMismatch"
+    assert err.args == {"rightId": right_id}
+
+
+def test_gate_out_without_haulier_or_code_reverts_haulier_not_holder(world: World) -> None:
+    bill_id, _, right_id = ready_right(world)
+    set_code(world, right_id)
+    err = refused(gate_out, world, bill_id, haulier=None)
+    assert err.name == "ReleaseHaulierNotHolder"
+    assert err.args == {"rightId": right_id, "haulier": 0, "holder": world.org["TRADER"]}
+
+
+def test_clearing_the_code_with_zero_refuses_the_old_code(world: World) -> None:
+    bill_id, _, right_id = ready_right(world)
+    code = set_code(world, right_id)
+    event = (
+        rel(world)
+        .transact("setReleaseCode", right_id, ZERO, sender=world.caller("TRADER"))
+        .event("ReleaseCodeSet")
+        .args
+    )
+    assert event["codeHash"] == ZERO
+    assert rel(world).call("releaseCodeOf", right_id) == ZERO
+    err = refused(gate_out, world, bill_id, haulier=None, code=code)
+    assert err.name == "ReleaseCodeMismatch"
 
 
 def test_nomination_clears_the_previous_holders_code(world: World) -> None:
@@ -545,21 +657,24 @@ def test_gate_in_by_a_haulier_reverts_not_terminal(world: World) -> None:
     assert err.name == "ReleaseNotTerminal"
 
 
+def test_gate_in_by_the_named_depot_records_the_depot(world: World) -> None:
+    """The world has one TERMINAL organisation; it is the terminal and the depot of this right, and the
+    gate-in by another terminal is in test_release_attacks.py."""
+    bill_id = accomplished_bill(world)
+    (right_id,) = grant(world, bill_id, depot=world.org["TERMINAL"])
+    customs_release_on_bill(world, bill_id)
+    assert right(world, right_id)["depot"] == world.org["TERMINAL"]
+    gate_out(world, bill_id)
+    receipt = rel(world).transact(
+        "gateIn", bill_id, CONTAINERS[0], eir(laden=False), sender=world.caller("TERMINAL")
+    )
+    assert receipt.event("GatedIn").args["terminal"] == world.org["TERMINAL"]
+
+
 def test_causal_chain_runs_from_title_through_release_nomination_gate_out_to_gate_in(world: World) -> None:
     bill_id = accomplished_bill(world)
     customs_release_on_bill(world, bill_id)
-    now = world.chain.latest_timestamp()
-    receipts = [
-        rel(world).transact(
-            "grant",
-            bill_id,
-            [CONTAINERS[0]],
-            world.org["TERMINAL"],
-            now,
-            now + 3600,
-            sender=world.caller("CARRIER"),
-        )
-    ]
+    receipts = [grant_receipt(world, bill_id, window(world))]
     right_id = receipts[0].event("ReleaseGranted").args["rightId"]
     receipts.append(
         rel(world).transact("nominate", right_id, world.org["HAULIER"], sender=world.caller("TRADER"))
@@ -572,7 +687,7 @@ def test_causal_chain_runs_from_title_through_release_nomination_gate_out_to_gat
     )
     events = [e for r in receipts for e in rel(world).events(r)]
     assert [e.name for e in events] == ["ReleaseGranted", "ReleaseNominated", "GatedOut", "GatedIn"]
-    previous = schemas.bill_subject(bill_id)  # the title
+    previous = ids.bill_subject(bill_id)  # the title
     for event in events:
         assert event.args["rightId"] == right_id
         assert event.args["previousRecordId"] == previous
@@ -594,7 +709,7 @@ def test_release_rights_can_be_rebuilt_from_the_logs_alone(world: World) -> None
     rel(world).transact("nominate", rights[0], world.org["HAULIER"], sender=world.caller("FORWARDER"))
     gate_out(world, bill_id, CONTAINERS[0], haulier="HAULIER")
     rel(world).transact("gateIn", bill_id, CONTAINERS[0], eir(laden=False), sender=world.caller("TERMINAL"))
-    code_hash = rel(world).call("releaseCodeHash", rights[1], os.urandom(16))
+    code_hash = ids.release_code_hash(rights[1], os.urandom(16))
     rel(world).transact("setReleaseCode", rights[1], code_hash, sender=world.caller("TRADER"))
     rel(world).transact("revoke", rights[2], sender=world.caller("CARRIER"))
 
@@ -604,12 +719,14 @@ def test_release_rights_can_be_rebuilt_from_the_logs_alone(world: World) -> None
         r["steps"] += 1
         r["last"] = e.args["recordId"]
         if e.name == "ReleaseGranted":
+            terms = e.args["terms"]
             r.update(
                 carrier=e.args["carrier"],
                 holder=e.args["holder"],
-                terminal=e.args["terminal"],
-                validFrom=e.args["validFrom"],
-                validUntil=e.args["validUntil"],
+                terminal=terms["terminal"],
+                depot=terms["depot"],
+                validFrom=terms["validFrom"],
+                validUntil=terms["validUntil"],
                 status=GRANTED,
             )
         elif e.name == "ReleaseNominated":
@@ -625,7 +742,7 @@ def test_release_rights_can_be_rebuilt_from_the_logs_alone(world: World) -> None
     assert set(rebuilt) == set(rights)
     for right_id, r in rebuilt.items():
         on_chain = right(world, right_id)
-        for key in ("carrier", "holder", "terminal", "validFrom", "validUntil", "status"):
+        for key in ("carrier", "holder", "terminal", "depot", "validFrom", "validUntil", "status"):
             assert on_chain[key] == r[key], key
         assert on_chain["step"] == r["steps"]
         assert rel(world).call("lastRecord", right_id) == r["last"]
