@@ -143,9 +143,11 @@ class Ledger:
         return ledger
 
     def _wire_services(self) -> None:
+        from ledger.services.access import DocumentAccess
         from ledger.services.bills import Bills
         from ledger.services.statements import StatementKey, Statements
 
+        self.services["access"] = DocumentAccess(self.documents, self.organisations)
         self.services["bills"] = Bills(self)
         self.services["statements"] = Statements(
             self, StatementKey(self.settings.statement_key_path, self._statement_passphrase())
@@ -187,6 +189,7 @@ class Ledger:
         if self.bill_cache is None:
             self.bill_cache = BillCache(self.db)
         indexer.watchers.append(self.bill_cache.changing)
+        indexer.projectors.append(self.services["access"].project)
         interval = self.settings.index_poll_seconds
 
         def run(stop: threading.Event) -> None:

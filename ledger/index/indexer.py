@@ -151,6 +151,10 @@ class Indexer:
         self.watchers: list[Callable[[set[str] | None], AbstractContextManager[None]]] = []
         """Entered around every transaction that may change title rows, with those titles (None: any
         may change), e.g. :meth:`ledger.index.cache.BillCache.changing`."""
+        self.projectors: list[Callable[[Session, set[str]], None]] = []
+        """Called inside the transaction that stores a batch, after its events are projected, with the
+        titles the batch touched; what they write commits or rolls back with the projection (e.g. the
+        document key wraps of :meth:`ledger.services.access.DocumentAccess.project`)."""
         self._last_end: int | None = None
 
     @classmethod
@@ -336,6 +340,11 @@ class Indexer:
                     ),
                 )
                 stored += 1
+            if stored and self.projectors:
+                session.flush()
+                touched = _touched_bills(events)
+                for projector in self.projectors:
+                    projector(session, touched)
             for row in current.values():
                 if row.block_number < end:
                     row.block_number = end

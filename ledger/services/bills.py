@@ -6,9 +6,10 @@ decoded :class:`~ledger.domain.errors.ContractRevert`; nothing is stored, queued
 the encrypted document (issue, amend) → enqueue through the outbox, signed by the acting
 organisation's wallet → the operation. The title rules themselves live in the contract.
 
-Who may read a document: the carrier and every organisation that has possessed or held the title;
-when a title moves to a new organisation it gets a key wrap of the same content key (no
-re-encryption, the CID is unchanged).
+Who may read a document: :mod:`ledger.services.access` (the documents table of the design). A write
+seals the document for the carrier alone; the other readers get a key wrap of the same content key
+(no re-encryption, the CID is unchanged) when the indexer projects the event that made them readers,
+so a request the chain refuses leaves no access behind.
 
 Reads: lists and the history come from the read models of ``ledger.index`` (an operation is
 ``mined`` only once projected, so they include the caller's own writes); one title is shown as the
@@ -50,7 +51,6 @@ from ledger.services.errors import (
     FieldProblem,
     Forbidden,
     NotFound,
-    UnknownOrganisation,
     ValidationFailed,
 )
 from ledger.services.organisations import Member, parse_org_id
@@ -87,7 +87,6 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "ENFORCE_PLEDGE": ("enforcePledge", "default"),
 }
 # Actions after which the recipient (or, for ENFORCE_PLEDGE, the acting bank) possesses or holds.
-_MOVES_TO_RECIPIENT = frozenset({"TRANSFER", "ENDORSE", "ENDORSE_TO_ORDER"})
 
 # ISO 4217 minor units where they are not 2.
 _MINOR_UNITS = {
@@ -195,6 +194,19 @@ class BillView:
 
 
 @dataclass(frozen=True, slots=True)
+class PublicBillView:
+    """What every member may know of a title: its public state and its container numbers (None
+    when this node did not seal the title's current document, so it does not know them)."""
+
+    id: str
+    carrier: str
+    kind: str
+    status: str
+    version: int
+    container_numbers: tuple[str, ...] | None
+
+
+@dataclass(frozen=True, slots=True)
 class HistoryEntry:
     action: str
     actor: str
@@ -292,13 +304,12 @@ class Bills:
         facts = require_valid_transport_document(document)
         carrier = self.orgs.get(ctx.org)
         recipient = self.orgs.get(issue_to, "$.issueTo")
-        consignee, endorsee = self._bind(facts, carrier)
+        consignee, _endorsee = self._bind(facts, carrier)
         reference = facts.transport_document_reference
         bill_id = int(self.registry.call("titleIdOf", carrier.id, reference))
         checksum = document_checksum(document).to_bytes32()
         root = _container_root(facts)
-        readers = self._readers([carrier, recipient, consignee, endorsee])
-        envelope, wraps = self.documents.seal(document, bill_id_hex(bill_id), 1, readers)
+        envelope, wraps = self.documents.seal(document, bill_id_hex(bill_id), 1, self._sealer(carrier))
         cid = compute_cid(envelope)
         signer = self.orgs.signer_address(carrier.id)
         request = (
@@ -345,12 +356,7 @@ class Bills:
                 ]
             )
         version = int(state.raw["version"]) + 1
-        entitled = self.documents.orgs_for_bill(bill_id_hex(bill_id)) | {
-            carrier.id,
-            int(state.raw["prevPossessor"]),
-        }
-        readers = self._readers([self.orgs.get(o) for o in sorted(entitled) if o])
-        envelope, wraps = self.documents.seal(document, bill_id_hex(bill_id), version, readers)
+        envelope, wraps = self.documents.seal(document, bill_id_hex(bill_id), version, self._sealer(carrier))
         cid = compute_cid(envelope)
         signer = self.orgs.signer_address(carrier.id)
         checksum = document_checksum(document).to_bytes32()
@@ -398,12 +404,7 @@ class Bills:
         else:
             args = (bill_id, remark)
         signer = self.orgs.signer_address(ctx.org)
-        op = self._enqueue(ctx, f"bill.{request.action.lower()}", function, args, signer)
-        if request.action in _MOVES_TO_RECIPIENT and recipient is not None:
-            self._entitle(bill_id, recipient.id)
-        elif request.action == "ENFORCE_PLEDGE":
-            self._entitle(bill_id, ctx.org)
-        return op
+        return self._enqueue(ctx, f"bill.{request.action.lower()}", function, args, signer)
 
     # -- reads -------------------------------------------------------------------------------------
     def get(self, bill_id: int, org: int) -> BillView:
@@ -416,6 +417,28 @@ class Bills:
         if not self._may_see_row(row, org):
             raise NotFound(f"no bill {bill_id_hex(bill_id)}")
         return _row_view(row)
+
+    def public(self, bill_id: int) -> PublicBillView:
+        """The title's public state and container numbers, for any member; :class:`NotFound` if there
+        is no such title."""
+        row = self._indexed(bill_id)
+        if row is not None:
+            carrier, kind, status, version = row.carrier, row.kind, row.status, row.version
+        else:
+            state = self._state(bill_id)
+            if state.status == "NONE":
+                raise NotFound(f"no bill {bill_id_hex(bill_id)}")
+            carrier, kind = int(state.raw["carrier"]), KINDS[int(state.raw["kind"])]
+            status, version = state.status, int(state.raw["version"])
+        sealed = self.documents.sealed(bill_id_hex(bill_id), version)
+        return PublicBillView(
+            id=bill_id_hex(bill_id),
+            carrier=str(carrier),
+            kind=kind,
+            status=status,
+            version=version,
+            container_numbers=tuple(sealed.container_numbers) if sealed is not None else None,
+        )
 
     def by_reference(self, carrier: str, reference: str, org: int) -> BillView:
         carrier_id = parse_org_id(carrier, "path:carrier")
@@ -477,16 +500,30 @@ class Bills:
             views.append(self._view(bill_id, self._state(bill_id)))
         return views, next_cursor
 
-    def document(self, bill_id: int, org: int) -> dict[str, Any]:
-        """The decrypted current document, for an entitled organisation only."""
+    def document(self, bill_id: int, org: int, version: int | None = None) -> dict[str, Any]:
+        """The decrypted document (the current version, or ``version``) for an organisation that is
+        or was entitled to read that version (:mod:`ledger.services.access`) only."""
         state = self._visible(bill_id, org)
-        cid = self._issued(bill_id, int(state.raw["version"])).cid
+        current = int(state.raw["version"])
+        if version is not None and not 1 <= version <= current:
+            raise NotFound(f"bill {bill_id_hex(bill_id)} has no version {version} (current: {current})")
+        cid = (
+            self._issued(bill_id, current).cid
+            if version in (None, current)
+            else self._cid_of(bill_id, version)
+        )
         wallet = self.orgs.wallet(org)
+        if (version is None or version == current) and org not in self.documents.entitled(cid):
+            row = self._indexed(bill_id)
+            if row is not None and row.cid == cid:
+                self.ledger.services["access"].grant(row, org)
         try:
             return self.documents.open(cid, bill_id_hex(bill_id), org, wallet.document_key)
         except NotEntitled:
             raise Forbidden(
-                "your organisation has not possessed or held this title, so it may not read its document"
+                "your organisation may not read this version of the document: only the carrier, the "
+                "possessor, the holder, a straight bill's consignee and a pledge's bank read the current "
+                "version, and past parties the versions they could read"
             ) from None
 
     def verify(self, document: Any, org: int) -> Verification:
@@ -602,42 +639,19 @@ class Bills:
                 return member
         return None
 
-    def _readers(self, members: list[Member | None]) -> dict[int, bytes]:
-        out = {}
-        for member in members:
-            if member is not None and any(member.encryption_key):
-                out[member.id] = member.encryption_key
-        if not out:
+    def _sealer(self, carrier: Member) -> dict[int, bytes]:
+        """The carrier seals a document for itself; other readers get wraps once the chain accepts."""
+        if not any(carrier.encryption_key):
             raise ValidationFailed(
-                [FieldProblem("$", "encryptionKey", "no party of this title has published a document key")]
+                [
+                    FieldProblem(
+                        "$",
+                        "encryptionKey",
+                        "the carrier has published no document key (setEncryptionKey on the consortium)",
+                    )
+                ]
             )
-        return out
-
-    def _entitle(self, bill_id: int, new_org: int) -> None:
-        """Give ``new_org`` a wrap of the current document's key, through an entitled org this node holds."""
-        try:
-            member = self.orgs.get(new_org)
-            if not any(member.encryption_key):
-                _log.warning("organisation %s has published no document key; not entitled yet", new_org)
-                return
-            cid = self._issued(bill_id, self._current_version(bill_id)).cid
-            entitled = self.documents.entitled(cid)
-            if new_org in entitled:
-                return
-            via = next((o for o in sorted(entitled) if o in self.orgs.wallets), None)
-            if via is None:
-                _log.warning("no entitled organisation's key on this node to entitle %s", new_org)
-                return
-            self.documents.entitle(
-                cid,
-                bill_id_hex(bill_id),
-                new_org,
-                member.encryption_key,
-                via,
-                self.orgs.wallets[via].document_key,
-            )
-        except (NotFound, UnknownOrganisation, NotEntitled):
-            _log.warning("could not entitle organisation %s to bill %s", new_org, bill_id_hex(bill_id))
+        return {carrier.id: carrier.encryption_key}
 
     def _check_action(self, request: BillAction, needs: str) -> list[FieldProblem]:
         problems = []
@@ -803,6 +817,13 @@ class Bills:
             cid=str(event.args["cid"]),
             block_number=event.block_number,
         )
+
+    def _cid_of(self, bill_id: int, version: int) -> str:
+        """The CID the registry recorded for an earlier ``version`` of the title."""
+        for event in self._logs(self._issued_topic, bill_id):
+            if int(event.args["version"]) == version:
+                return str(event.args["cid"])
+        raise NotFound(f"bill {bill_id_hex(bill_id)} has no version {version}")
 
     def _view(self, bill_id: int, state: _Chain) -> BillView:
         raw = state.raw

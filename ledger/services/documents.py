@@ -17,7 +17,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import JSON, DateTime, LargeBinary, UniqueConstraint, select
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel
 
 from ledger.db import Database
 from ledger.documents import (
@@ -162,6 +162,51 @@ class Documents:
     def entitled(self, cid: str) -> set[int]:
         return set(self.wraps_of(cid))
 
+    def sealed_in(self, session: Session, cid: str, bill_id: str) -> bool:
+        """:meth:`sealed_for` inside ``session``."""
+        row = session.get(SealedDocument, cid)
+        return row is not None and row.bill_id == bill_id.lower()
+
+    def wraps_in(self, session: Session, cid: str) -> dict[int, KeyWrap]:
+        """:meth:`wraps_of` inside ``session`` (sees what it added but has not committed)."""
+        rows = session.scalars(select(DocumentKeyWrap).where(DocumentKeyWrap.cid == cid)).all()  # type: ignore[arg-type]
+        return {row.org: KeyWrap.from_bytes(row.wrap) for row in rows}
+
+    def add_wrap(
+        self,
+        session: Session,
+        cid: str,
+        bill_id: str,
+        new_org: int,
+        new_public_key: bytes,
+        via_org: int,
+        via_key: X25519PrivateKey,
+    ) -> bool:
+        """Inside ``session``: give ``new_org`` a wrap of the key of the document this node sealed for
+        ``bill_id`` at ``cid``, unwrapped with ``via_org``'s key. False if it had one already.
+
+        :class:`NotEntitled` if ``cid`` is not a document this node sealed for this very title (a carrier
+        can name any CID when it issues a title straight on the contract, and must not reach another
+        title's key that way), or ``via_org`` holds no wrap of it. The envelope is not touched.
+        """
+        sealed = session.get(SealedDocument, cid)
+        if sealed is None or sealed.bill_id != bill_id.lower():
+            raise NotEntitled(f"{cid} was not sealed on this node for bill {bill_id}")
+        wraps = self.wraps_in(session, cid)
+        if new_org in wraps:
+            return False
+        if via_org not in wraps:
+            raise NotEntitled(f"organisation {via_org} holds no key wrap for {cid}")
+        content_key = unwrap_content_key(wraps[via_org], via_key)
+        wrap = wrap_content_key(content_key, new_public_key)
+        session.add(
+            DocumentKeyWrap(
+                cid=cid, org=new_org, bill_id=sealed.bill_id, version=sealed.version, wrap=wrap.to_bytes()
+            )
+        )
+        session.flush()
+        return True
+
     def entitle(
         self,
         cid: str,
@@ -171,33 +216,9 @@ class Documents:
         via_org: int,
         via_key: X25519PrivateKey,
     ) -> bool:
-        """Give ``new_org`` a wrap of the key of the document this node sealed for ``bill_id`` at ``cid``,
-        unwrapped with ``via_org``'s key.
-
-        Returns False if ``new_org`` already had one. The envelope is not touched. :class:`NotEntitled` if
-        ``cid`` is not a document this node sealed for this very title: a carrier can name any CID when it
-        issues a title straight on the contract, and must not reach another title's key that way.
-        """
-        self._require_sealed_for(cid, bill_id)
-        wraps = self.wraps_of(cid)
-        if new_org in wraps:
-            return False
-        if via_org not in wraps:
-            raise NotEntitled(f"organisation {via_org} holds no key wrap for {cid}")
-        existing = self.db_row(cid, via_org)
-        content_key = unwrap_content_key(wraps[via_org], via_key)
-        wrap = wrap_content_key(content_key, new_public_key)
+        """:meth:`add_wrap` in a transaction of its own."""
         with self.db.transaction(lock=True) as session:
-            session.add(
-                DocumentKeyWrap(
-                    cid=cid,
-                    org=new_org,
-                    bill_id=existing.bill_id,
-                    version=existing.version,
-                    wrap=wrap.to_bytes(),
-                )
-            )
-        return True
+            return self.add_wrap(session, cid, bill_id, new_org, new_public_key, via_org, via_key)
 
     def db_row(self, cid: str, org: int) -> DocumentKeyWrap:
         with self.db.transaction() as session:

@@ -24,6 +24,7 @@ from ledger_api.schemas.bills import (
     History,
     HistoryItem,
     IssueBill,
+    PublicBill,
 )
 from ledger_api.schemas.common import PROBLEM_RESPONSES, TITLE_ID_PATTERN, problem_responses
 from ledger_api.schemas.operations import Operation
@@ -125,15 +126,33 @@ def bill_history(
 
 
 @router.get(
+    "/{id}/public",
+    response_model=PublicBill,
+    responses=_READ,
+    summary="A title's public state and container numbers (any member)",
+)
+def public_bill(bill_id: BillId, org: CurrentOrg, ledger: LedgerDep) -> PublicBill:
+    return PublicBill.of(_bills(ledger).public(parse_bill_id(bill_id)))
+
+
+@router.get(
     "/{id}/document",
     responses={
         **problem_responses(401, 403, 404, 422),
-        200: {"description": "The decrypted DCSA Transport Document (current version)"},
+        200: {"description": "The decrypted DCSA Transport Document (the current version, or `version`)"},
     },
-    summary="The decrypted transport document (carrier and every past possessor or holder)",
+    summary="The decrypted transport document (its readers: carrier, possessor, holder, straight "
+    "consignee, pledge bank; past parties the versions they could read)",
 )
-def bill_document(bill_id: BillId, org: CurrentOrg, ledger: LedgerDep) -> JSONResponse:
-    return JSONResponse(_bills(ledger).document(parse_bill_id(bill_id), org.id))
+def bill_document(
+    bill_id: BillId,
+    org: CurrentOrg,
+    ledger: LedgerDep,
+    version: Annotated[
+        int | None, Query(ge=1, le=65535, description="An earlier version (default: the current one)")
+    ] = None,
+) -> JSONResponse:
+    return JSONResponse(_bills(ledger).document(parse_bill_id(bill_id), org.id, version))
 
 
 @router.post("/{id}/actions", summary="Act on a title (DCSA action codes, pledge actions)", **_WRITE)  # type: ignore[arg-type]

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, ConfigDict, Field
 
-from ledger.services.bills import BillView, HistoryEntry, Verification
+from ledger.services.bills import BillView, HistoryEntry, PublicBillView, Verification
 from ledger_api.schemas.common import HEX32_PATTERN, ORG_ID_PATTERN, ApiModel
 
 ActionCode = Literal[
@@ -224,6 +224,31 @@ class Bill(ApiModel):
             cid=view.cid,
             pledge=pledge,
             issued_at_block=view.issued_at_block,
+        )
+
+
+class PublicBill(ApiModel):
+    """What every member may know of a title (the documents table's "everyone else" row): its public
+    state and its container numbers; no parties, no document."""
+
+    id: str
+    carrier: str
+    kind: Literal["NEGOTIABLE", "STRAIGHT", "SWB"]
+    status: str
+    version: int
+    container_numbers: list[str] | None = Field(
+        description="ISO 6346 numbers of the current version; null when this node did not seal it"
+    )
+
+    @classmethod
+    def of(cls, view: PublicBillView) -> PublicBill:
+        return cls(
+            id=view.id,
+            carrier=view.carrier,
+            kind=view.kind,  # type: ignore[arg-type]
+            status=view.status,
+            version=view.version,
+            container_numbers=list(view.container_numbers) if view.container_numbers is not None else None,
         )
 
 
