@@ -329,7 +329,10 @@ class Stack:
         layout = self.layout
         layout.state_file.parent.mkdir(parents=True, exist_ok=True)
         layout.logs.mkdir(parents=True, exist_ok=True)
-        self.say(f"chain: anvil on {self.options.rpc_url}, state in {layout.state_file}")
+        self.say(
+            f"chain: anvil on {self.options.rpc_url}, state in {layout.state_file} (written every "
+            f"{self.options.state_interval} s and at a clean stop)"
+        )
         self.anvil = Anvil(
             port=self.options.chain_port,
             chain_id=CHAIN_ID,
@@ -345,6 +348,9 @@ class Stack:
                 f"{layout.state_file} is damaged, restore the data directory from a backup or move it aside"
             ) from None
         self._record_pids()
+        # Before the API starts (whose outbox re-sends what an unclean stop lost): the block it resumes at.
+        with contextlib.suppress(requests.RequestException, ValueError, KeyError):
+            self.say(f"chain: at block {self.anvil.block_number()}")
 
     def _child_env(self) -> dict[str, str]:
         """The environment of every child and of the in-process steps: settings, never a key."""

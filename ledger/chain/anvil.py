@@ -153,6 +153,16 @@ class Anvil:
         self.stop()
         raise AnvilError(f"anvil did not answer on {self.url} within {timeout}s")
 
+    def block_number(self, timeout: float = 10.0) -> int:
+        """The number of the chain's latest block (after a restart: the block the state file held)."""
+        r = requests.post(
+            self.url,
+            json={"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []},
+            timeout=timeout,
+        )
+        r.raise_for_status()
+        return int(r.json()["result"], 16)
+
     def stop(self, timeout: float = 10.0) -> None:
         """Clean stop (SIGTERM: anvil writes its state file), SIGKILL if it does not exit."""
         if self.process is None or self.process.poll() is not None:

@@ -22,7 +22,12 @@ def run(
     api_port: Annotated[int | None, typer.Option(help="API port on 127.0.0.1 (default 8000).")] = None,
     chain_port: Annotated[int | None, typer.Option(help="anvil's JSON-RPC port (default 8545).")] = None,
     state_interval: Annotated[
-        int | None, typer.Option(help="Seconds between anvil state dumps (default 1).")
+        int | None,
+        typer.Option(
+            min=1,
+            help="Seconds between anvil state dumps (default 1 or $PORTLEDGER_STATE_INTERVAL); "
+            "a clean stop always writes the state.",
+        ),
     ] = None,
     oracles: Annotated[bool, typer.Option(help="Start the customs oracle runner.")] = True,
 ) -> None:

@@ -50,6 +50,8 @@ class StackProcess:
     data_dir: Path
     api_port: int = field(default_factory=free_port)
     chain_port: int = field(default_factory=free_port)
+    env: dict[str, str] = field(default_factory=dict)
+    """Set for this run on top of the test environment (e.g. ``PORTLEDGER_STATE_INTERVAL``)."""
     process: subprocess.Popen[str] | None = None
     output_path: Path | None = None
 
@@ -75,7 +77,7 @@ class StackProcess:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "ledger.cli", *self.args()],
             cwd=ROOT,
-            env={**os.environ, **TEST_ENV},
+            env={**os.environ, **TEST_ENV, **self.env},
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -124,6 +126,13 @@ class StackProcess:
             self.process.wait(30)
         for pid in (p for n, p in pids.items() if isinstance(p, int) and n != "supervisor"):
             wait_gone(pid)
+
+    def rpc(self, method: str, *params: Any) -> Any:
+        """One JSON-RPC call to this run's anvil; its ``result``."""
+        body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
+        answer = requests.post(f"http://127.0.0.1:{self.chain_port}", json=body, timeout=30).json()
+        assert "error" not in answer, answer
+        return answer["result"]
 
     def get(self, path: str, role: str) -> requests.Response:
         key = self.demo_keys()[role]["apiKey"]
