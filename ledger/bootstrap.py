@@ -144,14 +144,21 @@ class Ledger:
 
     def _wire_services(self) -> None:
         from ledger.services.access import DocumentAccess
+        from ledger.services.audience import Audiences
         from ledger.services.bills import Bills
         from ledger.services.statements import StatementKey, Statements
 
         self.services["access"] = DocumentAccess(self.documents, self.organisations)
+        self.services["audiences"] = Audiences(
+            self._governor_orgs, vessel_schema=self.deployment.schemas.get("VESSEL_EVENT")
+        )
         self.services["bills"] = Bills(self)
         self.services["statements"] = Statements(
             self, StatementKey(self.settings.statement_key_path, self._statement_passphrase())
         )
+
+    def _governor_orgs(self) -> list[int]:
+        return [int(self.consortium.call("orgOf", account)) for account in self.consortium.call("governors")]
 
     def _statement_passphrase(self) -> str | None:
         for secret in (self.settings.statement_key_passphrase, self.settings.wallet_passphrase):

@@ -174,13 +174,14 @@ def create_app(settings: Settings | None = None, *, ledger: Ledger | None = None
     problems.install(app)
     for router in _routers():
         app.include_router(router)
-    from ledger_api.routes import attestations, consortium, events, releases, webhooks
+    from ledger_api.routes import attestations, consortium, dashboard, events, releases, webhooks
 
     app.include_router(releases.router)
     app.include_router(attestations.router)
     app.include_router(consortium.router)
     app.include_router(events.router)
     app.include_router(webhooks.router)
+    app.include_router(dashboard.router)
     app.include_router(__import__("ledger_api.routes.ingest", fromlist=["router"]).router)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes, metrics=metrics)
     return app

@@ -1,70 +1,29 @@
 """What happened on the ledger, as the service shows it: contract events read back by name, and the
 ordered, per-organisation event feed behind ``GET /v1/events`` (Server-Sent Events) and webhooks.
 
-The feed is the chain's own log order: an event's id is ``block_number * 100_000 + log_index``, a
-monotonically increasing sequence that a client resumes from with ``Last-Event-ID``. An organisation sees
-an event only if it is one of the event's parties (every organisation id the event names, or the
-organisation of the account that caused it); consortium-wide events (schemas, proposals, admissions) are
-seen by every member. This module decodes; it never decides a rule.
+The feed is the chain's own log order, as this node's index has projected it: an event's id is
+``block_number * 100_000 + log_index``, a monotonically increasing sequence that a client resumes from
+with ``Last-Event-ID``. Who sees an event is :mod:`ledger.services.audience` (the facts table of the
+design); the event's data are its arguments as the index stores them (bytes and integers beyond 2^53 as
+0x-hex, so a title id reads as the API writes it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlmodel import and_, col, or_, select
+
 from ledger.chain import Contract, DecodedEvent
 from ledger.chain.abi import topic0
-from ledger.chain.deployment import Contracts, Deployment
+from ledger.db import Database
+from ledger.index.models import IndexEvent
+from ledger.services.audience import EVERY_MEMBER, Audiences
 
 SEQUENCE_BASE = 100_000  # more logs than this in one block is far beyond any block gas limit
 _LOG_PAGE = 5_000
-
-# Events every member organisation may see (membership, governance, schemas).
-PUBLIC_EVENTS = frozenset(
-    {
-        "ProposalCreated",
-        "ProposalApproved",
-        "ProposalExecuted",
-        "OrganisationAdmitted",
-        "OrganisationSuspended",
-        "OrganisationReinstated",
-        "RoleGranted",
-        "RoleRevoked",
-        "ThresholdChanged",
-        "GovernorAdded",
-        "GovernorRemoved",
-        "SchemaRegistered",
-        "SchemaActiveChanged",
-        "Attested",
-        "Revoked",
-        "Replaced",
-        "Recognised",
-        "ReportAccepted",
-    }
-)
-# Argument names that hold organisation ids.
-_ORG_ARGS = (
-    "org",
-    "carrier",
-    "holder",
-    "terminal",
-    "haulier",
-    "from",
-    "to",
-    "attester",
-    "agency",
-    "possessor",
-    "recipient",
-    "actor",
-    "pledgee",
-    "bank",
-    "consignee",
-    "issueTo",
-    "shipper",
-    "endorsee",
-)
 
 
 def contract_events(
@@ -90,18 +49,6 @@ def sequence_of(event: DecodedEvent) -> int:
     return event.block_number * SEQUENCE_BASE + event.log_index
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, bytes | bytearray):
-        return "0x" + bytes(value).hex()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 1 << 53:
-        return str(value)  # JSON numbers beyond 2^53 lose precision in most clients
-    return value
-
-
 @dataclass(frozen=True, slots=True)
 class LedgerEvent:
     """One event of the feed."""
@@ -112,10 +59,11 @@ class LedgerEvent:
     block_number: int
     tx_hash: str
     args: dict[str, Any]
-    parties: frozenset[int]
+    parties: frozenset[int] | None
+    """Who may see it; None: every member."""
 
     def visible_to(self, org: int) -> bool:
-        return self.name in PUBLIC_EVENTS or org in self.parties
+        return self.parties is None or org in self.parties
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -124,94 +72,71 @@ class LedgerEvent:
             "contract": self.contract,
             "blockNumber": self.block_number,
             "txHash": self.tx_hash,
-            "data": _plain(self.args),
+            "data": self.args,
         }
 
 
 class EventFeed:
-    """The ordered event feed of the four contracts, filtered per organisation."""
+    """The ordered event feed of the deployment's contracts, read from this node's index (an event is in
+    the feed once projected, as an operation is ``mined`` once projected) and filtered per organisation
+    by :class:`~ledger.services.audience.Audiences`. A reader keeps its place with :meth:`page`'s second
+    answer, the position it has read through, so events it may not see are never read twice."""
 
-    def __init__(self, contracts: Contracts, deployment: Deployment):
-        self.contracts = contracts
-        self.deployment = deployment
-        self._names = {c.address: name for name, c in contracts.by_name().items()}
-        self._org_of_account: dict[str, int] = {}
+    def __init__(self, db: Database, audiences: Audiences):
+        self.db = db
+        self.audiences = audiences
 
-    def _org_of(self, account: str) -> int:
-        if account not in self._org_of_account:
-            self._org_of_account[account] = int(self.contracts.consortium.call("orgOf", account))
-        return self._org_of_account[account]
+    def page(
+        self, org: int, last_id: int = -1, limit: int = 500, scan: int = 2_000
+    ) -> tuple[list[LedgerEvent], int]:
+        """Up to ``limit`` events visible to ``org`` after ``last_id``, oldest first, from at most ``scan``
+        projected events; and the id read through (``last_id`` when there was nothing new)."""
+        block, log_index = divmod(last_id, SEQUENCE_BASE) if last_id >= 0 else (-1, 0)
+        out: list[LedgerEvent] = []
+        through = last_id
+        with self.db.transaction() as session:
+            rows = session.exec(
+                select(IndexEvent)
+                .where(
+                    or_(
+                        col(IndexEvent.block_number) > block,
+                        and_(col(IndexEvent.block_number) == block, col(IndexEvent.log_index) > log_index),
+                    )
+                )
+                .order_by(col(IndexEvent.block_number), col(IndexEvent.log_index))
+                .limit(scan)
+            ).all()
+            memo: dict[Any, Any] = {}
+            for row in rows:
+                audience = self.audiences.of_event(session, row.contract, row.name, row.args, memo)
+                through = row.block_number * SEQUENCE_BASE + row.log_index
+                if audience is EVERY_MEMBER or org in audience:
+                    out.append(
+                        LedgerEvent(
+                            id=through,
+                            name=row.name,
+                            contract=row.contract,
+                            block_number=row.block_number,
+                            tx_hash=row.tx_hash,
+                            args=dict(row.args),
+                            parties=audience if audience is not EVERY_MEMBER else None,
+                        )
+                    )
+                    if len(out) >= limit:
+                        break
+        return out, through
 
-    def _record_parties(self, event: DecodedEvent, cache: dict[tuple[str, Any], set[int]]) -> set[int]:
-        """Parties of the bill or release right an event is about, read from the contract's record."""
-        out: set[int] = set()
-        right_id = event.args.get("rightId")
-        if isinstance(right_id, bytes | bytearray):
-            key: tuple[str, Any] = ("right", bytes(right_id))
-            if key not in cache:
-                right = self.contracts.release.call("releaseRight", bytes(right_id))
-                cache[key] = {int(right[k]) for k in ("carrier", "holder", "terminal")}
-            out |= cache[key]
-        bill_id = event.args.get("billId")
-        if isinstance(bill_id, int) and not isinstance(bill_id, bool) and bill_id > 0:
-            key = ("bill", bill_id)
-            if key not in cache:
-                try:
-                    bill = self.contracts.bills.call("bill", bill_id)
-                    cache[key] = {
-                        int(bill[k]) for k in ("carrier", "possessor", "holder", "pledgee") if k in bill
-                    }
-                except Exception:  # an unknown title reverts: no parties to add
-                    cache[key] = set()
-            out |= cache[key]
-        out.discard(0)
-        return out
-
-    def _parties(self, event: DecodedEvent) -> frozenset[int]:
-        parties: set[int] = set()
-        for key in _ORG_ARGS:
-            value = event.args.get(key)
-            if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 1 << 32:
-                parties.add(value)
-        for key in ("by", "proposer", "governor", "registrar"):
-            value = event.args.get(key)
-            if isinstance(value, str) and value.startswith("0x"):
-                org = self._org_of(value)
-                if org:
-                    parties.add(org)
-        return frozenset(parties)
+    def head(self) -> int:
+        """The id of the last projected event (-1 before any): a new reader's "from now on"."""
+        with self.db.transaction() as session:
+            row = session.exec(
+                select(IndexEvent.block_number, IndexEvent.log_index)
+                .order_by(col(IndexEvent.block_number).desc(), col(IndexEvent.log_index).desc())
+                .limit(1)
+            ).first()
+        return -1 if row is None else int(row[0]) * SEQUENCE_BASE + int(row[1])
 
     def after(self, org: int, last_id: int = -1, limit: int = 500) -> list[LedgerEvent]:
         """Up to ``limit`` events visible to ``org`` with an id above ``last_id``, oldest first."""
-        first_block = max(self.deployment.block_number, (last_id // SEQUENCE_BASE) if last_id >= 0 else 0)
-        head = self.contracts.consortium.chain.block_number()
-        addresses = list(self._names)
-        out: list[LedgerEvent] = []
-        start = first_block
-        chain = self.contracts.consortium.chain
-        records: dict[tuple[str, Any], set[int]] = {}
-        while start <= head and len(out) < limit:
-            end = min(start + _LOG_PAGE - 1, head)
-            for event in chain.get_logs(addresses, start, end):
-                seq = sequence_of(event)
-                if seq <= last_id:
-                    continue
-                item = LedgerEvent(
-                    id=seq,
-                    name=event.name,
-                    contract=self._names.get(event.address, event.address),
-                    block_number=event.block_number,
-                    tx_hash=event.tx_hash,
-                    args=dict(event.args),
-                    parties=self._parties(event) | self._record_parties(event, records),
-                )
-                if item.visible_to(org):
-                    out.append(item)
-                    if len(out) >= limit:
-                        break
-            start = end + 1
-        return out
-
-
-def visible(events: Iterable[LedgerEvent], org: int) -> list[LedgerEvent]:
-    return [e for e in events if e.visible_to(org)]
+        events, _ = self.page(org, last_id, limit)
+        return events

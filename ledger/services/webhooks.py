@@ -43,7 +43,7 @@ from sqlmodel import Field, SQLModel
 
 from ledger.db import Database
 from ledger.services.errors import FieldProblem, NotFound, ValidationFailed
-from ledger.services.events import SEQUENCE_BASE, EventFeed, LedgerEvent
+from ledger.services.events import EventFeed, LedgerEvent
 
 _log = logging.getLogger(__name__)
 
@@ -249,7 +249,6 @@ class WebhookService:
             )
         if problems:
             raise ValidationFailed(problems)
-        head = self.feed.contracts.consortium.chain.block_number()
         secret = secrets.token_hex(32)
         hook = Webhook(
             id="wh_" + secrets.token_hex(12),
@@ -257,7 +256,7 @@ class WebhookService:
             url=url,
             secret=secret,
             event_types=",".join(types),
-            cursor=head * SEQUENCE_BASE + SEQUENCE_BASE - 1,  # events from now on
+            cursor=self.feed.head(),  # events from now on
         )
         with self.db.transaction(lock=True) as session:
             session.add(hook)
@@ -312,7 +311,7 @@ class WebhookService:
         attempts = 0
         try:
             types = {t for t in hook.event_types.split(",") if t}
-            fetched = self.feed.after(int(hook.org), hook.cursor, limit=50)
+            fetched, through = self.feed.page(int(hook.org), hook.cursor, limit=50)
             for event in fetched:
                 if types and event.name not in types:
                     self._skip(hook, event.id)
@@ -320,6 +319,9 @@ class WebhookService:
                 attempts += 1
                 if not self._attempt(hook, event):
                     break
+            else:  # all delivered or skipped: move past what the hook may not see, too
+                if through > hook.cursor:
+                    self._skip(hook, through)
         except Exception:  # one webhook's trouble must not hold up the others
             _log.exception("webhook %s: delivery pass failed", hook.id)
         return attempts

@@ -277,7 +277,9 @@ async def subject_attestations(
     def run() -> list[AttestationView]:
         parsed = parse_subject(subject, "path:subject")
         schema_id = bytes.fromhex(schema[2:]) if schema else None
-        return attestation_service(ledger).about(parsed, schema_id)
+        views = attestation_service(ledger).about(parsed, schema_id)
+        # The facts table: only what the caller may see of this subject (nothing else is said of it).
+        return ledger.services["audiences"].visible_facts(ledger.db, org.id, views)  # type: ignore[no-any-return]
 
     views = await run_in_threadpool(run)
     return JSONResponse({"items": [_view(v) for v in views], "nextCursor": None})

@@ -3,7 +3,8 @@
 Each event carries ``id:`` (a monotonically increasing sequence: block number × 100,000 + log index),
 ``event:`` (the contract event's name) and ``data:`` (JSON). Reconnect with ``Last-Event-ID`` (or
 ``?after=``) to resume after the last event received. With ``follow=false`` the stream ends once it
-has caught up; otherwise it stays open up to ``timeout`` seconds, polling the chain, with comment
+has caught up; otherwise it stays open up to ``timeout`` seconds, polling the node's index from where
+it has read (never the chain), with comment
 keep-alives, and tells the client to reconnect (``retry:``).
 """
 
@@ -20,7 +21,6 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from ledger.bootstrap import Ledger
-from ledger.chain.deployment import bind
 from ledger.services.errors import FieldProblem, ValidationFailed
 from ledger.services.events import EventFeed, LedgerEvent
 from ledger_api.deps import CurrentOrg, LedgerDep, node_service
@@ -35,7 +35,7 @@ RETRY_MS = 2000
 
 def feed(ledger: Ledger) -> EventFeed:
     def make() -> EventFeed:
-        return EventFeed(bind(ledger.chain, ledger.deployment), ledger.deployment)
+        return EventFeed(ledger.db, ledger.services["audiences"])
 
     return node_service(ledger, "events", EventFeed, make)
 
@@ -90,13 +90,13 @@ async def stream_events(
         deadline = time.monotonic() + timeout
         last_sent = time.monotonic()
         while True:
-            batch: list[LedgerEvent] = await run_in_threadpool(source.after, org.id, cursor, 200)
+            batch, through = await run_in_threadpool(source.page, org.id, cursor, 200)
             for event in batch:
-                cursor = event.id
                 if not wanted or event.name in wanted:
                     yield frame(event)
                     last_sent = time.monotonic()
-            if len(batch) == 200:
+            moved, cursor = through != cursor, through
+            if moved:
                 continue
             if not follow or time.monotonic() >= deadline or await request.is_disconnected():
                 return

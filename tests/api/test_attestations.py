@@ -25,7 +25,7 @@ def credit_schema(world: PortWorld) -> str:
     return "0x" + world.deployment.schema_id("CREDIT_LEVEL").hex()
 
 
-def attestations(world: PortWorld, subject: str, org: str = "terminal") -> list[dict[str, Any]]:
+def attestations(world: PortWorld, subject: str, org: str = "customs") -> list[dict[str, Any]]:
     response = world.get(org, f"/v1/subjects/{subject}/attestations")
     assert response.status_code == 200, response.text
     items: list[dict[str, Any]] = response.json()["items"]

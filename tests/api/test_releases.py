@@ -55,7 +55,7 @@ def customs_release(world: PortWorld, subject: bytes) -> str:
     """Relay a 2-of-3 customs release report; returns the attestation it made."""
     body = world.signed_report("CUSTOMS_RELEASE", subject, release_fields())
     mined(world.post("shipper", "/v1/reports", body))
-    made = world.get("terminal", f"/v1/subjects/0x{subject.hex()}/attestations").json()["items"]
+    made = world.get("customs", f"/v1/subjects/0x{subject.hex()}/attestations").json()["items"]
     uid: str = made[-1]["uid"]
     return uid
 
@@ -103,7 +103,7 @@ def test_release_from_customs_report_to_gate_in_over_http(port_world: PortWorld)
     bill_hex = "0x" + bill_id.to_bytes(32, "big").hex()
 
     release_uid = customs_release(world, schemas.bill_subject(bill_id))
-    listed = world.get("terminal", f"/v1/subjects/{bill_hex}/attestations").json()["items"]
+    listed = world.get("consignee", f"/v1/subjects/{bill_hex}/attestations").json()["items"]
     assert [(a["uid"], a["schemaName"], a["effective"]) for a in listed] == [
         (release_uid, "CUSTOMS_RELEASE", True)
     ]
