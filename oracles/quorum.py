@@ -8,8 +8,9 @@ that submits other data than was signed is refused by the registry, which recove
 digest of what it is given. The coordinator only checks what it can check cheaply (each signature
 recovers to a registered signer) so that it does not waste a transaction.
 
-``SignerEndpoint`` is what the coordinator talks to; ``OracleSigner`` is the in-process endpoint. In
-production each signer runs in its own process behind the same interface (one key per process).
+``SignerEndpoint`` is what the coordinator talks to; ``OracleSigner`` is the in-process endpoint, and
+``oracles.remote_signer.RemoteSigner`` reaches an ``OracleSigner`` running in a process of its own
+(``oracles.signer_service``, one key per process).
 """
 
 from __future__ import annotations
