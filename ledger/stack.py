@@ -3,7 +3,10 @@
 Owns the start order, the data directory layout and the shutdown of the embedded default (docs/design.md §3):
 anvil with its state persisted under the data dir, the contracts deployed once (a restart binds the
 recorded deployment after the start-up code check), the demo port consortium's wallets and API keys,
-the API (uvicorn, a child process) and the customs oracle runner watching an inbox folder.
+the API (uvicorn, a child process) and the customs oracle runner, which processes the customs
+organisation's messages from the node database (posted to the API, or dropped in its inbox folder).
+Two of the three customs signer keys run as ``portledger oracle signer`` processes of their own (Unix
+sockets under ``<data dir>/run/signers``), the third signs inside the runner.
 
 Children are started with their PIDs recorded in ``<data dir>/run/pids.json`` and are stopped by those
 PIDs only: SIGTERM first (anvil then writes its state file), SIGKILL if one does not exit. Each child
@@ -24,11 +27,12 @@ import json
 import os
 import secrets
 import signal
+import socket
 import stat
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,6 +65,9 @@ ROLE_NAMES: tuple[str, ...] = (
 
 ORACLE_AGENCIES: tuple[str, ...] = ("customs",)
 RELAYER_LABEL = "oracle-relayer"
+SIGNER_PROCESSES = 2
+"""Of an agency's oracle signer keys this many run as ``portledger oracle signer`` processes of their own;
+the others (at least one) sign inside the runner."""
 DEMO_KEYS_WARNING = (
     "{path} holds API keys of every demo organisation: it is for the demo only. "
     "Never use these keys, this passphrase file or this data directory in production."
@@ -150,6 +157,13 @@ class DataLayout:
 
     def oracle_config(self, agency: str) -> Path:
         return self.root / "oracles" / f"{agency}.json"
+
+    @property
+    def signer_sockets(self) -> Path:
+        return self.root / "run" / "signers"
+
+    def signer_socket(self, agency: str, index: int) -> Path:
+        return self.signer_sockets / f"{agency}-{index}.sock"
 
 
 # ----------------------------------------------------------------------------------- small helpers
@@ -260,6 +274,16 @@ class Child:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(10)
+
+
+@dataclass(frozen=True)
+class SignerProcess:
+    """An oracle signer key the stack runs as its own process, reached by the runner over ``socket``."""
+
+    name: str
+    address: str
+    keystore: Path
+    socket: Path
 
 
 def spawn(name: str, command: list[str], log: Path, env: Mapping[str, str], cwd: Path = ROOT) -> Child:
@@ -573,7 +597,9 @@ class Stack:
             self.say("oracles: the oracle runner is not installed; skipping")
             return
         for agency in ORACLE_AGENCIES:
-            config = self._write_oracle_config(agency, env)
+            separate = self._separate_signers(agency, env)
+            config = self._write_oracle_config(agency, env, separate)
+            self._start_signers(agency, separate, config, env)
             inbox = self.layout.inbox(agency)
             inbox.mkdir(parents=True, exist_ok=True)
             command = [
@@ -588,10 +614,19 @@ class Stack:
                 "--config",
                 str(config),
             ]
-            self.say(f"oracles: {agency} runner watching {inbox} (log {self._log('oracle-' + agency)})")
+            self.say(
+                f"oracles: {agency} runner for its organisation's messages (posted to "
+                f"/v1/oracles/{agency}/messages, or dropped in {inbox}; log {self._log('oracle-' + agency)})"
+            )
             self.children.append(spawn(f"oracle-{agency}", command, self._log(f"oracle-{agency}"), env))
 
-    def _write_oracle_config(self, agency: str, env: Mapping[str, str]) -> Path:
+    def _node_database_url(self) -> str:
+        from ledger.settings import Settings
+
+        return Settings(data_dir=self.layout.root, rpc_url=self.options.rpc_url).resolved_database_url
+
+    def _oracle_keystores(self, agency: str, env: Mapping[str, str]) -> list[tuple[str, Path]]:
+        """(address, keystore) of each key in the agency's wallet that the deployment made a signer."""
         from ledger.chain.deployment import load_deployment
         from wallets import WalletDirectory
 
@@ -599,21 +634,103 @@ class Stack:
         wallet = WalletDirectory.from_env(self.layout.wallets, env).organisation(agency)
         signer_sets = [s for s in record.oracle_signers if s.agency == agency]
         signer_addresses = {a.lower() for s in signer_sets for a in s.signers}
-        accounts = wallet.accounts()
-        signers = [
-            str(wallet.keystore_path(a.address)) for a in accounts if a.address.lower() in signer_addresses
+        return [
+            (str(a.address), wallet.keystore_path(a.address))
+            for a in wallet.accounts()
+            if a.address.lower() in signer_addresses
         ]
+
+    def _separate_signers(self, agency: str, env: Mapping[str, str]) -> list[SignerProcess]:
+        """The agency's signer keys that run as their own processes: up to ``SIGNER_PROCESSES``, always
+        leaving one to sign inside the runner."""
+        keystores = self._oracle_keystores(agency, env)
+        split = max(len(keystores) - SIGNER_PROCESSES, min(len(keystores), 1))
+        return [
+            SignerProcess(
+                f"signer-{agency}-{index}", address, keystore, self.layout.signer_socket(agency, index)
+            )
+            for index, (address, keystore) in enumerate(keystores[split:], start=split + 1)
+        ]
+
+    def _start_signers(
+        self, agency: str, separate: list[SignerProcess], config: Path, env: Mapping[str, str]
+    ) -> None:
+        """Start each signer process (passphrase in ``env``, never on argv) and wait until it listens.
+
+        In the demo a signer reads the runner's configuration file for its chain and directory (it ignores
+        the runner's keys); in production each signer host keeps its own copy.
+        """
+        if not separate:
+            return
+        self.layout.signer_sockets.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(self.layout.signer_sockets, 0o700)
+        started: list[tuple[Child, SignerProcess]] = []
+        for signer in separate:
+            command = [sys.executable, "-m", "oracles.cli", "signer", "--agency", agency]
+            command += ["--keystore", str(signer.keystore), "--socket", str(signer.socket)]
+            command += ["--config", str(config)]
+            self.say(
+                f"oracles: {agency} signer {signer.address} in its own process on {signer.socket} "
+                f"(log {self._log(signer.name)})"
+            )
+            child = spawn(signer.name, command, self._log(signer.name), env)
+            self.children.append(child)
+            self._record_pids()
+            started.append((child, signer))
+        for child, signer in started:
+            self._wait_for_signer(child, signer.socket)
+
+    def _wait_for_signer(self, child: Child, socket_path: Path) -> None:
+        from oracles.signer_wire import unix_address
+
+        deadline = time.monotonic() + self.options.start_timeout
+        while time.monotonic() < deadline:
+            if not child.alive():
+                raise StackError(
+                    f"the oracle signer {child.name} exited at start-up with {child.process.returncode}: "
+                    f"see {self._log(child.name)}"
+                )
+            with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+                probe.settimeout(1.0)
+                with unix_address(socket_path) as address:
+                    probe.connect(address)
+                return
+            time.sleep(0.2)
+        raise StackError(
+            f"the oracle signer {child.name} did not listen on {socket_path} within "
+            f"{self.options.start_timeout:.0f}s: see {self._log(child.name)}"
+        )
+
+    def _write_oracle_config(
+        self, agency: str, env: Mapping[str, str], separate: Sequence[SignerProcess] = ()
+    ) -> Path:
+        from ledger.chain.deployment import load_deployment
+        from wallets import WalletDirectory
+
+        record = load_deployment(self.layout.root, CHAIN_ID)
+        wallet = WalletDirectory.from_env(self.layout.wallets, env).organisation(agency)
+        accounts = wallet.accounts()
+        # Keys served by a signer process are reached through its socket, and asked first (k of n is
+        # enough); the others sign inside the runner.
+        served = {s.keystore for s in separate}
+        signers: list[str | dict[str, str]] = [
+            {"socket": str(s.socket), "address": s.address} for s in separate
+        ]
+        signers += [str(path) for _, path in self._oracle_keystores(agency, env) if path not in served]
         carrier_code = self._config().organisation("carrier").legal_id
         relayer = next((a.address for a in accounts if a.label == RELAYER_LABEL), wallet.primary_address)
         config = {
             "rpcUrl": self.options.rpc_url,
             "deployment": str(self.layout.deployment),
             "organisation": agency,
+            "agencyOrg": record.org_id(agency),
             "signers": signers,
             "sender": str(wallet.keystore_path(relayer)),
             "carriers": {carrier_code: record.org_id("carrier")},
             "parties": {},
             "databaseUrl": f"sqlite:///{self.layout.root / 'oracles' / (agency + '.db')}",
+            # The node database, where the API stores the messages the organisation posts.
+            "messagesDatabaseUrl": self._node_database_url(),
         }
         path = self.layout.oracle_config(agency)
         write_private(path, json.dumps(config, indent=2) + "\n")

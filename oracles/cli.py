@@ -1,4 +1,8 @@
-"""``portledger oracle run``: one agency's oracle runner over an inbox folder, and its configuration.
+"""``portledger oracle run``: one organisation's oracle runner for one agency, and its configuration.
+
+The runner processes the organisation's queued messages (posted to ``POST /v1/oracles/{agency}/messages``
+and stored in the node database that ``messagesDatabaseUrl`` names) and the files dropped in its
+``--inbox`` folder, which it receives as messages of the same organisation (``oracles.runner``).
 
 The configuration is a JSON file (``--config``, or ``PORTLEDGER_ORACLE_CONFIG``)::
 
@@ -6,22 +10,34 @@ The configuration is a JSON file (``--config``, or ``PORTLEDGER_ORACLE_CONFIG``)
       "rpcUrl": "http://127.0.0.1:8545",
       "deployment": "data/deployments/31337.json",
       "agencyOrg": 6,                      // or "organisation": "<name in the deployment record>"
-      "signers": ["keys/oracle-1.json", "keys/oracle-2.json", "keys/oracle-3.json"],
+      "signers": [
+        {"socket": "run/oracle-2.sock", "address": "0x…"},   // a signer process (``oracle signer``)
+        {"socket": "run/oracle-3.sock"},                     //   its address asked at start
+        "keys/oracle-1.json"                                 // a key file: signs in this process
+      ],
       "sender": "keys/relayer.json",       // relays reports; for the terminal: a terminal member key
       "carriers": {"MAEU": 1},             // carrier codes / B/L prefixes -> org id
       "parties": {"DEMOHAUL": 5},          // haulier codes, credit codes -> org id
       "defaultCarrier": null,
       "timeZone": "Asia/Shanghai",         // zone of EDIFACT times
       "deadlineWindow": 600,
-      "databaseUrl": null                  // outbox database; default: SQLite in DIR/.state
-    }
+      "databaseUrl": null,                 // outbox database; default: SQLite in DIR/.state
+      "messagesDatabaseUrl": null          // the node database holding the organisation's messages
+    }                                      //   (default: the outbox database)
 
 Key files are version-3 keystores (unlocked with ``PORTLEDGER_WALLET_PASSPHRASE`` or the file named by
 ``PORTLEDGER_WALLET_PASSPHRASE_FILE``) or, for development chains only, files holding a hex private key.
 Relative paths are relative to the configuration file. Nothing secret is printed or logged.
 
-The runner's signers run in this process (one key each); the threshold of each schema is read from the
-registry (``reportSigners``), so a runner with fewer keys than the threshold cannot reach a quorum.
+A signer entry is a key file (the signer runs in the runner's process) or ``{"socket": …}``: a signer
+process started with ``portledger oracle signer``, which holds its own key, re-derives every report from
+the message and signs only what it derived (``oracles.signer_service``). An unreachable or refusing signer
+counts as a refusal; the threshold of each schema is read from the registry (``reportSigners``), so a
+runner with fewer signers than the threshold cannot reach a quorum.
+
+``portledger oracle signer`` reads the same configuration file for what a signer must know itself (chain,
+deployment record, organisation, directory, time zone); it ignores ``signers`` and ``sender``. Its
+passphrase comes from ``--passphrase-file`` or the environment, never from the command line.
 """
 
 from __future__ import annotations
@@ -40,33 +56,52 @@ from zoneinfo import ZoneInfo
 import typer
 
 from ledger.chain import ChainClient
-from ledger.chain.deployment import Deployment, bind, load_deployment
+from ledger.chain.deployment import Contracts, Deployment, bind, load_deployment
 from ledger.db import Database
+from ledger.services.oracle_messages import OracleMessages
 from oracles.mapping import Agency, Directory
 from oracles.metrics import OracleMetrics
-from oracles.quorum import Coordinator, NoSignerSet, OracleSigner, ReportDomain
-from oracles.registry import default_registry
+from oracles.quorum import Coordinator, NoSignerSet, OracleSigner, ReportDomain, SignerEndpoint
+from oracles.registry import AdapterRegistry, default_registry
+from oracles.remote_signer import RemoteSigner, SignerUnreachable
 from oracles.runner import OracleRunner
+from oracles.signer_service import SignerServer, SignerServiceError
+from oracles.signer_wire import DEFAULT_MAX_REQUEST_BYTES
 from oracles.submit import OutboxSubmitter
+from wallets.errors import WalletError
 from wallets.keystore import parse_private_key_text
-from wallets.passphrase import passphrase_from_env
+from wallets.passphrase import PASSPHRASE_ENV, PASSPHRASE_FILE_ENV, passphrase_from_env, passphrase_from_file
 from wallets.signer import LocalSigner
 
 CONFIG_ENV = "PORTLEDGER_ORACLE_CONFIG"
 
-app = typer.Typer(help="Agency and terminal oracles: inbox runners.", no_args_is_help=True)
+app = typer.Typer(
+    help="Agency and terminal oracles: inbox runners and signer processes.", no_args_is_help=True
+)
 
 
 @app.callback()
 def oracle() -> None:
-    """Agency and terminal oracles: inbox runners."""
+    """Agency and terminal oracles: inbox runners and signer processes."""
+
+
+@dataclass(frozen=True)
+class SocketSigner:
+    """A signer process the runner reaches over its Unix socket; ``address`` is asked for when not given."""
+
+    socket: Path
+    address: str | None = None
+
+
+SignerEntry = Path | SocketSigner
+"""A key file (the signer runs in the runner's process) or a signer process."""
 
 
 @dataclass(frozen=True)
 class RunnerConfig:
     rpc_url: str
     deployment: Path
-    signers: tuple[Path, ...]
+    signers: tuple[SignerEntry, ...]
     sender: Path | None
     agency_org: int | None = None
     organisation: str | None = None
@@ -76,6 +111,8 @@ class RunnerConfig:
     time_zone: str | None = None
     deadline_window: int = 600
     database_url: str | None = None
+    messages_database_url: str | None = None
+    """The database the API stores posted messages in (the node's); None: the outbox database."""
 
     @classmethod
     def load(cls, path: Path) -> RunnerConfig:
@@ -86,10 +123,22 @@ class RunnerConfig:
             p = Path(value)
             return p if p.is_absolute() else base / p
 
+        def signer(entry: Any) -> SignerEntry:
+            if isinstance(entry, str):
+                return rel(entry)
+            if isinstance(entry, dict) and set(entry) == {"keystore"}:
+                return rel(str(entry["keystore"]))
+            if isinstance(entry, dict) and "socket" in entry and set(entry) <= {"socket", "address"}:
+                address = entry.get("address")
+                return SocketSigner(rel(str(entry["socket"])), str(address) if address else None)
+            raise ValueError(
+                f"{path}: a signer is a key file path, {{'keystore': path}} or {{'socket': path, 'address'?}}"
+            )
+
         return cls(
             rpc_url=str(data.get("rpcUrl") or os.environ.get("PORTLEDGER_RPC_URL", "http://127.0.0.1:8545")),
             deployment=rel(str(data["deployment"])),
-            signers=tuple(rel(str(s)) for s in data.get("signers", [])),
+            signers=tuple(signer(s) for s in data.get("signers", [])),
             sender=rel(str(data["sender"])) if data.get("sender") else None,
             agency_org=int(data["agencyOrg"]) if data.get("agencyOrg") is not None else None,
             organisation=data.get("organisation"),
@@ -99,6 +148,7 @@ class RunnerConfig:
             time_zone=data.get("timeZone"),
             deadline_window=int(data.get("deadlineWindow", 600)),
             database_url=data.get("databaseUrl"),
+            messages_database_url=data.get("messagesDatabaseUrl"),
         )
 
 
@@ -110,14 +160,20 @@ def load_signer(path: Path) -> LocalSigner:
     return LocalSigner(parse_private_key_text(text))
 
 
-def build_runner(
-    agency: Agency,
-    inbox: Path,
-    config: RunnerConfig,
-    metrics: OracleMetrics | None = None,
-    settle_seconds: float = 0.0,
-) -> OracleRunner:
-    """Wire a runner from its configuration: chain, deployment, signers, outbox and metrics."""
+@dataclass(frozen=True)
+class AgencyView:
+    """What a runner, and each signer on its own, reads from the configuration: chain, records, directory."""
+
+    chain: ChainClient
+    deployment: Deployment
+    contracts: Contracts
+    agency_org: int
+    directory: Directory
+    registry: AdapterRegistry
+    domain: ReportDomain
+
+
+def agency_view(config: RunnerConfig) -> AgencyView:
     chain = ChainClient(config.rpc_url)
     deployment: Deployment = load_deployment(config.deployment, chain.chain_id)
     contracts = bind(chain, deployment)
@@ -135,10 +191,43 @@ def build_runner(
     )
     registry = default_registry(time_zone=ZoneInfo(config.time_zone or "UTC"))
     domain = ReportDomain(chain.chain_id, contracts.attestations.address)
-    endpoints = [
-        OracleSigner(load_signer(p), agency, registry, directory, domain, clock=chain.latest_timestamp)
-        for p in config.signers
-    ]
+    return AgencyView(chain, deployment, contracts, agency_org, directory, registry, domain)
+
+
+def signer_endpoint(entry: SignerEntry, agency: Agency, view: AgencyView) -> SignerEndpoint:
+    """An in-process ``OracleSigner`` for a key file; a ``RemoteSigner`` for a signer process."""
+    if isinstance(entry, SocketSigner):
+        remote = RemoteSigner(entry.socket, entry.address)
+        if entry.address is None:
+            try:
+                remote.ask_address()
+            except SignerUnreachable as exc:
+                raise typer.BadParameter(
+                    f"{exc}: start it first, or name its address in the configuration"
+                ) from None
+        return remote
+    return OracleSigner(
+        load_signer(entry),
+        agency,
+        view.registry,
+        view.directory,
+        view.domain,
+        clock=view.chain.latest_timestamp,
+    )
+
+
+def build_runner(
+    agency: Agency,
+    inbox: Path,
+    config: RunnerConfig,
+    metrics: OracleMetrics | None = None,
+    settle_seconds: float = 0.0,
+) -> OracleRunner:
+    """Wire a runner from its configuration: chain, deployment, signers, outbox and metrics."""
+    view = agency_view(config)
+    chain, contracts, agency_org = view.chain, view.contracts, view.agency_org
+    directory, registry, domain = view.directory, view.registry, view.domain
+    endpoints = [signer_endpoint(entry, agency, view) for entry in config.signers]
     coordinators: dict[str, Coordinator] = {}
 
     def coordinator_for(schema_name: str) -> Coordinator:
@@ -161,6 +250,10 @@ def build_runner(
     state.mkdir(parents=True, exist_ok=True)
     db = Database(config.database_url or f"sqlite:///{state / 'outbox.sqlite'}")
     db.migrate()
+    messages_db = db
+    if config.messages_database_url and config.messages_database_url != config.database_url:
+        messages_db = Database(config.messages_database_url)
+        messages_db.migrate()
     submitter = OutboxSubmitter(
         db,
         chain,
@@ -175,6 +268,7 @@ def build_runner(
         agency=agency,
         agency_org=agency_org,
         inbox=inbox,
+        messages=OracleMessages(messages_db),
         registry=registry,
         directory=directory,
         coordinator_for=coordinator_for if endpoints else None,
@@ -189,11 +283,17 @@ def build_runner(
 @app.command("run")
 def run(
     agency: Annotated[Agency, typer.Option(help="Whose oracle this is.")],
-    inbox: Annotated[Path, typer.Option(help="Inbox folder of incoming messages.", file_okay=False)],
+    inbox: Annotated[
+        Path,
+        typer.Option(
+            help="Folder inbox: files dropped here are this organisation's messages (state in DIR/.state).",
+            file_okay=False,
+        ),
+    ],
     config: Annotated[
         Path | None, typer.Option(help=f"Runner configuration (JSON); default ${CONFIG_ENV}.", dir_okay=False)
     ] = None,
-    once: Annotated[bool, typer.Option(help="One pass over the inbox, then exit.")] = False,
+    once: Annotated[bool, typer.Option(help="One pass over the queue and the inbox, then exit.")] = False,
     poll: Annotated[float, typer.Option(help="Seconds between idle passes.")] = 1.0,
     metrics_port: Annotated[
         int | None, typer.Option(help="Serve Prometheus metrics on 127.0.0.1:PORT.")
@@ -203,13 +303,10 @@ def run(
         typer.Option(help="Leave files modified less than this many seconds ago for the next pass."),
     ] = 0.5,
 ) -> None:
-    """Process each message of the inbox exactly once: parse, sign k-of-n, submit; dead-letter the rest."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("alembic", "pydifact"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    config_path = config or (Path(os.environ[CONFIG_ENV]) if os.environ.get(CONFIG_ENV) else None)
-    if config_path is None:
-        raise typer.BadParameter(f"give --config or set {CONFIG_ENV}")
+    """Process each queued message of the organisation exactly once: parse, sign k-of-n, submit;
+    dead-letter the rest. Files dropped in the inbox folder join the queue first."""
+    _configure_logging()
+    config_path = _config_path(config)
     inbox.mkdir(parents=True, exist_ok=True)
     metrics = OracleMetrics(agency.value)
     runner = build_runner(agency, inbox, RunnerConfig.load(config_path), metrics, settle)
@@ -232,6 +329,97 @@ def run(
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     runner.run(stop, poll)
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("alembic", "pydifact"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _config_path(config: Path | None) -> Path:
+    config_path = config or (Path(os.environ[CONFIG_ENV]) if os.environ.get(CONFIG_ENV) else None)
+    if config_path is None:
+        raise typer.BadParameter(f"give --config or set {CONFIG_ENV}")
+    return config_path
+
+
+PASSPHRASE_ARGUMENT_REFUSED = (
+    "a passphrase on the command line is visible to every user of this machine (ps, /proc): use "
+    f"--passphrase-file FILE, {PASSPHRASE_ENV} or {PASSPHRASE_FILE_ENV}"
+)
+
+
+@app.command("signer")
+def signer(
+    agency: Annotated[Agency, typer.Option(help="Whose oracle signer this is.")],
+    keystore: Annotated[
+        Path, typer.Option(help="This signer's version-3 keystore (one key).", dir_okay=False)
+    ],
+    socket_path: Annotated[
+        Path, typer.Option("--socket", help="Unix socket to serve on (created 0600).", dir_okay=False)
+    ],
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            help=f"Chain, deployment and directory (runner JSON); default ${CONFIG_ENV}.", dir_okay=False
+        ),
+    ] = None,
+    passphrase_file: Annotated[
+        Path | None,
+        typer.Option(help=f"File holding the keystore passphrase; default {PASSPHRASE_ENV}.", dir_okay=False),
+    ] = None,
+    passphrase: Annotated[
+        str | None, typer.Option(hidden=True, help="Refused: see --passphrase-file.")
+    ] = None,
+    max_deadline_window: Annotated[
+        int, typer.Option(help="Refuse reports whose deadline is further than this many seconds away.")
+    ] = 3600,
+    max_request_bytes: Annotated[int, typer.Option(help="Largest request frame accepted.")] = (
+        DEFAULT_MAX_REQUEST_BYTES
+    ),
+    timeout: Annotated[float, typer.Option(help="Seconds a client may take to send a request.")] = 10.0,
+) -> None:
+    """Serve one oracle key on a Unix socket: sign only the reports this signer derives from the message."""
+    if passphrase is not None:
+        typer.echo(PASSPHRASE_ARGUMENT_REFUSED, err=True)
+        raise typer.Exit(2)
+    _configure_logging()
+    try:
+        secret = passphrase_from_file(passphrase_file) if passphrase_file else passphrase_from_env()
+        document = json.loads(keystore.read_text(encoding="utf-8"))
+        if not isinstance(document, dict):
+            raise ValueError
+        key = LocalSigner.from_keystore(document, secret, source=keystore)
+    except WalletError as exc:
+        typer.echo(f"the signer cannot unlock its key: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except (OSError, ValueError):
+        typer.echo(f"{keystore} is not a readable version-3 keystore", err=True)
+        raise typer.Exit(1) from None
+    view = agency_view(RunnerConfig.load(_config_path(config)))
+    oracle_signer = OracleSigner(
+        key,
+        agency,
+        view.registry,
+        view.directory,
+        view.domain,
+        max_deadline_window=max_deadline_window,
+        clock=view.chain.latest_timestamp,
+    )
+    server = SignerServer(oracle_signer, socket_path, max_request_bytes=max_request_bytes, timeout=timeout)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        server.bind()
+    except SignerServiceError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    try:
+        server.serve(stop)
+    finally:
+        server.close()
 
 
 if __name__ == "__main__":

@@ -1,37 +1,49 @@
-"""The oracle runner: reads an inbox folder, turns each message into chain writes exactly once.
+"""The oracle runner: one organisation's queued messages, each turned into chain writes exactly once.
 
-Inbox layout (``DIR``)::
+A runner is configured for one organisation and one agency. It takes only that organisation's queued
+messages for that agency from the node's database (``ledger.services.oracle_messages``: posted through
+``POST /v1/oracles/{agency}/messages`` by that organisation, which must hold the agency's role), so a
+message another member sent can never make this runner sign or send anything. The folder inbox is that
+organisation's own way in: every file dropped there is received as a message of the runner's
+organisation, then processed like any other.
 
-    DIR/<message files>        waiting, processed in file-name order (dot files and *.part are ignored)
-    DIR/done/                  messages whose every action is done, skipped or found already done
-    DIR/dead-letter/           messages no adapter can read, each with ``<name>.reason.json``
-    DIR/rejected/              messages the signers or the contract refused, with ``<name>.reason.json``
-    DIR/.state/oracle.sqlite   the checkpoint: finished messages by SHA-256, actions by key and attempt
+Folder inbox layout (``DIR``)::
 
-Exactly once: a message is identified by the SHA-256 of its bytes and each of its actions by a key
-derived from the fact's stable source id (``mapping``). The checkpoint records a finished message and
-every finished action; the submitter (``submit``) asks the chain before it writes and gives each write
-an idempotency key in the outbox, so a runner killed at any point and restarted neither sends a write
-twice nor skips one. A message is moved out of the inbox only after its outcome is committed; a
-restart that finds a finished message still in the inbox just moves it.
+    DIR/<message files>        waiting, received in file-name order (dot files and *.part are ignored)
+    DIR/done/                  files whose message is done: every action done, skipped or found done
+    DIR/dead-letter/           files no adapter can read, each with ``<name>.reason.json``
+    DIR/rejected/              files the signers or the contract refused, with ``<name>.reason.json``
+    DIR/.state/oracle.sqlite   the checkpoint: actions by key and attempt
+
+A message's outcome is its row's ``status`` (``done``, ``rejected``, ``dead-lettered``) and ``reason``;
+a file stays in the inbox while its message is queued and moves to the folder of its outcome once that
+is committed. Messages are processed in the order they arrived.
+
+Exactly once: a message is identified within its organisation by the SHA-256 of its bytes (receiving
+the same bytes again stores nothing) and each of its actions by a key derived from the fact's stable
+source id (``mapping``). The checkpoint records every finished action; the submitter (``submit``) asks
+the chain before it writes and gives each write an idempotency key in the outbox, so a runner killed at
+any point and restarted neither sends a write twice nor skips one: the restart finds the message still
+queued, skips its finished actions and waits for a queued or sent operation instead of sending again.
+A file whose message is already finished (the runner stopped before it could move it, or the same
+bytes were dropped again) is just moved.
 
 Retries: a transient failure (node unreachable, timeout) is retried with exponential backoff; a write the
 contract refuses for a reason another party can lift (no customs release yet, the pick-up window not
-open) leaves the message in the inbox for the next pass; an expired report is signed again with a new
-deadline under a new attempt number.
+open) leaves the message queued for the next pass, its reason saying why; an expired report is signed
+again with a new deadline under a new attempt number.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,9 +52,11 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from sqlalchemy.exc import OperationalError
 
 from ledger.chain import RpcError
 from ledger.domain.errors import ChainUnavailable
+from ledger.services.oracle_messages import FINAL_STATUSES, MessageStatus, OracleMessage, OracleMessages
 from oracles.base import MessageRejected
 from oracles.mapping import Action, Agency, Directory, GateCall, ReportDraft, Skipped, map_facts
 from oracles.metrics import OracleMetrics
@@ -52,15 +66,22 @@ from oracles.submit import AttemptFailed, Outcome, SubmissionRefused, Submitter
 
 _log = logging.getLogger(__name__)
 
-TRANSIENT = (ChainUnavailable, RpcError, TimeoutError, requests.RequestException, ConnectionError)
+TRANSIENT = (
+    ChainUnavailable,
+    RpcError,
+    TimeoutError,
+    requests.RequestException,
+    ConnectionError,
+    OperationalError,  # the message database is unreachable or locked for longer than its timeout
+)
 NEW_ATTEMPT_ERRORS = frozenset({"AttestationReportExpired"})
-
-
-class MessageStatus(StrEnum):
-    DONE = "done"
-    DEAD_LETTER = "dead-letter"
-    REJECTED = "rejected"
-    WAITING = "waiting"  # stays in the inbox
+FOLDERS = {
+    MessageStatus.DONE: "done",
+    MessageStatus.DEAD_LETTERED: "dead-letter",
+    MessageStatus.REJECTED: "rejected",
+}
+"""The folder of the inbox a file moves to when its message ends with that status."""
+PAGE = 100
 
 
 class ActionStatus(StrEnum):
@@ -69,11 +90,29 @@ class ActionStatus(StrEnum):
     SKIPPED = "skipped"
 
 
-FINAL_MESSAGE = {MessageStatus.DONE, MessageStatus.DEAD_LETTER, MessageStatus.REJECTED}
+@dataclass(frozen=True, slots=True)
+class ActionRecord:
+    """One action of a message as the checkpoint knows it."""
+
+    key: str
+    status: ActionStatus | None
+    attempt: int
+    tx_hash: str | None = None
+    uid: str | None = None
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "idempotencyKey": f"oracle:{self.key}:{self.attempt}",
+            "status": self.status.value if self.status else "pending",
+            "txHash": self.tx_hash,
+            "uid": self.uid,
+        }
 
 
 class CheckpointStore:
-    """The runner's checkpoint in a small SQLite file (WAL, synchronous=FULL: a commit survives a kill)."""
+    """The runner's action checkpoint in a small SQLite file (WAL, synchronous=FULL: a commit survives a
+    kill)."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -81,9 +120,6 @@ class CheckpointStore:
         with self._connect() as db:
             db.executescript(
                 """
-                CREATE TABLE IF NOT EXISTS message (
-                    sha256 TEXT PRIMARY KEY, name TEXT NOT NULL, status TEXT NOT NULL,
-                    detail TEXT, finished_at TEXT NOT NULL);
                 CREATE TABLE IF NOT EXISTS action (
                     key TEXT PRIMARY KEY, message TEXT NOT NULL, status TEXT, attempt INTEGER NOT NULL,
                     tx_hash TEXT, uid TEXT, updated_at TEXT NOT NULL);
@@ -98,24 +134,15 @@ class CheckpointStore:
             with db:
                 yield db
 
-    def message_status(self, sha256: str) -> MessageStatus | None:
+    def action(self, key: str) -> ActionRecord:
         with self._connect() as db:
-            row = db.execute("SELECT status FROM message WHERE sha256 = ?", (sha256,)).fetchone()
-        return MessageStatus(row[0]) if row else None
-
-    def finish_message(self, sha256: str, name: str, status: MessageStatus, detail: str | None) -> None:
-        with self._connect() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO message VALUES (?, ?, ?, ?, ?)",
-                (sha256, name, status.value, detail, _now()),
-            )
-
-    def action(self, key: str) -> tuple[ActionStatus | None, int]:
-        with self._connect() as db:
-            row = db.execute("SELECT status, attempt FROM action WHERE key = ?", (key,)).fetchone()
+            row = db.execute(
+                "SELECT status, attempt, tx_hash, uid FROM action WHERE key = ?", (key,)
+            ).fetchone()
         if row is None:
-            return None, 0
-        return (ActionStatus(row[0]) if row[0] else None), int(row[1])
+            return ActionRecord(key, None, 0)
+        status = ActionStatus(row[0]) if row[0] else None
+        return ActionRecord(key, status, int(row[1]), row[2], row[3])
 
     def set_action(
         self,
@@ -125,17 +152,13 @@ class CheckpointStore:
         attempt: int,
         tx_hash: str | None = None,
         uid: str | None = None,
-    ) -> None:
+    ) -> ActionRecord:
         with self._connect() as db:
             db.execute(
                 "INSERT OR REPLACE INTO action VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (key, message, status.value if status else None, attempt, tx_hash, uid, _now()),
             )
-
-    def counts(self) -> dict[str, int]:
-        with self._connect() as db:
-            rows = db.execute("SELECT status, count(*) FROM message GROUP BY status").fetchall()
-        return {str(status): int(n) for status, n in rows}
+        return ActionRecord(key, status, attempt, tx_hash, uid)
 
 
 def _now() -> str:
@@ -144,7 +167,7 @@ def _now() -> str:
 
 @dataclass
 class PassReport:
-    """What one pass over the inbox did."""
+    """What one pass did, by message name (the file name it came under, else its id)."""
 
     done: list[str] = field(default_factory=list)
     dead_letter: list[str] = field(default_factory=list)
@@ -154,6 +177,14 @@ class PassReport:
     @property
     def seen(self) -> int:
         return len(self.done) + len(self.dead_letter) + len(self.rejected) + len(self.waiting)
+
+    def add(self, status: MessageStatus, names: Sequence[str]) -> None:
+        {
+            MessageStatus.DONE: self.done,
+            MessageStatus.DEAD_LETTERED: self.dead_letter,
+            MessageStatus.REJECTED: self.rejected,
+            MessageStatus.QUEUED: self.waiting,
+        }[status].extend(names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +201,7 @@ class RetryPolicy:
 
 
 class _Waiting(Exception):
-    """The message cannot finish now; it stays in the inbox."""
+    """The message cannot finish now; it stays queued."""
 
 
 class _Refused(Exception):
@@ -178,7 +209,7 @@ class _Refused(Exception):
 
 
 class OracleRunner:
-    """One agency's runner over one inbox."""
+    """One organisation's runner for one agency: its queued messages and its folder inbox."""
 
     def __init__(
         self,
@@ -186,6 +217,7 @@ class OracleRunner:
         agency: Agency,
         agency_org: int,
         inbox: Path,
+        messages: OracleMessages,
         registry: AdapterRegistry,
         directory: Directory,
         coordinator_for: Callable[[str], Coordinator] | None,
@@ -200,6 +232,7 @@ class OracleRunner:
         self.agency = agency
         self.agency_org = agency_org
         self.inbox = inbox
+        self.messages = messages
         self.registry = registry
         self.directory = directory
         self.coordinator_for = coordinator_for
@@ -209,14 +242,15 @@ class OracleRunner:
         self.deadline_window = deadline_window
         self.retry = retry or RetryPolicy()
         self.settle_seconds = settle_seconds
-        for folder in ("done", "dead-letter", "rejected"):
+        for folder in FOLDERS.values():
             (inbox / folder).mkdir(parents=True, exist_ok=True)
         self.state = CheckpointStore(state_path or inbox / ".state" / "oracle.sqlite")
 
     # -- the loop ----------------------------------------------------------------------------------
     def pending_files(self) -> list[Path]:
-        """Waiting messages; with ``settle_seconds``, files modified more recently than that are left for
-        the next pass (a producer that writes in place instead of renaming may not be finished)."""
+        """Files waiting in the folder inbox; with ``settle_seconds``, files modified more recently than
+        that are left for the next pass (a producer that writes in place instead of renaming may not be
+        finished)."""
         now = time.time()
         out = []
         for p in self.inbox.iterdir():
@@ -231,23 +265,23 @@ class OracleRunner:
         return sorted(out)
 
     def run_once(self) -> PassReport:
-        """Process every message now in the inbox, in name order."""
+        """Receive the files of the folder inbox, then process every queued message of this
+        organisation, in the order they arrived."""
         report = PassReport()
-        files = self.pending_files()
-        self._update_lag(files)
-        for path in files:
-            status = self.process(path)
-            {
-                MessageStatus.DONE: report.done,
-                MessageStatus.DEAD_LETTER: report.dead_letter,
-                MessageStatus.REJECTED: report.rejected,
-                MessageStatus.WAITING: report.waiting,
-            }[status].append(path.name)
-        self._update_lag(self.pending_files())
+        files = self._receive_files(report)
+        self._update_lag()
+        after = ""
+        while page := self.messages.queued(self.agency_org, self.agency.value, after=after, limit=PAGE):
+            for message in page:
+                paths = files.get(message.id, [])
+                status = self.process(message, paths)
+                report.add(status, [p.name for p in paths] or [message.name])
+            after = page[-1].id
+        self._update_lag()
         return report
 
     def run(self, stop: threading.Event, poll_interval: float = 1.0) -> None:
-        """Pass over the inbox until ``stop`` is set, waiting ``poll_interval`` between idle passes."""
+        """Pass over the queue until ``stop`` is set, waiting ``poll_interval`` between idle passes."""
         while not stop.is_set():
             try:
                 report = self.run_once()
@@ -258,44 +292,68 @@ class OracleRunner:
             if report.seen == 0 or len(report.waiting) == report.seen:
                 stop.wait(poll_interval)
 
-    def _update_lag(self, files: list[Path]) -> None:
-        if not files:
+    def _update_lag(self) -> None:
+        oldest = self.messages.oldest_queued(self.agency_org, self.agency.value)
+        if oldest is None:
             self.metrics.lag(0.0)
             return
-        oldest = min(p.stat().st_mtime for p in files if p.exists()) if files else time.time()
-        self.metrics.lag(time.time() - oldest)
+        if oldest.tzinfo is None:  # SQLite hands timestamps back without their zone (written in UTC)
+            oldest = oldest.replace(tzinfo=UTC)
+        self.metrics.lag(max(0.0, (datetime.now(UTC) - oldest).total_seconds()))
+
+    def _receive_files(self, report: PassReport) -> dict[str, list[Path]]:
+        """Each file of the folder inbox as a message of this runner's organisation. A file whose message
+        is already finished is moved to its folder at once; the others wait for their message."""
+        waiting: dict[str, list[Path]] = {}
+        for path in self.pending_files():
+            try:
+                raw = path.read_bytes()
+            except FileNotFoundError:
+                continue
+            received = self.messages.receive(self.agency_org, self.agency.value, raw, path.name)
+            message = received.message
+            status = MessageStatus(message.status)
+            if message.agency != self.agency.value:
+                detail = {
+                    "code": "OTHER_AGENCY",
+                    "reason": f"these bytes were received for the {message.agency} oracle as {message.id}",
+                }
+                self._file_outcome(path, MessageStatus.REJECTED, message, detail)
+                report.add(MessageStatus.REJECTED, [path.name])
+            elif status in FINAL_STATUSES:
+                self._file_outcome(path, status, message, None)
+                report.add(status, [path.name])
+            else:
+                waiting.setdefault(message.id, []).append(path)
+        return waiting
 
     # -- one message -------------------------------------------------------------------------------
-    def process(self, path: Path) -> MessageStatus:
-        """One message to its final folder (or left waiting). A failure the runner did not foresee (a parser
+    def process(self, message: OracleMessage, files: Sequence[Path] = ()) -> MessageStatus:
+        """One message to its final status (or left queued). A failure the runner did not foresee (a parser
         bug, a message no test imagined) dead-letters this message with its reason instead of stopping the
         runner, which would only meet the same message again after a restart; a transient outage of the
         chain or the node still interrupts the pass, to be retried."""
+        records: list[ActionRecord] = []
         try:
-            return self._process(path)
+            return self._process(message, files, records)
         except TRANSIENT:
             raise
         except Exception as exc:
-            _log.exception("%s: unexpected failure, dead-lettered", path.name)
-            raw = path.read_bytes()
+            _log.exception("%s: unexpected failure, dead-lettered", message.name)
             detail = {
                 "code": "INTERNAL_ERROR",
                 "segment": None,
                 "position": None,
                 "reason": f"the runner failed on this message ({type(exc).__name__}); see the runner log",
             }
-            return self._finish(path, hashlib.sha256(raw).hexdigest(), MessageStatus.DEAD_LETTER, detail)
+            return self._finish(message, files, MessageStatus.DEAD_LETTERED, detail, records)
 
-    def _process(self, path: Path) -> MessageStatus:
-        raw = path.read_bytes()
-        sha = hashlib.sha256(raw).hexdigest()
-        known = self.state.message_status(sha)
-        if known in FINAL_MESSAGE:
-            assert known is not None
-            self._move(path, known.value, sha)
-            return known
+    def _process(
+        self, message: OracleMessage, files: Sequence[Path], records: list[ActionRecord]
+    ) -> MessageStatus:
+        raw = message.content
         try:
-            facts = self.registry.parse(raw, path.name).facts
+            facts = self.registry.parse(raw, message.filename).facts
         except MessageRejected as exc:
             detail = {
                 "code": exc.code.value,
@@ -303,62 +361,81 @@ class OracleRunner:
                 "position": exc.position,
                 "reason": exc.reason,
             }
-            return self._finish(path, sha, MessageStatus.DEAD_LETTER, detail)
+            return self._finish(message, files, MessageStatus.DEAD_LETTERED, detail, records)
         try:
             actions = map_facts(facts, self.directory, self.agency)
         except ValueError as exc:  # e.g. a time without a zone and no zone configured
             detail = {"code": "UNMAPPABLE", "segment": None, "position": None, "reason": str(exc)}
-            return self._finish(path, sha, MessageStatus.DEAD_LETTER, detail)
+            return self._finish(message, files, MessageStatus.DEAD_LETTERED, detail, records)
         try:
             for action in actions:
-                self._perform(action, raw, path.name, sha)
+                records.append(self._perform(action, message))
         except _Waiting as exc:
             self.metrics.retry()
-            _log.info("%s waits: %s", path.name, exc)
-            return MessageStatus.WAITING
+            _log.info("%s waits: %s", message.name, exc)
+            self.messages.note(
+                message.id, {"code": "WAITING", "reason": str(exc)}, [r.public() for r in records]
+            )
+            return MessageStatus.QUEUED
         except _Refused as exc:
-            return self._finish(path, sha, MessageStatus.REJECTED, {"reason": str(exc)})
-        return self._finish(path, sha, MessageStatus.DONE, None)
+            return self._finish(message, files, MessageStatus.REJECTED, {"reason": str(exc)}, records)
+        return self._finish(message, files, MessageStatus.DONE, None, records)
 
     def _finish(
-        self, path: Path, sha: str, status: MessageStatus, detail: dict[str, Any] | None
+        self,
+        message: OracleMessage,
+        files: Sequence[Path],
+        status: MessageStatus,
+        detail: dict[str, Any] | None,
+        records: Sequence[ActionRecord],
     ) -> MessageStatus:
-        text = json.dumps(detail, ensure_ascii=False) if detail else None
-        if detail is not None:
-            reason = {"message": path.name, "sha256": sha, "status": status.value, **detail}
-            target = self.inbox / status.value / f"{path.name}.reason.json"
-            target.write_text(json.dumps(reason, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        self.state.finish_message(sha, path.name, status, text)
+        self.messages.finish(message.id, status, detail, [r.public() for r in records])
         if status is MessageStatus.DONE:
             self.metrics.processed()
         else:
-            self.metrics.rejected(status.value.replace("-", "_"))
-        self._move(path, status.value, sha)
-        _log.info("%s: %s", path.name, status.value)
+            self.metrics.rejected(FOLDERS[status].replace("-", "_"))
+        for path in files:
+            self._file_outcome(path, status, message, detail)
+        _log.info("%s (%s): %s", message.name, message.id, status.value)
         return status
 
-    def _move(self, path: Path, folder: str, sha: str) -> None:
-        target = self.inbox / folder / path.name
+    def _file_outcome(
+        self, path: Path, status: MessageStatus, message: OracleMessage, detail: dict[str, Any] | None
+    ) -> None:
+        """Move a file of the folder inbox to the folder of its message's outcome, with the reason."""
+        folder = self.inbox / FOLDERS[status]
+        if detail is not None:
+            reason = {
+                "message": path.name,
+                "id": message.id,
+                "sha256": message.sha256,
+                "status": FOLDERS[status],
+                **detail,
+            }
+            target = folder / f"{path.name}.reason.json"
+            target.write_text(json.dumps(reason, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        target = folder / path.name
         if target.exists():
-            target = self.inbox / folder / f"{path.name}.{sha[:12]}"
+            target = folder / f"{path.name}.{message.sha256[:12]}"
         # FileNotFoundError: moved by an earlier run that stopped before it could return.
         with contextlib.suppress(FileNotFoundError):
             os.replace(path, target)
 
     # -- one action --------------------------------------------------------------------------------
-    def _perform(self, action: Action, raw: bytes, name: str, sha: str) -> None:
-        status, attempt = self.state.action(action.key)
-        if status is not None:
-            return
+    def _perform(self, action: Action, message: OracleMessage) -> ActionRecord:
+        name, sha = message.name, message.sha256
+        known = self.state.action(action.key)
+        if known.status is not None:
+            return known
+        attempt = known.attempt
         if isinstance(action, Skipped):
             _log.info("%s: %s skipped: %s", name, action.fact_source_id, action.reason)
-            self.state.set_action(action.key, sha, ActionStatus.SKIPPED, attempt)
-            return
+            return self.state.set_action(action.key, sha, ActionStatus.SKIPPED, attempt)
         delays = self.retry.delays()
         while True:
             try:
                 if isinstance(action, ReportDraft):
-                    outcome, tx_hash, uid = self._report(action, raw, name, attempt)
+                    outcome, tx_hash, uid = self._report(action, message.content, message.filename, attempt)
                     kind = action.schema_name
                 else:
                     outcome, tx_hash, uid = self._gate(action, attempt)
@@ -387,13 +464,12 @@ class OracleRunner:
             time.sleep(delay)
         if outcome is Outcome.ALREADY_DONE:
             self.metrics.duplicate()
-            self.state.set_action(action.key, sha, ActionStatus.ALREADY_DONE, attempt, tx_hash, uid)
-        else:
-            self.metrics.submitted(kind)
-            self.state.set_action(action.key, sha, ActionStatus.SUBMITTED, attempt, tx_hash, uid)
+            return self.state.set_action(action.key, sha, ActionStatus.ALREADY_DONE, attempt, tx_hash, uid)
+        self.metrics.submitted(kind)
+        return self.state.set_action(action.key, sha, ActionStatus.SUBMITTED, attempt, tx_hash, uid)
 
     def _report(
-        self, draft: ReportDraft, raw: bytes, name: str, attempt: int
+        self, draft: ReportDraft, raw: bytes, filename: str | None, attempt: int
     ) -> tuple[Outcome, str | None, str | None]:
         if self.coordinator_for is None:
             raise _Refused(f"the {self.agency.value} oracle has no signers for {draft.schema_name}")
@@ -401,7 +477,7 @@ class OracleRunner:
         if done is not None:
             return Outcome.ALREADY_DONE, None, "0x" + done.hex()
         report = draft.message(self.clock() + self.deadline_window)
-        signed = self.coordinator_for(draft.schema_name).collect(raw, name, report)
+        signed = self.coordinator_for(draft.schema_name).collect(raw, filename, report)
         result = self.submitter.submit_report(self.agency_org, signed, draft.key, attempt)
         return result.outcome, result.tx_hash, result.uid
 

@@ -1,25 +1,23 @@
-"""Oracle message ingest: an agency or terminal system posts a raw message; it lands in that oracle's inbox.
+"""Oracle message ingest: an agency or terminal system posts a raw message for its own organisation.
 
-``POST /v1/oracles/{agency}/messages`` stores the message as a file in the inbox folder the agency's
-``portledger oracle run --inbox DIR`` reads (``<data dir>/inbox/<agency>``, as ``make run`` lays it out, or
-``$PORTLEDGER_ORACLE_INBOX_DIR/<agency>``). The route does not parse or sign: the runner's signers parse
-every message themselves, and a message they cannot read goes to the inbox's dead-letter folder. The
-file is written under a dot name and renamed into place, so the runner never sees half a message; the
-name carries the SHA-256 of the content, so posting the same message twice stores it once.
+``POST /v1/oracles/{agency}/messages`` stores the message in the node's database as a message of the
+*calling* organisation (:mod:`ledger.services.oracle_messages`) and answers ``202`` with its id; that
+organisation's runner (``portledger oracle run``, configured for it) takes it from there. Another
+organisation's runner never sees it, so one terminal cannot make another terminal's runner record a
+gate-out. The route does not parse or sign: the runner's signers parse every message themselves, and a
+message they cannot read ends ``dead-lettered`` with its reason. Posting the same bytes again stores
+nothing and answers ``duplicate: true`` with the first message's id.
 
-Only an organisation holding the agency's role may post to its inbox (``customs``: CUSTOMS, ``maritime``:
+Only an active organisation holding the agency's role may post (``customs``: CUSTOMS, ``maritime``:
 MARITIME, ``terminal``: TERMINAL). Bodies are JSON (the API refuses others): the message text, or its
-bytes in base64 for non-UTF-8 interchanges.
+bytes in base64 for non-UTF-8 interchanges. ``GET /v1/oracles/{agency}/messages/{id}`` shows the
+sender what became of its message.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import os
-import re
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
@@ -28,19 +26,19 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
-from ledger.services.errors import FieldProblem, Forbidden, ValidationFailed
-from ledger_api.deps import CurrentOrg, LedgerDep
+from ledger.services.errors import FieldProblem, Forbidden, NotFound, ValidationFailed
+from ledger.services.oracle_messages import MAX_FILENAME, MESSAGE_ID_PATTERN, OracleMessages
+from ledger_api.deps import CurrentOrg, LedgerDep, node_service
 from ledger_api.schemas.common import PROBLEM_RESPONSES, ApiModel
 
 router = APIRouter(tags=["oracles"])
 
-INBOX_ENV = "PORTLEDGER_ORACLE_INBOX_DIR"
 AGENCY_ROLES = {"customs": "CUSTOMS", "maritime": "MARITIME", "terminal": "TERMINAL"}
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 Agency = Annotated[
-    Literal["customs", "maritime", "terminal"], PathParam(description="Whose oracle inbox receives it.")
+    Literal["customs", "maritime", "terminal"], PathParam(description="Whose oracle receives it.")
 ]
+MessageId = Annotated[str, PathParam(pattern=MESSAGE_ID_PATTERN, description="The message id (msg_…).")]
 
 
 class MessagePost(ApiModel):
@@ -52,51 +50,53 @@ class MessagePost(ApiModel):
     content_encoding: Literal["utf-8", "base64"] = Field(default="utf-8")
     filename: str | None = Field(
         default=None,
-        description="The sender's file name (kept, made safe, as a suffix of the stored name).",
-        max_length=120,
+        description="The sender's file name (kept, made safe, for the runner's logs and format sniffing).",
+        max_length=MAX_FILENAME,
         examples=["cusres-000123.edi"],
     )
 
 
-class MessageStored(ApiModel):
+class MessageReceived(ApiModel):
+    id: str = Field(description="The message id; the first message's id when duplicate.", examples=["msg_…"])
     agency: str
-    stored_as: str = Field(description="File name in the inbox.")
     sha256: str
-    duplicate: bool = Field(description="The same content was already in the inbox or processed by it.")
+    duplicate: bool = Field(description="Your organisation had already sent these bytes; nothing was stored.")
+    status: str = Field(description="queued, done, rejected or dead-lettered.", examples=["queued"])
+    received_at: str
 
 
-def inbox_dir(data_dir: Path, agency: str) -> Path:
-    base = os.environ.get(INBOX_ENV)
-    return (Path(base) if base else data_dir / "inbox") / agency
+class MessageView(ApiModel):
+    id: str
+    agency: str
+    sha256: str
+    filename: str | None
+    status: str = Field(examples=["queued", "done", "rejected", "dead-lettered"])
+    reason: dict[str, Any] | None = Field(
+        description="Why it was refused, or why it still waits (code, segment, position, reason)."
+    )
+    operations: list[dict[str, Any]] = Field(
+        description="The chain writes its actions became: action key, idempotency key, status, txHash, uid."
+    )
+    received_at: str
+    updated_at: str
 
 
-def _store(folder: Path, name: str, raw: bytes) -> bool:
-    """Write ``raw`` as ``folder/name`` atomically; False if a message with that name is already known."""
-    folder.mkdir(parents=True, exist_ok=True)
-    known = [folder / name, *(folder / sub / name for sub in ("done", "dead-letter", "rejected"))]
-    if any(p.exists() for p in known):
-        return False
-    tmp = folder / f".{name}.part"
-    with tmp.open("wb") as handle:
-        handle.write(raw)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, folder / name)
-    return True
+def messages(ledger: LedgerDep) -> OracleMessages:
+    return node_service(ledger, "oracle_messages", OracleMessages, lambda: OracleMessages(ledger.db))
 
 
 @router.post(
     "/v1/oracles/{agency}/messages",
     status_code=202,
-    response_model=MessageStored,
-    summary="Store an inbound message in an oracle's inbox",
+    response_model=MessageReceived,
+    summary="Send an inbound message to your organisation's oracle",
     responses={k: v for k, v in PROBLEM_RESPONSES.items() if k in (401, 403, 413, 415, 422)},
 )
 async def post_message(agency: Agency, body: MessagePost, org: CurrentOrg, ledger: LedgerDep) -> JSONResponse:
     member = await run_in_threadpool(ledger.organisations.get, org.id)
     role = AGENCY_ROLES[agency]
     if role not in member.roles or member.suspended:
-        raise Forbidden(f"only an active {role} organisation may post to the {agency} oracle's inbox")
+        raise Forbidden(f"only an active {role} organisation may send messages to the {agency} oracle")
     if body.content_encoding == "base64":
         try:
             raw = base64.b64decode(body.content, validate=True)
@@ -104,13 +104,36 @@ async def post_message(agency: Agency, body: MessagePost, org: CurrentOrg, ledge
             raise ValidationFailed(
                 [FieldProblem("$.content", "base64", "the content is not base64")]
             ) from None
+        if not raw:
+            raise ValidationFailed([FieldProblem("$.content", "min_length", "the content is empty")])
     else:
         raw = body.content.encode("utf-8")
-    digest = hashlib.sha256(raw).hexdigest()
-    suffix = _SAFE_NAME.sub("_", body.filename).strip("._")[:80] if body.filename else "message"
-    name = f"{digest[:16]}-{suffix or 'message'}"
-    stored = await run_in_threadpool(_store, inbox_dir(ledger.settings.data_dir, agency), name, raw)
-    answer: dict[str, Any] = MessageStored(
-        agency=agency, stored_as=name, sha256=digest, duplicate=not stored
+    received = await run_in_threadpool(messages(ledger).receive, org.id, agency, raw, body.filename)
+    message = received.message
+    answer: dict[str, Any] = MessageReceived(
+        id=message.id,
+        agency=message.agency,
+        sha256=message.sha256,
+        duplicate=received.duplicate,
+        status=message.status,
+        received_at=message.public()["receivedAt"],
     ).model_dump(by_alias=True)
-    return JSONResponse(answer, status_code=202)
+    return JSONResponse(
+        answer, status_code=202, headers={"Location": f"/v1/oracles/{message.agency}/messages/{message.id}"}
+    )
+
+
+@router.get(
+    "/v1/oracles/{agency}/messages/{message_id}",
+    response_model=MessageView,
+    summary="What became of a message your organisation sent",
+    responses={k: v for k, v in PROBLEM_RESPONSES.items() if k in (401, 404, 422)},
+)
+async def get_message(
+    agency: Agency, message_id: MessageId, org: CurrentOrg, ledger: LedgerDep
+) -> dict[str, Any]:
+    message = await run_in_threadpool(messages(ledger).get, org.id, message_id)
+    if message.agency != agency:
+        raise NotFound(f"no oracle message {message_id}")
+    view: dict[str, Any] = message.public()
+    return view

@@ -1,10 +1,12 @@
 """End to end: the customs and terminal oracles run as ``portledger oracle run`` processes; a CUSRES release
-and a CODECO gate-out dropped into their inboxes end as a k-of-n customs release attestation and the
-terminal's gate-out with its EIR on the release right. The gate-out file arrives first and waits for the
-release, as it would when the gate system is faster than customs."""
+and a CODECO gate-out dropped into their folder inboxes (each received as a message of its runner's
+organisation) end as a k-of-n customs release attestation and the terminal's gate-out with its EIR on
+the release right. The gate-out file arrives first and waits for the release, as it would when the gate
+system is faster than customs."""
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import time
@@ -132,6 +134,12 @@ def test_codeco_gate_out_and_cusres_release_dropped_in_inboxes_end_on_chain(
         time.sleep(0.1)
     assert (terminal_inbox / "done" / "codeco-e2e.edi").is_file()
     assert (customs_inbox / "done" / "cusres-e2e.edi").is_file()
+    # Each file became a message of its runner's organisation, done (the runners keep their messages in
+    # their own database here: the configuration names no node database).
+    for inbox, name in ((terminal_inbox, "terminal"), (customs_inbox, "customs")):
+        with sqlite3.connect(inbox / ".state" / "outbox.sqlite") as db:
+            rows = db.execute("SELECT org, status FROM oracle_message").fetchall()
+        assert rows == [(stack.org(name), "done")]
     # The customs release: a 2-of-3 report about the bill and one about this bill's container, both effective.
     attestations = stack.contracts.attestations
     schema = stack.deployment.schema_id("CUSTOMS_RELEASE")

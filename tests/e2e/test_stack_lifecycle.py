@@ -74,8 +74,17 @@ def test_run_seeds_the_demo_runs_it_twice_stops_on_ctrl_c_and_resumes(tmp_path: 
         pids = first.pids()
         children = [pid for name, pid in pids.items() if name not in ("supervisor", "apiUrl", "rpcUrl")]
         assert {"anvil", "api", "oracle-customs"} <= set(pids)
+        # Two of the three customs signers are processes of their own, on 0600 sockets; the demo's
+        # customs release was signed by them.
+        assert {"signer-customs-2", "signer-customs-3"} <= set(pids)
+        sockets = sorted((data / "run" / "signers").glob("customs-*.sock"))
+        assert [s.name for s in sockets] == ["customs-2.sock", "customs-3.sock"]
+        assert all(stat.S_ISSOCK(s.lstat().st_mode) and mode(s) == 0o600 for s in sockets)
+        for name in ("signer-customs-2", "signer-customs-3"):
+            assert "signed report" in (data / "logs" / f"{name}.log").read_text()
         assert first.interrupt() == 0
         assert not any(alive(pid) for pid in children)
+        assert not list((data / "run" / "signers").glob("*.sock"))
         assert not (data / "run" / "pids.json").exists()
         assert (data / "chain" / "anvil-state.json").stat().st_size > 0
 

@@ -65,8 +65,15 @@ class OracleSetup:
             agency_org=self.stack.org("customs"),
         )
 
-    def config(self, agency: Agency, signers: int = 3, name: str | None = None) -> Path:
-        """A runner configuration for ``agency`` with the first ``signers`` of its oracle keys."""
+    def config(
+        self,
+        agency: Agency,
+        signers: int = 3,
+        name: str | None = None,
+        messages_url: str | None = None,
+    ) -> Path:
+        """A runner configuration for ``agency`` with the first ``signers`` of its oracle keys; its messages
+        in the database at ``messages_url`` (a node's), else in the runner's own outbox database."""
         keys = self.root / "keys"
         if agency is Agency.CUSTOMS:
             org = "customs"
@@ -97,13 +104,18 @@ class OracleSetup:
             "parties": {HAULIER_CODE: self.stack.org("haulier")},
             "timeZone": "Asia/Shanghai",
             "deadlineWindow": 600,
+            "messagesDatabaseUrl": messages_url,
         }
         path = self.root / f"{name or agency.value}.json"
         path.write_text(json.dumps(config, indent=2), encoding="utf-8")
         return path
 
-    def runner(self, agency: Agency, inbox: Path, signers: int = 3) -> OracleRunner:
-        config = RunnerConfig.load(self.config(agency, signers, name=f"{agency.value}-{signers}"))
+    def runner(
+        self, agency: Agency, inbox: Path, signers: int = 3, messages_url: str | None = None
+    ) -> OracleRunner:
+        config = RunnerConfig.load(
+            self.config(agency, signers, name=f"{agency.value}-{signers}", messages_url=messages_url)
+        )
         return build_runner(agency, inbox, config, OracleMetrics(agency.value))
 
     # -- chain-side setup a test needs -------------------------------------------------------------
