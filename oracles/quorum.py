@@ -42,9 +42,11 @@ def wall_clock() -> int:
 class SignatureRefused(Exception):
     """A signer would not sign a proposed report; ``reason`` says why (never secret material)."""
 
-    def __init__(self, signer: str, reason: str) -> None:
+    def __init__(self, signer: str, reason: str, *, unreachable: bool = False) -> None:
         self.signer = signer
         self.reason = reason
+        self.unreachable = unreachable
+        """The signer could not be asked at all (down, timed out): it said nothing about the report."""
         super().__init__(f"{signer} refused: {reason}")
 
 
@@ -53,13 +55,26 @@ class NoSignerSet(Exception):
 
 
 class NoQuorum(Exception):
-    """Fewer than ``threshold`` signers signed the report."""
+    """Fewer than ``threshold`` signers signed the report. :attr:`waiting` when the signers that could not
+    be reached would have made up the quorum: the report was not refused, it waits for them."""
 
-    def __init__(self, report: schemas.ReportMessage, signed: int, threshold: int, refusals: list[str]):
+    @property
+    def waiting(self) -> bool:
+        return self.signed + self.unreachable >= self.threshold
+
+    def __init__(
+        self,
+        report: schemas.ReportMessage,
+        signed: int,
+        threshold: int,
+        refusals: list[str],
+        unreachable: int = 0,
+    ):
         self.report = report
         self.signed = signed
         self.threshold = threshold
         self.refusals = refusals
+        self.unreachable = unreachable
         super().__init__(
             f"report {report.source_id.hex()} has {signed} of {threshold} signatures: " + "; ".join(refusals)
         )
@@ -177,6 +192,7 @@ class Coordinator:
         """Ask signers in turn until ``threshold`` valid signatures are in (``NoQuorum`` otherwise)."""
         signed: dict[str, bytes] = {}
         refusals: list[str] = []
+        unreachable = 0
         for endpoint in self.endpoints:
             if len(signed) >= self.threshold:
                 break
@@ -184,6 +200,7 @@ class Coordinator:
                 signature = endpoint.sign_report(raw, filename, report)
             except SignatureRefused as exc:
                 refusals.append(str(exc))
+                unreachable += exc.unreachable
                 continue
             try:
                 recovered = to_checksum_address(recover_signer(report, signature, self.domain))
@@ -197,7 +214,7 @@ class Coordinator:
                 continue
             signed[recovered] = signature
         if len(signed) < self.threshold:
-            raise NoQuorum(report, len(signed), self.threshold, refusals)
+            raise NoQuorum(report, len(signed), self.threshold, refusals, unreachable)
         ordered = sorted(signed.items(), key=lambda pair: int(pair[0], 16))
         _log.info("report %s signed by %d of %d", report.source_id.hex(), len(signed), len(self.endpoints))
         return SignedReport(

@@ -72,7 +72,9 @@ class RemoteSigner:
         try:
             answer = self._call(sign_request(raw, filename, report))
         except (OSError, WireError, PeerClosed) as exc:
-            raise SignatureRefused(name, f"unreachable at {self.socket_path}: {_describe(exc)}") from None
+            raise SignatureRefused(
+                name, f"unreachable at {self.socket_path}: {_describe(exc)}", unreachable=True
+            ) from None
         if answer.get("ok") is not True:
             reason = answer.get("reason")
             raise SignatureRefused(name, reason if isinstance(reason, str) else _error_of(answer))

@@ -453,7 +453,11 @@ class OracleRunner:
                     raise _Waiting(f"{action.key}: {exc.revert}") from None
                 else:
                     raise _Refused(f"{action.key}: the contract refused: {exc.revert}") from None
-            except (NoQuorum, NoSignerSet) as exc:
+            except NoQuorum as exc:
+                if exc.waiting:  # signers down, not refusing: the message waits for them
+                    raise _Waiting(f"{action.key}: signers unreachable: {exc}") from None
+                raise _Refused(f"{action.key}: no quorum: {exc}") from None
+            except NoSignerSet as exc:
                 raise _Refused(f"{action.key}: no quorum: {exc}") from None
             except TRANSIENT as exc:
                 _log.warning("%s: transient failure of %s: %s", name, action.key, exc)

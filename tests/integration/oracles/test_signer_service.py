@@ -231,7 +231,7 @@ def test_coordinator_sending_a_report_that_differs_from_the_message_gets_no_sign
             endpoints[0].sign_report(raw, None, forged)
         with pytest.raises(NoQuorum) as refused:
             Coordinator(endpoints, 2, domain_of(oracle)).collect(raw, None, forged)
-        assert refused.value.signed == 0
+        assert refused.value.signed == 0 and not refused.value.waiting
         assert all("not one this signer derives" in r for r in refused.value.refusals)
 
     # The honest report of one message, sent with another message, is not signed either.
@@ -260,6 +260,7 @@ def test_unreachable_signer_is_a_refusal_and_the_quorum_comes_from_the_others(
         Coordinator([down, first], 2, domain_of(oracle)).collect(raw, None, report)
     assert short.value.signed == 1
     assert "unreachable" in short.value.refusals[0]
+    assert short.value.waiting  # a signer down is no refusal: the report waits for it
     with pytest.raises(SignerUnreachable):
         RemoteSigner(tmp_path / "nobody-listens.sock").ask_address()
 
@@ -465,3 +466,37 @@ def test_a_socket_path_longer_than_sun_path_still_works(home: SignerHome, tmp_pa
     finally:
         assert process.stop() == 0
     assert not socket_path.exists()
+
+
+def test_a_message_waits_while_the_signers_it_needs_are_down_and_is_signed_once_they_are_back(
+    oracle: OracleSetup,
+    home: SignerHome,
+    signers: list[SignerProcess],
+    tmp_path: Path,
+) -> None:
+    """Signers down are no refusal: the message stays queued (not rejected) until they answer."""
+    later = tmp_path / "run" / "customs-3.sock"
+    path = oracle.config(Agency.CUSTOMS, signers=0, name="waiting")
+    config = json.loads(path.read_text())
+    config["signers"] = [
+        {"socket": str(later), "address": home.addresses[3]},
+        {"socket": str(signers[0].socket), "address": home.addresses[1]},
+    ]
+    path.write_text(json.dumps(config))
+    inbox = tmp_path / "inbox"
+    raw = release_message("CR000031", bill="TOLU2026000031")
+    drop(inbox, "cusres-031.edi", raw)
+
+    runner = build_runner(Agency.CUSTOMS, inbox, RunnerConfig.load(path), OracleMetrics("customs"))
+    runner.retry = dataclasses.replace(runner.retry, attempts=1)
+    first = runner.run_once()
+    assert first.waiting == ["cusres-031.edi"] and not first.rejected and not first.done
+    assert all(accepted(oracle, d) == ZERO32 for d in drafts(oracle, raw))
+
+    back = start_signer(home, 3, later, "--passphrase-file", str(home.passphrase_file))
+    try:
+        second = runner.run_once()
+    finally:
+        back.stop()
+    assert second.done == ["cusres-031.edi"]
+    assert all(accepted(oracle, d) != ZERO32 for d in drafts(oracle, raw))
