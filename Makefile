@@ -94,8 +94,8 @@ deploy: build brownie ## deploy the contracts to the running chain (DEPLOY_CONFI
 	PATH="$(ANVIL_DIR):$$PATH" $(BROWNIE_VENV)/bin/brownie run scripts/deploy.py main \
 		$(DEPLOY_CONFIG) $(DEPLOY_DATA_DIR) $(DEPLOY_ADDRESSES) --network $(DEPLOY_NETWORK)
 
-# The embedded stack (DESIGN §3): anvil with its state under the data dir, contracts deployed once, SQLite,
-# the local document store, the API on 127.0.0.1:8000 and the customs oracle runner. First start seeds the
+# The embedded stack (docs/design.md §3): anvil with its state under the data dir, contracts deployed once,
+# SQLite, the local document store, the API on 127.0.0.1:8000 and the customs oracle runner. First start seeds the
 # demo port consortium and writes data/demo-keys.json (demo only). Ctrl-C stops it; `make run` resumes.
 # PORTLEDGER_DATA_DIR, PORTLEDGER_API_PORT, PORTLEDGER_CHAIN_PORT move it; see docs/operations.md.
 .PHONY: run demo

@@ -507,7 +507,7 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, IERC721Metadata, MemberC
         _requirePossessor(billId, b, actor);
         if (b.kind != BillKind.NEGOTIABLE) revert BillNotNegotiable(billId);
         // The pledgor must control the title, not only hold it: a possessor who endorsed the title away
-        // cannot finance it again, and an endorsee or transferee keeps its right to reject (design §1.2).
+        // cannot finance it again, and an endorsee or transferee keeps its right to reject (docs/design.md §1.2).
         _requireHolderOrBlank(billId, b, actor);
         if (b.flags & BillPacking.F_REJECTABLE != 0) revert BillStillRejectable(billId);
         _requireUnpledged(billId, b);

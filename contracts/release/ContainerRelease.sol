@@ -51,7 +51,7 @@ contract ContainerRelease is IContainerRelease, MemberCache {
         bytes32 customsReleaseSchema_,
         bytes32 customsHoldSchema_
     ) MemberCache(consortium_) {
-        // The gate's schemas must be permanent: no vote can ever switch customs holds off (design §1.4).
+        // The gate's schemas must be permanent: no vote can ever switch holds off (docs/design.md §1.4).
         _requirePermanent(attestations_, customsReleaseSchema_);
         _requirePermanent(attestations_, customsHoldSchema_);
         bills = IBillView(bills_);

@@ -3,41 +3,31 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import AwareDatetime, ConfigDict, Field
 
-from ledger.services.bills import BillView, HistoryEntry, PublicBillView, Verification
+from ledger.domain import codes
+from ledger.services.bills import ROLES, BillView, HistoryEntry, PublicBillView, Verification
 from ledger_api.schemas.common import HEX32_PATTERN, ORG_ID_PATTERN, ApiModel
 
-ActionCode = Literal[
-    "TRANSFER",
-    "ENDORSE",
-    "ENDORSE_TO_ORDER",
-    "BLANK_ENDORSE",
-    "SIGN",
-    "SURRENDER_FOR_DELIVERY",
-    "SURRENDER_FOR_AMENDMENT",
-    "SACC",
-    "SREJ",
-    "REJECT",
-    "VOID",
-    "SWITCH_TO_PAPER",
-    "PLEDGE",
-    "ACCEPT_PLEDGE",
-    "RELEASE_PLEDGE",
-    "ENFORCE_PLEDGE",
-]
-BillStatus = Literal[
-    "ISSUED",
-    "SURRENDER_PENDING_DELIVERY",
-    "SURRENDER_PENDING_AMENDMENT",
-    "ACCOMPLISHED",
-    "SURRENDERED_FOR_AMENDMENT",
-    "SWITCHED_TO_PAPER",
-    "VOIDED",
-]
-BillRole = Literal["possessor", "holder", "carrier", "pledgee"]
+# The vocabularies come from ledger.domain.codes (and the service's roles), never written out here.
+# ``Literal[names]`` with a tuple is the same type as the names listed one by one, so pydantic and the
+# OpenAPI document list the same enums; mypy only reads literals written out, so it sees ``str``.
+if TYPE_CHECKING:
+    ActionCode = str
+    BillStatus = str
+    BillKindCode = str
+    PledgeStatusCode = str
+    SurrenderReasonCode = str
+    BillRole = str
+else:
+    ActionCode = Literal[codes.API_BILL_ACTIONS]
+    BillStatus = Literal[codes.SHOWN_BILL_STATUSES]
+    BillKindCode = Literal[codes.BILL_KIND]
+    PledgeStatusCode = Literal[codes.SHOWN_PLEDGE_STATUSES]
+    SurrenderReasonCode = Literal[codes.GIVEN_SURRENDER_REASONS]
+    BillRole = Literal[ROLES]
 
 _DOCUMENT_EXAMPLE: dict[str, Any] = {
     "transportDocumentReference": "DOLU2611270001",
@@ -120,7 +110,7 @@ class BillActionRequest(ApiModel):
 
     action: ActionCode
     recipient: str | None = Field(default=None, pattern=ORG_ID_PATTERN)
-    reason_code: Literal["SWTP", "COD", "SWI"] | None = None
+    reason_code: SurrenderReasonCode | None = None
     remark: str | None = Field(
         default=None, max_length=2000, description="Kept off chain; its hash is recorded."
     )
@@ -138,7 +128,7 @@ class BillActionRequest(ApiModel):
 
 
 class Pledge(ApiModel):
-    status: Literal["REQUESTED", "ACTIVE"]
+    status: PledgeStatusCode
     pledgee: str
     nonce: int = Field(description="The request's number on this title; names it in its default subject.")
     pledgor: str | None
@@ -180,7 +170,7 @@ class Bill(ApiModel):
     id: str
     transport_document_reference: str
     carrier: str
-    kind: Literal["NEGOTIABLE", "STRAIGHT", "SWB"]
+    kind: BillKindCode
     status: str
     possessor: str | None
     title_holder: str | None
@@ -197,7 +187,7 @@ class Bill(ApiModel):
         if view.pledge is not None:
             p = view.pledge
             pledge = Pledge(
-                status=p.status,  # type: ignore[arg-type]
+                status=p.status,
                 pledgee=p.pledgee,
                 nonce=p.nonce,
                 pledgor=p.pledgor,
@@ -214,7 +204,7 @@ class Bill(ApiModel):
             id=view.id,
             transport_document_reference=view.transport_document_reference,
             carrier=view.carrier,
-            kind=view.kind,  # type: ignore[arg-type]
+            kind=view.kind,
             status=view.status,
             possessor=view.possessor,
             title_holder=view.title_holder,
@@ -233,7 +223,7 @@ class PublicBill(ApiModel):
 
     id: str
     carrier: str
-    kind: Literal["NEGOTIABLE", "STRAIGHT", "SWB"]
+    kind: BillKindCode
     status: str
     version: int
     container_numbers: list[str] | None = Field(
@@ -245,7 +235,7 @@ class PublicBill(ApiModel):
         return cls(
             id=view.id,
             carrier=view.carrier,
-            kind=view.kind,  # type: ignore[arg-type]
+            kind=view.kind,
             status=view.status,
             version=view.version,
             container_numbers=list(view.container_numbers) if view.container_numbers is not None else None,

@@ -1,4 +1,5 @@
-"""Reference model of the e-B/L title rules (DESIGN §1.2), written from the state machine and pledge tables.
+"""Reference model of the e-B/L title rules (docs/design.md §1.2), written from its state machine and
+pledge tables.
 
 Pure Python, no chain: the stateful test runs the same action on the model and on the
 BillOfLadingRegistry and compares outcome (success, or the named refusal with its arguments) and
@@ -92,7 +93,7 @@ TITLE_PARTY = TRADER_BIT | BANK_BIT
 
 
 def title_id(carrier: int, reference: str) -> int:
-    """DESIGN §1.5: uint256(keccak256(abi.encode(carrierOrgId, transportDocumentReference)))."""
+    """docs/design.md §1.5: uint256(keccak256(abi.encode(carrierOrgId, transportDocumentReference)))."""
     return int.from_bytes(keccak(abi_encode(["uint256", "string"], [carrier, reference])), "big")
 
 

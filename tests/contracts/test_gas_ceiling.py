@@ -1,6 +1,6 @@
 """Gas regression check: every operation measured by bench/gas.py (and the bench/gas_*.py modules, which
 measure the release and attestation operations) stays within its ceiling in bench/gas-snapshot.json,
-and the headline operations stay within the design's hard limits whatever the snapshot says.
+and the headline operations stay within the hard limits of ADR 0005 whatever the snapshot says.
 Deterministic: fixed inputs on a fresh deployment inside an EVM snapshot of the session chain."""
 
 from __future__ import annotations

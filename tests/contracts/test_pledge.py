@@ -1,7 +1,8 @@
-"""Pledge overlay of the BillOfLadingRegistry (DESIGN §1.2): request with terms, acceptance of exactly those
-terms before the deadline, what an active pledge blocks, release, enforcement (at maturity, or on the
-pledgee's own default after its notice period), one pledge at a time, the suspended bank's discharge, and
-the attacks the overlay must withstand: double financing, enforcement at will and terms substitution."""
+"""Pledge overlay of the BillOfLadingRegistry (docs/design.md §1.2): request with terms, acceptance of
+exactly those terms before the deadline, what an active pledge blocks, release, enforcement (at maturity,
+or on the pledgee's own default after its notice period), one pledge at a time, the suspended bank's
+discharge, and the attacks the overlay must withstand: double financing, enforcement at will and terms
+substitution."""
 
 from __future__ import annotations
 

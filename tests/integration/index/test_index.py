@@ -1,6 +1,7 @@
 """The event indexer against the real contracts: read models equal the chain's views after every kind
-of action, re-indexing changes nothing, a restart resumes at the checkpoint, a rollback rewinds,
-reconcile finds an edited row, and cursor pagination walks every row once."""
+of action (at the end and after each action), re-indexing changes nothing, a restart resumes at the
+checkpoint, a rollback rewinds, reconcile finds an edited row, and cursor pagination walks every row
+once."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from sqlmodel import SQLModel, select
 
 from ledger.chain import ChainClient
 from ledger.db import Database
+from ledger.domain import codes
 from ledger.index import queries
 from ledger.index.indexer import Indexer, event_count, projected_through, wait_projected
-from ledger.index.models import READ_MODEL_TABLES, Bill, IndexCheckpoint, IndexEvent
+from ledger.index.models import READ_MODEL_TABLES, Bill, BillHistory, IndexCheckpoint, IndexEvent
 from ledger.index.reconcile import reconcile
 from tests.integration.index.conftest import Stack
 from tests.integration.index.scenario import Outcome, drive, lapse_a_pledge_request
@@ -96,6 +98,31 @@ def test_index_from_cold_matches_every_view_of_the_chain(
     proposals, _ = queries.list_proposals(db, limit=100)
     assert [p.kind for p in proposals][-5:] == ["ADMIT", "GRANT_ROLE", "REVOKE_ROLE", "SUSPEND", "REINSTATE"]
     assert all(p.executed and p.approvals == 1 for p in proposals)
+
+
+def test_after_every_title_action_the_projected_title_is_the_chains_at_that_block(
+    db: Database, stack: Stack, scenario: Outcome
+) -> None:
+    # BillActed carries the title's state after the action and the projection applies it as it is, so
+    # the read model must equal the registry's views after each action, not only at the end.
+    indexer = stack.indexer(db, batch_blocks=1)
+    registry = {"BillOfLadingRegistry": stack.contracts["BillOfLadingRegistry"]}
+    compared: list[str] = []
+    while True:
+        result = indexer.step()
+        with db.transaction() as session:
+            acted = session.exec(
+                select(BillHistory.action_code).where(
+                    BillHistory.block_number >= result.from_block, BillHistory.block_number <= result.to_block
+                )
+            ).all()
+        if acted:
+            report = reconcile(db, stack.world.chain, registry)
+            assert report.differences == [], f"after {acted} in block {result.to_block}"
+            compared += acted
+        if result.at_head:
+            break
+    assert set(compared) == set(codes.BILL_ACTION), "the scenario no longer takes every action kind"
 
 
 def test_reindexing_the_same_range_changes_nothing(db: Database, stack: Stack, scenario: Outcome) -> None:
