@@ -397,7 +397,7 @@ class Stack:
 
     # -- wallets and deployment ----------------------------------------------------------------------
     def _config(self) -> Any:
-        from ledger.chain.deploy_plan import ConsortiumConfig
+        from ledger.consortium_config import ConsortiumConfig
 
         return ConsortiumConfig.load(self.options.config)
 
@@ -495,7 +495,7 @@ class Stack:
         from eth_account import Account
 
         from ledger.chain.anvil import DEV_MNEMONIC
-        from ledger.chain.deployment import deploy
+        from ledger.chain.deploy_plan import deploy
         from wallets import WalletDirectory, passphrase_from_env
 
         self.say("contracts: deploying the demo port consortium (first start)")

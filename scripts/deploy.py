@@ -30,12 +30,8 @@ from brownie import accounts, chain, network, project, web3  # type: ignore[attr
 from brownie.exceptions import VirtualMachineError  # noqa: E402
 from eth_utils.address import to_checksum_address  # noqa: E402
 
-from ledger.chain.deploy_plan import (  # noqa: E402
-    ConsortiumConfig,
-    DeployPlan,
-    DevAccountResolver,
-    Event,
-)
+from ledger.chain.deploy_plan import DeployPlan, Event  # noqa: E402
+from ledger.consortium_config import ConsortiumConfig, DevAccountResolver  # noqa: E402
 
 
 def _normalise(param: dict[str, Any], value: Any) -> Any:

@@ -1,6 +1,6 @@
 """The ``deployed_stack`` fixture: PortLedger deployed once per session on the session anvil.
 
-It runs the real deploy plan (``ledger.chain.deployment.deploy``) with :data:`TEST_CONSORTIUM`, a small
+It runs the real deploy plan (``ledger.chain.deploy_plan.deploy``) with :data:`TEST_CONSORTIUM`, a small
 port consortium (every role once, customs with 2-of-3 oracle signers for the customs schemas, the
 maritime administration with 1-of-1 for vessel events), and hands back the record, the bound contracts
 and the organisations' accounts (anvil development accounts 40-59, so they do not collide with the
@@ -26,8 +26,9 @@ from eth_account import Account
 
 from ledger.chain import ChainClient
 from ledger.chain.anvil import DEV_MNEMONIC
-from ledger.chain.deploy_plan import ConsortiumConfig, DevAccountResolver
-from ledger.chain.deployment import Contracts, Deployment, bind, deploy
+from ledger.chain.deploy_plan import deploy
+from ledger.chain.deployment import Contracts, Deployment, bind
+from ledger.consortium_config import ConsortiumConfig, DevAccountResolver
 
 FIRST_ACCOUNT = 40
 """Index of the stack's deployer among anvil's development accounts (the session anvil has 60)."""

@@ -1,7 +1,8 @@
 """The deploy plan: the one description of how PortLedger is deployed and wired, run by two executors.
 
-The plan reads the consortium config (YAML: governors, threshold, organisations, agency oracle signers),
-looks at what the record and the chain already hold, and performs only the missing steps:
+The plan reads a resolved consortium config (:mod:`ledger.consortium_config`: governors, threshold,
+organisations, agency oracle signers), looks at what the record and the chain already hold, and performs
+only the missing steps:
 
 1. deploy Consortium(governors, threshold) and AttestationRegistry, and attach the registry as a member
    cache;
@@ -20,9 +21,10 @@ After every step that changes the chain the record is written again (``complete`
 so an interrupted run resumes where it stopped. A re-run against a complete deployment only reads.
 
 The executor is what sends: :class:`ClientExecutor` runs the plan in-process through
-:class:`~ledger.chain.client.ChainClient` (tests, ``make run``); ``scripts/deploy.py`` runs the very same
-plan through brownie's contract objects (``make deploy``). The plan itself needs only ``eth_abi`` and
-``eth_utils`` plus the record module, which the brownie environment has too.
+:class:`~ledger.chain.client.ChainClient` (:func:`deploy`: tests, ``make run``); ``scripts/deploy.py``
+runs the very same plan through brownie's contract objects (``make deploy``). The plan itself needs only
+``eth_abi`` and ``eth_utils`` plus the config and record modules, which the brownie environment has too.
+It imports the record module (:mod:`ledger.chain.deployment`), never the other way round.
 """
 
 from __future__ import annotations
@@ -33,9 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import yaml
 from eth_abi.abi import encode as abi_encode
-from eth_utils.address import is_address, to_checksum_address
+from eth_utils.address import to_checksum_address
 
 from ledger.chain.client import ChainClient, Sender
 from ledger.chain.deployment import (
@@ -50,224 +51,14 @@ from ledger.chain.deployment import (
     load_deployment,
     write_deployment,
 )
+from ledger.consortium_config import ROLE_BITS, ConfigError, ConsortiumConfig, load_config
 from ledger.domain.codes import PROPOSAL_KIND
 from ledger.domain.schemas import WELL_KNOWN_SCHEMAS
-
-ROLE_BITS: dict[str, int] = {
-    "CARRIER": 0,
-    "TRADER": 1,
-    "BANK": 2,
-    "TERMINAL": 3,
-    "HAULIER": 4,
-    "CUSTOMS": 5,
-    "MARITIME": 6,
-    "BORDER": 7,
-    "PORT_AUTHORITY": 8,
-}
-"""Bit positions of ``contracts/types/Roles.sol``."""
 
 PROPOSAL_ADMIT = PROPOSAL_KIND.index("ADMIT")
 PROPOSAL_GRANT_ROLE = PROPOSAL_KIND.index("GRANT_ROLE")
 PROPOSAL_SET_REPORT_SIGNERS = PROPOSAL_KIND.index("SET_REPORT_SIGNERS")
-GENERATE_LATER = "generate later"
-DEPLOYER = "deployer"
-WALLET_PREFIX = "wallet:"
 ZERO_KEY = b"\x00" * 32
-
-
-class ConfigError(ValueError):
-    """The consortium config is malformed or still holds unresolved placeholders."""
-
-
-# ------------------------------------------------------------------------------------------ config
-
-
-@dataclass(frozen=True, slots=True)
-class OracleConfig:
-    """An agency's k-of-n report signers for some schemas."""
-
-    schemas: tuple[str, ...]
-    signers: tuple[str, ...]
-    threshold: int
-
-
-@dataclass(frozen=True, slots=True)
-class OrganisationConfig:
-    name: str
-    legal_id: str
-    registered_name: str
-    roles: tuple[str, ...]
-    encryption_key: bytes | None
-    """X25519 public key; ``None`` for "generate later" (the organisation publishes it itself)."""
-    admin: str
-    accounts: tuple[str, ...] = ()
-    oracles: tuple[OracleConfig, ...] = ()
-
-    @property
-    def role_mask(self) -> int:
-        mask = 0
-        for role in self.roles:
-            mask |= 1 << ROLE_BITS[role]
-        return mask
-
-
-@dataclass(frozen=True, slots=True)
-class ConsortiumConfig:
-    governors: tuple[str, ...]
-    threshold: int
-    organisations: tuple[OrganisationConfig, ...]
-    seal_bootstrap: bool = False
-
-    # -- loading -----------------------------------------------------------------------------------
-    @classmethod
-    def load(cls, path: Path | str) -> ConsortiumConfig:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        if not isinstance(data, Mapping):
-            raise ConfigError(f"{path}: expected a mapping at the top level")
-        return cls.from_mapping(data)
-
-    @classmethod
-    def from_mapping(cls, data: Mapping[str, Any]) -> ConsortiumConfig:
-        consortium = data.get("consortium") or {}
-        governors = tuple(str(g) for g in consortium.get("governors") or [DEPLOYER])
-        threshold = int(consortium.get("threshold", 1))
-        if not 1 <= threshold <= len(governors):
-            raise ConfigError(f"threshold {threshold} must be between 1 and the {len(governors)} governors")
-        orgs: list[OrganisationConfig] = []
-        seen: set[str] = set()
-        for entry in data.get("organisations") or []:
-            org = _organisation(entry)
-            if org.name in seen:
-                raise ConfigError(f"organisation {org.name!r} appears twice")
-            seen.add(org.name)
-            orgs.append(org)
-        return cls(governors, threshold, tuple(orgs), bool(consortium.get("sealBootstrap", False)))
-
-    # -- placeholders ------------------------------------------------------------------------------
-    def placeholders(self) -> list[str]:
-        """Every address entry that is not an address yet (``deployer``, ``wallet:...``), in order."""
-        out: list[str] = []
-        for value in self._address_entries():
-            if not is_address(value) and value not in out:
-                out.append(value)
-        return out
-
-    def _address_entries(self) -> list[str]:
-        entries = list(self.governors)
-        for org in self.organisations:
-            entries += [org.admin, *org.accounts]
-            for oracle in org.oracles:
-                entries += list(oracle.signers)
-        return entries
-
-    def resolve(self, resolver: Callable[[str], str], deployer: str | None = None) -> ConsortiumConfig:
-        """A copy with every placeholder replaced: ``deployer`` by ``deployer``, others by ``resolver``."""
-
-        def one(value: str) -> str:
-            if is_address(value):
-                return to_checksum_address(value)
-            if value == DEPLOYER and deployer is not None:
-                return to_checksum_address(deployer)
-            return to_checksum_address(resolver(value))
-
-        orgs = tuple(
-            dataclasses.replace(
-                org,
-                admin=one(org.admin),
-                accounts=tuple(one(a) for a in org.accounts),
-                oracles=tuple(
-                    dataclasses.replace(o, signers=tuple(one(s) for s in o.signers)) for o in org.oracles
-                ),
-            )
-            for org in self.organisations
-        )
-        return dataclasses.replace(self, governors=tuple(one(g) for g in self.governors), organisations=orgs)
-
-    def check_resolved(self) -> None:
-        left = self.placeholders()
-        if left:
-            raise ConfigError(
-                f"unresolved addresses {left}: the caller resolves `wallet:<org>` placeholders "
-                "(see docs/deployment.md)"
-            )
-
-    def organisation(self, name: str) -> OrganisationConfig:
-        for org in self.organisations:
-            if org.name == name:
-                return org
-        raise KeyError(name)
-
-
-def _organisation(entry: Any) -> OrganisationConfig:
-    if not isinstance(entry, Mapping) or "name" not in entry:
-        raise ConfigError(f"an organisation needs at least a name: {entry!r}")
-    name = str(entry["name"])
-    roles = tuple(str(r).upper() for r in entry.get("roles") or [])
-    unknown = [r for r in roles if r not in ROLE_BITS]
-    if unknown or not roles:
-        raise ConfigError(
-            f"organisation {name}: roles {list(roles)} must be a non-empty subset of {list(ROLE_BITS)}"
-        )
-    for required in ("legalId", "admin"):
-        if not entry.get(required):
-            raise ConfigError(f"organisation {name}: {required} is required")
-    raw_key = str(entry.get("encryptionKey") or GENERATE_LATER).strip()
-    key: bytes | None = None
-    if raw_key.lower() != GENERATE_LATER:
-        try:
-            key = bytes.fromhex(raw_key.removeprefix("0x"))
-        except ValueError:
-            key = b""
-        if len(key) != 32:
-            raise ConfigError(
-                f"organisation {name}: encryptionKey must be 32 bytes of hex or {GENERATE_LATER!r}"
-            )
-    oracles: list[OracleConfig] = []
-    for oracle in entry.get("oracles") or []:
-        schemas = tuple(str(s) for s in oracle.get("schemas") or [])
-        missing = [s for s in schemas if s not in WELL_KNOWN_SCHEMAS]
-        if missing or not schemas:
-            raise ConfigError(
-                f"organisation {name}: oracle schemas {missing or '[]'} are not well-known schemas"
-            )
-        signers = tuple(str(s) for s in oracle.get("signers") or [])
-        threshold = int(oracle.get("threshold", 1))
-        if not 1 <= threshold <= len(signers) or len(set(signers)) != len(signers):
-            raise ConfigError(
-                f"organisation {name}: oracle threshold {threshold} of {len(signers)} distinct signers"
-            )
-        oracles.append(OracleConfig(schemas, signers, threshold))
-    return OrganisationConfig(
-        name=name,
-        legal_id=str(entry["legalId"]),
-        registered_name=str(entry.get("registeredName") or name),
-        roles=roles,
-        encryption_key=key,
-        admin=str(entry["admin"]),
-        accounts=tuple(str(a) for a in entry.get("accounts") or []),
-        oracles=tuple(oracles),
-    )
-
-
-class DevAccountResolver:
-    """Resolves placeholders to development accounts (anvil's unlocked ones), in order of first use.
-
-    Deterministic for a given config: the n-th distinct placeholder gets the n-th free account. Used
-    by tests and by ``scripts/deploy.py`` on development chains; the embedded stack resolves
-    ``wallet:<org>`` from its wallets instead.
-    """
-
-    def __init__(self, accounts: Sequence[str], reserved: Sequence[str] = ()):
-        taken = {a.lower() for a in reserved}
-        self._free = [to_checksum_address(a) for a in accounts if a.lower() not in taken]
-        self.assigned: dict[str, str] = {}
-
-    def __call__(self, placeholder: str) -> str:
-        if placeholder not in self.assigned:
-            if len(self.assigned) >= len(self._free):
-                raise ConfigError(f"not enough development accounts for {placeholder!r}")
-            self.assigned[placeholder] = self._free[len(self.assigned)]
-        return self.assigned[placeholder]
 
 
 # ---------------------------------------------------------------------------------------- executor
@@ -660,12 +451,22 @@ class DeployPlan:
 # --------------------------------------------------------------------------------------- in-process
 
 
-def load_config(config: ConsortiumConfig | Mapping[str, Any] | Path | str) -> ConsortiumConfig:
-    if isinstance(config, ConsortiumConfig):
-        return config
-    if isinstance(config, Mapping):
-        return ConsortiumConfig.from_mapping(config)
-    return ConsortiumConfig.load(config)
+def deploy(
+    chain: ChainClient,
+    config: ConsortiumConfig | Mapping[str, Any] | Path | str,
+    sender: Sender,
+    data_dir: Path | str,
+    signers: Mapping[str, Sender] | None = None,
+) -> Deployment:
+    """Deploy (or complete) PortLedger on ``chain`` and write the record; idempotent.
+
+    ``config`` is a :class:`~ledger.consortium_config.ConsortiumConfig`, its YAML path or its parsed
+    mapping, with every ``wallet:`` placeholder already resolved (``deployer`` may stay: it is the
+    sender). ``signers`` maps governor and organisation admin addresses to signers when they are not
+    accounts the node has unlocked. The steps are those of :class:`DeployPlan`, the same that
+    ``scripts/deploy.py`` runs through brownie.
+    """
+    return run_in_process(chain, config, sender, data_dir, signers=signers)
 
 
 def run_in_process(

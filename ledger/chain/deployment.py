@@ -6,7 +6,8 @@ service binds the four contracts from it, the indexer starts reading events at i
 oracles find the well-known schema ids and their agency's signer sets in it.
 
 At start-up, :func:`verify_code` checks that code exists at every recorded address; a chain that was
-reset under a kept record raises :class:`DeploymentMismatch` with what to do about it.
+reset under a kept record raises :class:`DeploymentMismatch` with what to do about it. Must not: import
+the deploy plan (the plan imports this module; ``deploy`` lives with the plan).
 """
 
 from __future__ import annotations
@@ -17,14 +18,11 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eth_utils.address import to_checksum_address
 
-from ledger.chain.client import ChainClient, Contract, Sender
-
-if TYPE_CHECKING:
-    from ledger.chain.deploy_plan import ConsortiumConfig
+from ledger.chain.client import ChainClient, Contract
 
 RECORD_VERSION = 1
 CONSORTIUM = "Consortium"
@@ -346,26 +344,3 @@ def _same_runtime(code: bytes, expected_hex: str) -> bool:
     # The artifact has zeros where immutables are written at construction: compare other bytes only.
     mismatches = sum(1 for a, b in zip(code, expected, strict=True) if a != b and b != 0)
     return mismatches == 0
-
-
-# ------------------------------------------------------------------------------------------ deploy
-
-
-def deploy(
-    chain: ChainClient,
-    config: ConsortiumConfig | Mapping[str, Any] | Path | str,
-    sender: Sender,
-    data_dir: Path | str,
-    signers: Mapping[str, Sender] | None = None,
-) -> Deployment:
-    """Deploy (or complete) PortLedger on ``chain`` and write the record; idempotent.
-
-    ``config`` is a :class:`~ledger.chain.deploy_plan.ConsortiumConfig`, its YAML path or its parsed
-    mapping, with every ``wallet:`` placeholder already resolved (``deployer`` may stay: it is the
-    sender). ``signers`` maps governor and organisation admin addresses to signers when they are not
-    accounts the node has unlocked. The steps are those of :class:`~ledger.chain.deploy_plan.DeployPlan`,
-    the same that ``scripts/deploy.py`` runs through brownie.
-    """
-    from ledger.chain.deploy_plan import run_in_process
-
-    return run_in_process(chain, config, sender, data_dir, signers=signers)

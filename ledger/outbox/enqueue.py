@@ -100,6 +100,19 @@ def revert_from_answer(chain: ChainClient, error: Mapping[str, Any]) -> Contract
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """An organisation acting through one of its member accounts (the account signs its writes)."""
+
+    org: int
+    account: str
+
+    @property
+    def key(self) -> str:
+        """The organisation as the outbox records it (the API shows ids as strings)."""
+        return str(self.org)
+
+
 class Outbox:
     """The write side of the outbox: enqueue operations and read them back."""
 
@@ -109,6 +122,34 @@ class Outbox:
         # Set whenever rows are queued, so an idle transaction manager in this process wakes at
         # once instead of polling (see TransactionManager.run).
         self.enqueued = threading.Event()
+
+    def submit(
+        self,
+        actor: Actor,
+        contract: Contract,
+        function: str,
+        args: Sequence[Any],
+        *,
+        kind: str,
+        body: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        gas: int | None = None,
+        precheck: bool = True,
+    ) -> Operation:
+        """The one entry of every write: ``actor`` asks for ``function(*args)`` on ``contract``, as an
+        operation of ``kind`` (one kind per write), identified by ``body`` and ``idempotency_key``."""
+        write = Write.call(
+            contract,
+            function,
+            *args,
+            org=actor.key,
+            kind=kind,
+            signer=actor.account,
+            body=body,
+            idempotency_key=idempotency_key,
+            gas=gas,
+        )
+        return self.enqueue(write, precheck=precheck)
 
     def enqueue(self, write: Write, *, precheck: bool = True) -> Operation:
         """Accept one write (see the module docstring); returns the new or the earlier operation."""

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ledger.chain.deploy_plan import ConfigError, ConsortiumConfig, DeployPlan, DevAccountResolver
+from ledger.chain.deploy_plan import DeployPlan
 from ledger.chain.deployment import (
     Deployment,
     DeploymentNotFound,
@@ -18,6 +18,7 @@ from ledger.chain.deployment import (
     load_deployment,
     write_deployment,
 )
+from ledger.consortium_config import ConfigError, ConsortiumConfig, DevAccountResolver
 from tests.deployed import TEST_CONSORTIUM
 
 ROOT = Path(__file__).resolve().parents[3]

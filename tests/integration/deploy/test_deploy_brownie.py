@@ -15,8 +15,9 @@ import pytest
 
 from ledger.chain import ChainClient
 from ledger.chain.anvil import Anvil
-from ledger.chain.deploy_plan import ConsortiumConfig, DevAccountResolver
-from ledger.chain.deployment import bind, deploy, load_deployment, verify_code
+from ledger.chain.deploy_plan import deploy
+from ledger.chain.deployment import bind, load_deployment, verify_code
+from ledger.consortium_config import ConsortiumConfig, DevAccountResolver
 
 ROOT = Path(__file__).resolve().parents[3]
 BROWNIE = ROOT / ".venv-brownie" / "bin" / "brownie"

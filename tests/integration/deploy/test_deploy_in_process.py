@@ -1,4 +1,4 @@
-"""The in-process deploy (ledger.chain.deployment.deploy) on real anvil with the compiled artifacts: a
+"""The in-process deploy (ledger.chain.deploy_plan.deploy) on real anvil with the compiled artifacts: a
 working stack, an idempotent re-run, resuming an interrupted run, and the start-up code check."""
 
 from __future__ import annotations
@@ -15,16 +15,16 @@ from eth_utils.crypto import keccak
 
 from ledger.chain import ChainClient, ContractRevert
 from ledger.chain.anvil import Anvil
-from ledger.chain.deploy_plan import ClientExecutor, ConsortiumConfig, DeployPlan, DevAccountResolver, Event
+from ledger.chain.deploy_plan import ClientExecutor, DeployPlan, Event, deploy
 from ledger.chain.deployment import (
     CONTRACT_NAMES,
     Deployment,
     DeploymentMismatch,
-    deploy,
     deployment_path,
     load_deployment,
     verify_code,
 )
+from ledger.consortium_config import ConsortiumConfig, DevAccountResolver
 from ledger.domain import ids, schemas
 from tests.deployed import TEST_CONSORTIUM, DeployedStack, deploy_stack
 
