@@ -1,12 +1,16 @@
 """The composition root: builds every component of one PortLedger node from :class:`Settings`.
 
-Owns the wiring only (which database, chain, contracts, store, wallets, services and background
-workers a node uses) and their start/stop; no rule lives here. ``ledger_api.main.create_app`` and
-the CLI call :meth:`Ledger.from_settings`; tests do too, against a real anvil, SQLite and store.
+The only place that builds services: each is constructed once here, with the collaborators it names
+(never the node), and is a typed field of :class:`Ledger`. The root owns the wiring (which database,
+chain, contracts, store, wallets, services and background jobs a node uses) and their start/stop; no
+rule lives here. ``ledger_api.main.create_app`` and the CLI call :meth:`Ledger.from_settings`; tests do
+too, against a real anvil, SQLite and store.
 
-Background workers run in threads of this process: the transaction manager (signs, sends, tracks)
-the event indexer (``ledger.index``). With the indexer running, operations are shown ``mined`` only
-once their events are projected, so a client that sees ``mined`` reads its own write.
+Background jobs (:class:`Role`) run in threads of this process, those :meth:`Ledger.start` is given:
+the transaction manager (signs, sends, tracks), the event indexer (``ledger.index``, with the handlers
+of projected events) and webhook delivery; an API-only process runs none. With the indexer running,
+operations are shown ``mined`` only once their events are projected, so a client that sees ``mined``
+reads its own write.
 """
 
 from __future__ import annotations
@@ -14,23 +18,40 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import text
 
 from ledger.chain import ChainClient, Contract
-from ledger.chain.deployment import BILL_REGISTRY, CONSORTIUM, Deployment, load_deployment
+from ledger.chain.deployment import Contracts, Deployment, bind, load_deployment
 from ledger.db import Database
 from ledger.documents import DocumentStore, KuboDocumentStore, LocalDocumentStore
 from ledger.index.cache import BillCache
 from ledger.outbox import Outbox, TransactionManager
+from ledger.services import attestations as attestations_module
+from ledger.services import bills as bills_module
+from ledger.services import consortium as consortium_module
+from ledger.services import releases as releases_module
+from ledger.services import reports as reports_module
+from ledger.services.access import DocumentAccess
+from ledger.services.attestations import AttestationService
+from ledger.services.audience import Audiences
+from ledger.services.bills import Bills
+from ledger.services.consortium import ConsortiumService
+from ledger.services.dashboard import Dashboard
 from ledger.services.documents import Documents
+from ledger.services.events import EventFeed
 from ledger.services.keys import ApiKeys
 from ledger.services.operations import Operations
+from ledger.services.oracle_messages import OracleMessages
 from ledger.services.organisations import Organisations, OrgWallet
+from ledger.services.releases import ReleaseService
+from ledger.services.reports import ReportService
+from ledger.services.statements import StatementKey, Statements
+from ledger.services.webhooks import WebhookService
 from ledger.settings import Settings
 
 _log = logging.getLogger(__name__)
@@ -68,33 +89,68 @@ def load_wallets(settings: Settings, consortium: Contract) -> dict[int, OrgWalle
     return out
 
 
+def _statement_passphrase(settings: Settings) -> str | None:
+    for secret in (settings.statement_key_passphrase, settings.wallet_passphrase):
+        if secret is not None:
+            return secret.get_secret_value()
+    return os.environ.get("PORTLEDGER_WALLET_PASSPHRASE") or None
+
+
 def make_store(settings: Settings) -> DocumentStore:
     if settings.document_store == "kubo":
         return KuboDocumentStore(settings.ipfs_api_url)
     return LocalDocumentStore(settings.resolved_store_dir)
 
 
+class Role(StrEnum):
+    """A background job a process may run; :meth:`Ledger.start` takes the set this process runs."""
+
+    TRANSACTIONS = "transactions"
+    """The transaction manager: signs, sends and tracks the outbox's operations."""
+    INDEX = "index"
+    """The event indexer, with the handlers of projected events (document access) and the title cache."""
+    WEBHOOKS = "webhooks"
+    """Webhook delivery."""
+
+
+ALL_ROLES = frozenset(Role)
+API_ONLY: frozenset[Role] = frozenset()
+"""A process that serves requests and runs no background job."""
+
+
 @dataclass
 class Ledger:
-    """One node's components. Build with :meth:`from_settings` or :meth:`assemble`."""
+    """One node's components, each built here once with the collaborators it names; build the node
+    with :meth:`from_settings` or :meth:`assemble`, start its background jobs with :meth:`start`."""
 
     settings: Settings
     db: Database
     chain: ChainClient
     deployment: Deployment
-    consortium: Contract
-    bill_registry: Contract
+    contracts: Contracts
     store: DocumentStore
     organisations: Organisations
     outbox: Outbox
     keys: ApiKeys
     documents: Documents
     operations: Operations
-    extra_workers: dict[str, Worker] = field(default_factory=dict)
+    access: DocumentAccess
+    audiences: Audiences
+    bills: Bills
+    releases: ReleaseService
+    attestations: AttestationService
+    reports: ReportService
+    consortium: ConsortiumService
+    events: EventFeed
+    webhooks: WebhookService
+    statements: Statements
+    oracle_messages: OracleMessages
+    dashboard: Dashboard
     bill_cache: BillCache | None = None
     """Title rows in memory, kept exact by this node's indexer; None while no indexer runs here (bill
     reads then ask the chain)."""
-    services: dict[str, Any] = field(default_factory=dict)
+    roles: frozenset[Role] = API_ONLY
+    """The background jobs running now."""
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
@@ -119,64 +175,78 @@ class Ledger:
         wallets: dict[int, OrgWallet] | None = None,
         require_projection: bool = False,
     ) -> Ledger:
+        """Build every component of the node, each once, handing each the collaborators it uses."""
         ensure_service_tables(db)
-        consortium = chain.at(CONSORTIUM, deployment.address(CONSORTIUM))
-        bill_registry = chain.at(BILL_REGISTRY, deployment.address(BILL_REGISTRY))
+        contracts = bind(chain, deployment)
         if wallets is None:
-            wallets = load_wallets(settings, consortium)
+            wallets = load_wallets(settings, contracts.consortium)
         outbox = Outbox(db, chain)
-        ledger = cls(
+        organisations = Organisations(contracts.consortium, wallets)
+        documents = Documents(db, store)
+        access = DocumentAccess(documents, organisations)
+
+        def governor_orgs() -> list[int]:
+            consortium = contracts.consortium
+            return [int(consortium.call("orgOf", account)) for account in consortium.call("governors")]
+
+        audiences = Audiences(governor_orgs, vessel_schema=deployment.schemas.get("VESSEL_EVENT"))
+        consortium = ConsortiumService(outbox, contracts.consortium, contracts.attestations, organisations)
+        bills = Bills(contracts.bills, deployment.block_number, organisations, documents, access, outbox, db)
+        events = EventFeed(db, audiences)
+        webhooks = WebhookService(db, events, allowed_hosts=settings.webhook_allowed_hosts)
+        webhooks.ensure_tables()
+        return cls(
             settings=settings,
             db=db,
             chain=chain,
             deployment=deployment,
-            consortium=consortium,
-            bill_registry=bill_registry,
+            contracts=contracts,
             store=store,
-            organisations=Organisations(consortium, wallets),
+            organisations=organisations,
             outbox=outbox,
             keys=ApiKeys(db),
-            documents=Documents(db, store),
+            documents=documents,
             operations=Operations(outbox, require_projection=require_projection),
+            access=access,
+            audiences=audiences,
+            bills=bills,
+            releases=ReleaseService(
+                outbox,
+                deployment,
+                organisations,
+                contracts.release,
+                contracts.bills,
+                documents,
+                db,
+            ),
+            attestations=AttestationService(outbox, deployment, contracts.attestations, consortium, db),
+            reports=ReportService(outbox, contracts.attestations),
+            consortium=consortium,
+            events=events,
+            webhooks=webhooks,
+            statements=Statements(
+                StatementKey(settings.statement_key_path, _statement_passphrase(settings)),
+                bills,
+                chain,
+                contracts.bills,
+                contracts.attestations,
+                db,
+                deployment,
+            ),
+            oracle_messages=OracleMessages(db),
+            dashboard=Dashboard(db, organisations, deployment.schemas),
         )
-        ledger._wire_services()
-        return ledger
 
-    def _wire_services(self) -> None:
-        from ledger.services.access import DocumentAccess
-        from ledger.services.audience import Audiences
-        from ledger.services.bills import Bills
-        from ledger.services.statements import StatementKey, Statements
-
-        self.services["access"] = DocumentAccess(self.documents, self.organisations)
-        self.services["audiences"] = Audiences(
-            self._governor_orgs, vessel_schema=self.deployment.schemas.get("VESSEL_EVENT")
-        )
-        self.services["bills"] = Bills(self)
-        self.services["statements"] = Statements(
-            self, StatementKey(self.settings.statement_key_path, self._statement_passphrase())
-        )
-
-    def _governor_orgs(self) -> list[int]:
-        return [int(self.consortium.call("orgOf", account)) for account in self.consortium.call("governors")]
-
-    def _statement_passphrase(self) -> str | None:
-        for secret in (self.settings.statement_key_passphrase, self.settings.wallet_passphrase):
-            if secret is not None:
-                return secret.get_secret_value()
-        return os.environ.get("PORTLEDGER_WALLET_PASSPHRASE") or None
-
-    # -- background workers ------------------------------------------------------------------------
+    # -- background jobs ---------------------------------------------------------------------------
     def transaction_manager(self) -> TransactionManager:
         from ledger.index.indexer import mark_projected
-        from ledger.services import attestations, bills, consortium, releases, reports
 
         results = {
-            **bills.RESULT_BUILDERS,
-            **releases.RESULT_BUILDERS,
-            **attestations.RESULT_BUILDERS,
-            **reports.RESULT_BUILDERS,
-            **consortium.RESULT_BUILDERS,
+            **bills_module.RESULT_BUILDERS,
+            **releases_module.RESULT_BUILDERS,
+            **attestations_module.RESULT_BUILDERS,
+            **reports_module.RESULT_BUILDERS,
+            **consortium_module.RESULT_BUILDERS,
         }
         signers = [w.signer for w in self.organisations.wallets.values()]
         return TransactionManager(
@@ -188,15 +258,16 @@ class Ledger:
             max_in_flight=self.settings.outbox_max_in_flight,
         )
 
-    def indexer_worker(self) -> Worker:
-        """The event indexer as a background loop over the deployment's contracts."""
+    def _indexer(self) -> Worker:
+        """The event indexer as a background loop over the deployment's contracts; it keeps the title
+        cache exact and grants document access as it projects (:mod:`ledger.services.access`)."""
         from ledger.index.indexer import Indexer
 
         indexer = Indexer.for_deployment(self.db, self.chain, self.deployment)
-        if self.bill_cache is None:
-            self.bill_cache = BillCache(self.db)
+        self.bill_cache = BillCache(self.db)
+        self.bills.cache = self.bill_cache
         indexer.watchers.append(self.bill_cache.changing)
-        indexer.projectors.append(self.services["access"].project)
+        indexer.projectors.append(self.access.project)
         interval = self.settings.index_poll_seconds
 
         def run(stop: threading.Event) -> None:
@@ -204,29 +275,32 @@ class Ledger:
 
         return run
 
-    def add_worker(self, name: str, worker: Worker, *, projects_operations: bool = False) -> None:
-        """Register a background loop (e.g. the indexer); ``projects_operations`` makes ``mined``
-        wait for its projection."""
-        self.extra_workers[name] = worker
-        if projects_operations:
-            self.operations.require_projection = True
+    def default_roles(self) -> frozenset[Role]:
+        """What a single-process node runs: everything, the indexer unless the settings turn it off."""
+        return ALL_ROLES if self.settings.run_indexer else ALL_ROLES - {Role.INDEX}
 
-    def start(self) -> None:
-        """Start the transaction manager and the registered workers in daemon threads."""
+    def start(self, roles: Iterable[Role] | None = None) -> None:
+        """Start the background jobs ``roles`` names (default: :meth:`default_roles`) in daemon threads
+        of this process; an API-only process passes :data:`API_ONLY`."""
         if self._threads:
             return
+        wanted = frozenset(roles) if roles is not None else self.default_roles()
         self._stop.clear()
-        manager = self.transaction_manager()
-        wake = self.outbox.enqueued
+        workers: dict[str, Worker] = {}
+        if Role.TRANSACTIONS in wanted:
+            manager = self.transaction_manager()
+            wake = self.outbox.enqueued
 
-        def run_manager(stop: threading.Event) -> None:
-            manager.run(stop, wake=wake)
+            def run_manager(stop: threading.Event) -> None:
+                manager.run(stop, wake=wake)
 
-        workers: dict[str, Worker] = {"transaction-manager": run_manager}
-        if self.settings.run_indexer:
-            workers["indexer"] = self.indexer_worker()
+            workers["transaction-manager"] = run_manager
+        if Role.INDEX in wanted:
+            workers["indexer"] = self._indexer()
             self.operations.require_projection = True
-        workers.update(self.extra_workers)
+        if Role.WEBHOOKS in wanted:
+            workers["webhook-delivery"] = self.webhooks.run
+        self.roles = wanted
         for name, worker in workers.items():
             thread = threading.Thread(target=self._guarded, args=(name, worker), name=name, daemon=True)
             thread.start()
@@ -241,11 +315,14 @@ class Ledger:
                 self._stop.wait(1.0)
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Stop every background job this process runs and wait for them."""
         self._stop.set()
         self.bill_cache = None  # nobody keeps it exact any more
+        self.bills.cache = None
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()
+        self.roles = API_ONLY
 
     # -- health ------------------------------------------------------------------------------------
     def readiness(self) -> dict[str, str]:
@@ -275,4 +352,5 @@ class Ledger:
 
     def close(self) -> None:
         self.stop()
+        self.webhooks.close()
         self.db.dispose()

@@ -1,13 +1,14 @@
-"""Request dependencies as ``Annotated`` aliases: the node (``LedgerDep``), a database session
+"""Request dependencies as ``Annotated`` aliases: the node (``LedgerDep``) and each of its use cases
+(``BillsDep``, ``ReleasesDep``, … the typed fields the composition root built), a database session
 (``SessionDep``), the calling organisation from its API key (``CurrentOrg``), the optional
 ``Idempotency-Key`` and ``Prefer: wait=N``."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -15,8 +16,15 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from ledger.bootstrap import Ledger
-from ledger.services.consortium import Actor
+from ledger.services.attestations import AttestationService
+from ledger.services.bills import Bills
+from ledger.services.consortium import Actor, ConsortiumService
 from ledger.services.errors import FieldProblem, Unauthenticated, ValidationFailed
+from ledger.services.events import EventFeed
+from ledger.services.releases import ReleaseService
+from ledger.services.reports import ReportService
+from ledger.services.statements import Statements
+from ledger.services.webhooks import WebhookService
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer plk_…`")
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -106,18 +114,51 @@ def prefer_wait(
 PreferWait = Annotated[float, Depends(prefer_wait)]
 
 
-_Service = TypeVar("_Service")
-
-
-def node_service(ledger: Ledger, name: str, kind: type[_Service], make: Callable[[], _Service]) -> _Service:
-    """The node's ``name`` use-case object, made on first use and kept in ``ledger.services``."""
-    found = ledger.services.get(name)
-    if not isinstance(found, kind):
-        found = make()
-        ledger.services[name] = found
-    return found
-
-
 def actor_of(ledger: Ledger, org: Org) -> Actor:
     """The calling organisation with the account this node signs its writes with."""
     return Actor(org.id, ledger.organisations.signer_address(org.id))
+
+
+# -- the node's use cases, one alias each ---------------------------------------------------------
+
+
+def _bills(ledger: LedgerDep) -> Bills:
+    return ledger.bills
+
+
+def _releases(ledger: LedgerDep) -> ReleaseService:
+    return ledger.releases
+
+
+def _attestations(ledger: LedgerDep) -> AttestationService:
+    return ledger.attestations
+
+
+def _reports(ledger: LedgerDep) -> ReportService:
+    return ledger.reports
+
+
+def _consortium(ledger: LedgerDep) -> ConsortiumService:
+    return ledger.consortium
+
+
+def _events(ledger: LedgerDep) -> EventFeed:
+    return ledger.events
+
+
+def _webhooks(ledger: LedgerDep) -> WebhookService:
+    return ledger.webhooks
+
+
+def _statements(ledger: LedgerDep) -> Statements:
+    return ledger.statements
+
+
+BillsDep = Annotated[Bills, Depends(_bills)]
+ReleasesDep = Annotated[ReleaseService, Depends(_releases)]
+AttestationsDep = Annotated[AttestationService, Depends(_attestations)]
+ReportsDep = Annotated[ReportService, Depends(_reports)]
+ConsortiumDep = Annotated[ConsortiumService, Depends(_consortium)]
+EventsDep = Annotated[EventFeed, Depends(_events)]
+WebhooksDep = Annotated[WebhookService, Depends(_webhooks)]
+StatementsDep = Annotated[Statements, Depends(_statements)]

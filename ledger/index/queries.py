@@ -13,11 +13,12 @@ import json
 from collections.abc import Sequence
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import or_, tuple_
+from sqlalchemy import exists, or_, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import SQLModel, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from ledger.chain.deployment import CONTAINER_RELEASE
 from ledger.db import Database
 from ledger.index.models import (
     Account,
@@ -26,6 +27,7 @@ from ledger.index.models import (
     Bill,
     BillHistory,
     Eir,
+    IndexEvent,
     Organisation,
     Pledge,
     Proposal,
@@ -129,6 +131,49 @@ def list_bills(
     return _page(db, query, [col(Bill.id)], ["id"], cursor, limit)
 
 
+def may_know_bill(db: Database, bill_id: str | int, org: int) -> bool:
+    """Whether ``org`` is or was a party of the title (its carrier, possessor, holder, consignee or
+    pledgee now, an actor or recipient of its history, or the bank of one of its pledges): one query."""
+    key = _id(bill_id)
+    party = or_(
+        col(Bill.carrier) == org,
+        col(Bill.possessor) == org,
+        col(Bill.holder) == org,
+        col(Bill.consignee) == org,
+        col(Bill.pledgee) == org,
+    )
+    query = select(
+        or_(
+            exists().where(col(Bill.id) == key, party),
+            exists().where(
+                col(BillHistory.bill_id) == key,
+                or_(col(BillHistory.actor) == org, col(BillHistory.recipient) == org),
+            ),
+            exists().where(col(Pledge.bill_id) == key, col(Pledge.pledgee) == org),
+        )
+    )
+    with db.transaction() as session:
+        return bool(session.exec(query).one())
+
+
+def issued_version(db: Database, bill_id: str | int, version: int) -> dict[str, Any] | None:
+    """The ``BillIssued`` arguments of one version of the title (its CID, checksum, reference), or
+    None: the event beside the history entry of that version's issue or re-issue."""
+    key = _id(bill_id)
+    with db.transaction() as session:
+        hashes = session.exec(
+            select(BillHistory.tx_hash).where(BillHistory.bill_id == key, BillHistory.version == version)
+        ).all()
+        if not hashes:
+            return None
+        for event in session.exec(
+            select(IndexEvent).where(col(IndexEvent.tx_hash).in_(hashes), IndexEvent.name == "BillIssued")
+        ).all():
+            if hex32(event.args["billId"]) == key and int(event.args["version"]) == version:
+                return dict(event.args)
+    return None
+
+
 def bill_history(
     db: Database, bill_id: str | int, *, cursor: str | None = None, limit: int = DEFAULT_LIMIT
 ) -> Page[BillHistory]:
@@ -172,6 +217,23 @@ def list_pledges(
 def get_release_right(db: Database, right_id: str) -> ReleaseRight | None:
     with db.transaction() as session:
         return session.get(ReleaseRight, _id(right_id))
+
+
+def release_events(db: Database, right_id: str) -> list[IndexEvent]:
+    """The release contract's events about one right (grant, nominations, codes, revocation, gates),
+    in log order."""
+    key = _id(right_id)
+    with db.transaction() as session:
+        return list(
+            session.exec(
+                select(IndexEvent)
+                .where(
+                    IndexEvent.contract == CONTAINER_RELEASE,
+                    col(IndexEvent.args)["rightId"].as_string() == key,
+                )
+                .order_by(col(IndexEvent.block_number), col(IndexEvent.log_index))
+            ).all()
+        )
 
 
 def list_release_rights(

@@ -12,23 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eth_abi.exceptions import EncodingError
 
 from ledger.chain import Contract, Receipt
-from ledger.chain.deployment import Deployment, bind
+from ledger.chain.deployment import Deployment
 from ledger.db import Database
 from ledger.domain import schemas
 from ledger.domain.values import check_container_number
 from ledger.index.queries import list_attestations
-from ledger.outbox import Operation, Outbox, Write
+from ledger.outbox import Operation, Outbox
 from ledger.services.consortium import Actor, ConsortiumService, role_mask
 from ledger.services.errors import FieldProblem, NotFound, ValidationFailed
-from ledger.services.events import contract_events
-
-if TYPE_CHECKING:
-    from ledger.bootstrap import Ledger
 
 ZERO32 = b"\x00" * 32
 MAX_DATA_BYTES = 16 * 1024
@@ -108,13 +104,20 @@ class AttestationView:
 class AttestationService:
     """Queues attestation writes and reads attestations back from the registry and its events."""
 
-    def __init__(self, ledger: Ledger):
-        self.outbox: Outbox = ledger.outbox
-        self.deployment: Deployment = ledger.deployment
-        self.registry: Contract = bind(ledger.chain, ledger.deployment).attestations
-        self.consortium = ConsortiumService(ledger)
-        # With the indexer running, reads come from the read models (``mined`` means projected).
-        self.db: Database | None = ledger.db if ledger.settings.run_indexer else None
+    def __init__(
+        self,
+        outbox: Outbox,
+        deployment: Deployment,
+        registry: Contract,
+        consortium: ConsortiumService,
+        db: Database,
+    ):
+        self.outbox = outbox
+        self.deployment = deployment
+        self.registry = registry
+        self.consortium = consortium
+        self.db = db
+        """The read models (``mined`` means projected, so a caller reads its own writes)."""
 
     # -- schemas -----------------------------------------------------------------------------------
     def schema(self, schema_id: bytes) -> SchemaView:
@@ -199,30 +202,26 @@ class AttestationService:
         body: Mapping[str, Any] | None = None,
         idempotency_key: str | None = None,
     ) -> Operation:
-        write = Write.call(
+        return self.outbox.submit(
+            actor,
             self.registry,
             "attest",
-            (schema_id, subject, ref_uid, data),
-            org=actor.key,
+            ((schema_id, subject, ref_uid, data),),
             kind="attestation.attest",
-            signer=actor.account,
             body=body,
             idempotency_key=idempotency_key,
         )
-        return self.outbox.enqueue(write)
 
     def revoke(self, actor: Actor, uid: bytes, *, idempotency_key: str | None = None) -> Operation:
         self._require(uid)
-        write = Write.call(
+        return self.outbox.submit(
+            actor,
             self.registry,
             "revoke",
-            uid,
-            org=actor.key,
+            (uid,),
             kind="attestation.revoke",
-            signer=actor.account,
             idempotency_key=idempotency_key,
         )
-        return self.outbox.enqueue(write)
 
     def replace(
         self,
@@ -237,39 +236,32 @@ class AttestationService:
         stored = self._require(uid)
         schema_id, subject = bytes(stored["schemaId"]), bytes(stored["subject"])
         encoded = self.encode_data(schema_id, data)
-        write = Write.call(
+        return self.outbox.submit(
+            actor,
             self.registry,
             "replace",
-            uid,
-            (schema_id, subject, ZERO32, encoded),
-            org=actor.key,
+            (uid, (schema_id, subject, ZERO32, encoded)),
             kind="attestation.replace",
-            signer=actor.account,
             body=body,
             idempotency_key=idempotency_key,
         )
-        return self.outbox.enqueue(write)
 
     def recognise(self, actor: Actor, uid: bytes, *, idempotency_key: str | None = None) -> Operation:
         self._require(uid)
-        write = Write.call(
+        return self.outbox.submit(
+            actor,
             self.registry,
             "recognise",
-            uid,
-            org=actor.key,
+            (uid,),
             kind="attestation.recognise",
-            signer=actor.account,
             idempotency_key=idempotency_key,
         )
-        return self.outbox.enqueue(write)
 
     # -- reads -------------------------------------------------------------------------------------
     def about(self, subject: bytes, schema_id: bytes | None = None) -> list[AttestationView]:
         """Every attestation about ``subject`` (optionally of one schema), oldest first, with its state;
         whether each is effective is asked of the registry (it decides)."""
-        records = (
-            self._indexed(subject, schema_id) if self.db is not None else self._logged(subject, schema_id)
-        )
+        records = self._indexed(subject, schema_id)
         names = {bytes.fromhex(v[2:]): k for k, v in self.deployment.schemas.items()}
         definitions: dict[bytes, schemas.SchemaDefinition | None] = {}
         out = []
@@ -329,33 +321,6 @@ class AttestationService:
                 )
             if cursor is None or len(out) >= MAX_LISTED:
                 return out
-
-    def _logged(self, subject: bytes, schema_id: bytes | None) -> list[dict[str, Any]]:
-        """Attestations from the registry's events and records (no indexer running)."""
-        topics: list[Any] = [None, "0x" + schema_id.hex() if schema_id else None, "0x" + subject.hex()]
-        events = contract_events(self.registry, ("Attested",), self.deployment.block_number, topics=topics)
-        out = []
-        for event in events:
-            args = event.args
-            uid = bytes(args["uid"])
-            stored: dict[str, Any] = self.registry.call("attestation", uid)
-            out.append(
-                {
-                    "uid": uid,
-                    "schema_id": bytes(args["schemaId"]),
-                    "subject": bytes(args["subject"]),
-                    "attester": int(args["attester"]),
-                    "ref_uid": bytes(args["refUID"]),
-                    "time": int(stored["time"]),
-                    "expiration_time": int(stored["expirationTime"]),
-                    "revocation_time": int(stored["revocationTime"]),
-                    "recognitions": int(stored["recognitions"]),
-                    "data": bytes(args["data"]),
-                    "block_number": event.block_number,
-                    "tx_hash": event.tx_hash,
-                }
-            )
-        return out
 
     def _require(self, uid: bytes) -> dict[str, Any]:
         stored: dict[str, Any] = self.registry.call("attestation", uid)

@@ -78,9 +78,12 @@ _ORG_ARGS = ("org", "carrier", "holder", "terminal", "haulier", "depot", "attest
 
 
 class _Fact(Protocol):
-    subject: bytes
-    schema_id: bytes
-    attester: int
+    @property
+    def subject(self) -> bytes: ...
+    @property
+    def schema_id(self) -> bytes: ...
+    @property
+    def attester(self) -> int: ...
 
 
 _F = TypeVar("_F", bound=_Fact)

@@ -6,7 +6,7 @@ decoded :class:`~ledger.domain.errors.ContractRevert`; nothing is stored, queued
 the encrypted document (issue, amend) → enqueue through the outbox, signed by the acting
 organisation's wallet → the operation. The title rules themselves live in the contract.
 
-Who may read a document: :mod:`ledger.services.access` (the documents table of the design). A write
+Who may read a document: :mod:`ledger.services.access` (the documents table, docs/design.md §2). A write
 seals the document for the carrier alone; the other readers get a key wrap of the same content key
 (no re-encryption, the CID is unchanged) when the indexer projects the event that made them readers,
 so a request the chain refuses leaves no access behind.
@@ -24,11 +24,10 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ledger.chain import ChainClient, Contract, DecodedEvent, Receipt
-from ledger.chain.abi import topic0
+from ledger.chain import ChainClient, Contract, Receipt
+from ledger.db import Database
 from ledger.documents import (
     BillKind,
     DocumentFacts,
@@ -40,12 +39,17 @@ from ledger.documents import (
 )
 from ledger.domain import codes
 from ledger.domain import ids as domain_ids
+from ledger.domain.money import from_minor_units, is_currency_code, minor_units, to_minor_units
 from ledger.domain.pledges import PledgeTerms as ChainPledgeTerms
 from ledger.index import models as index_models
 from ledger.index import queries as index_queries
-from ledger.outbox import Operation, Write
+from ledger.index.cache import BillCache
+from ledger.index.indexer import projected_through, wait_projected
+from ledger.outbox import Actor, Operation, Outbox, Write
 from ledger.outbox.errors import IdempotencyConflict
 from ledger.outbox.manager import ResultBuilder
+from ledger.services.access import DocumentAccess
+from ledger.services.documents import Documents
 from ledger.services.errors import (
     DocumentNotBound,
     FieldProblem,
@@ -53,10 +57,7 @@ from ledger.services.errors import (
     NotFound,
     ValidationFailed,
 )
-from ledger.services.organisations import Member, parse_org_id
-
-if TYPE_CHECKING:
-    from ledger.bootstrap import Ledger
+from ledger.services.organisations import Member, Organisations, parse_org_id
 
 _log = logging.getLogger(__name__)
 
@@ -68,32 +69,9 @@ REASONS = codes.SURRENDER_REASON
 ROLES = ("possessor", "holder", "carrier", "pledgee")
 
 # action → (registry function, what it needs besides the bill id and the remark hash)
-ACTIONS: dict[str, tuple[str, str]] = {
-    "TRANSFER": ("transfer", "recipient"),
-    "ENDORSE": ("endorse", "recipient"),
-    "ENDORSE_TO_ORDER": ("endorseToOrder", "recipient"),
-    "BLANK_ENDORSE": ("blankEndorse", ""),
-    "SIGN": ("sign", ""),
-    "SURRENDER_FOR_DELIVERY": ("surrenderForDelivery", ""),
-    "SURRENDER_FOR_AMENDMENT": ("surrenderForAmendment", "reason"),
-    "SACC": ("acceptSurrender", ""),
-    "SREJ": ("rejectSurrender", ""),
-    "REJECT": ("reject", ""),
-    "VOID": ("voidTitle", ""),
-    "SWITCH_TO_PAPER": ("switchToPaper", ""),
-    "PLEDGE": ("requestPledge", "pledge"),
-    "ACCEPT_PLEDGE": ("acceptPledge", "terms"),
-    "RELEASE_PLEDGE": ("releasePledge", ""),
-    "ENFORCE_PLEDGE": ("enforcePledge", "default"),
-}
+ACTIONS = codes.BILL_ACTION_CALLS
 # Actions after which the recipient (or, for ENFORCE_PLEDGE, the acting bank) possesses or holds.
 
-# ISO 4217 minor units where they are not 2.
-_MINOR_UNITS = {
-    "BHD": 3, "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "IQD": 3, "ISK": 0, "JOD": 3, "JPY": 0,
-    "KMF": 0, "KRW": 0, "KWD": 3, "LYD": 3, "OMR": 3, "PYG": 0, "RWF": 0, "TND": 3, "UGX": 0,
-    "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
-}  # fmt: skip
 _ZERO32 = b"\x00" * 32
 
 
@@ -146,15 +124,6 @@ class BillAction:
     """ACCEPT_PLEDGE: the terms hash the bank approved (see the title's pledge)."""
     default_attestation: str | None = None
     """ENFORCE_PLEDGE before maturity: the bank's PLEDGE_DEFAULT attestation about this pledge."""
-
-
-@dataclass(frozen=True, slots=True)
-class WriteContext:
-    """Who writes and how the request is identified (for idempotency)."""
-
-    org: int
-    body: Mapping[str, Any]
-    idempotency_key: str | None = None
 
 
 # ------------------------------------------------------------------------------------------ views
@@ -270,39 +239,47 @@ RESULT_BUILDERS: dict[str, ResultBuilder] = {
 # ------------------------------------------------------------------------------------------ service
 
 
-@dataclass(frozen=True)
-class _Issued:
-    """What the title's last ``BillIssued`` (issue or re-issue) says about its current version."""
-
-    reference: str
-    consignee: int
-    checksum_hex: str
-    cid: str
-    block_number: int
-
-
 class Bills:
     """The e-B/L use cases of one node."""
 
-    def __init__(self, ledger: Ledger):
-        self.ledger = ledger
-        self.registry: Contract = ledger.bill_registry
-        self.chain: ChainClient = ledger.chain
-        self.orgs = ledger.organisations
-        self.documents = ledger.documents
-        self.outbox = ledger.outbox
-        events = {i["name"]: i for i in self.registry.artifact.abi if i["type"] == "event"}
-        self._issued_topic = "0x" + topic0(events["BillIssued"]).hex()
-        self._acted_topic = "0x" + topic0(events["BillActed"]).hex()
+    def __init__(
+        self,
+        registry: Contract,
+        deployment_block: int,
+        organisations: Organisations,
+        documents: Documents,
+        access: DocumentAccess,
+        outbox: Outbox,
+        db: Database,
+    ):
+        self.registry = registry
+        self.chain: ChainClient = registry.chain
+        self.deployment_block = deployment_block
+        self.orgs = organisations
+        self.documents = documents
+        self.access = access
+        self.outbox = outbox
+        self.db = db
+        self.cache: BillCache | None = None
+        """Title rows in memory, kept exact by this node's indexer: set by the composition root while the
+        indexer runs here (reads may then come from the index and the cache), else None."""
 
     # -- writes ------------------------------------------------------------------------------------
-    def issue(self, document: Any, issue_to: str, ctx: WriteContext) -> Operation:
+    def issue(
+        self,
+        actor: Actor,
+        document: Any,
+        issue_to: str,
+        *,
+        body: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Operation:
         """ISSUE by the calling carrier to ``issue_to``; see the module docstring for the steps."""
-        earlier = self._earlier(ctx, "bill.issue")
+        earlier = self._earlier(actor, "bill.issue", body, idempotency_key)
         if earlier is not None:
             return earlier
         facts = require_valid_transport_document(document)
-        carrier = self.orgs.get(ctx.org)
+        carrier = self.orgs.get(actor.org)
         recipient = self.orgs.get(issue_to, "$.issueTo")
         consignee, _endorsee = self._bind(facts, carrier)
         reference = facts.transport_document_reference
@@ -331,31 +308,38 @@ class Bills:
             checksum="0x" + checksum.hex(),
             container_numbers=facts.container_numbers,
         )
-        return self._enqueue(ctx, "bill.issue", "issue", args, signer)
+        return self._submit(actor, "bill.issue", "issue", args, body, idempotency_key)
 
-    def amend(self, bill_id: int, document: Any, ctx: WriteContext) -> Operation:
+    def amend(
+        self,
+        actor: Actor,
+        bill_id: int,
+        document: Any,
+        *,
+        body: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Operation:
         """Re-issue of the amended document (carrier, after SACC of a surrender for amendment)."""
-        state = self._visible(bill_id, ctx.org)
-        earlier = self._earlier(ctx, "bill.amend")
+        row = self._row_for(bill_id, actor.org)
+        earlier = self._earlier(actor, "bill.amend", body, idempotency_key)
         if earlier is not None:
             return earlier
         facts = require_valid_transport_document(document)
-        carrier = self.orgs.get(int(state.raw["carrier"]))
-        if carrier.id != ctx.org:
+        carrier = self.orgs.get(row.carrier)
+        if carrier.id != actor.org:
             raise Forbidden("only the issuing carrier re-issues an amended transport document")
         self._bind(facts, carrier)
-        issued = self._last_issued(bill_id)
-        if facts.transport_document_reference != issued.args["transportDocumentReference"]:
+        if facts.transport_document_reference != row.transport_document_reference:
             raise DocumentNotBound(
                 [
                     FieldProblem(
                         "$.document.transportDocumentReference",
                         "reference",
-                        f"an amendment keeps the reference {issued.args['transportDocumentReference']!r}",
+                        f"an amendment keeps the reference {row.transport_document_reference!r}",
                     )
                 ]
             )
-        version = int(state.raw["version"]) + 1
+        version = row.version + 1
         envelope, wraps = self.documents.seal(document, bill_id_hex(bill_id), version, self._sealer(carrier))
         cid = compute_cid(envelope)
         signer = self.orgs.signer_address(carrier.id)
@@ -370,11 +354,19 @@ class Bills:
             checksum="0x" + checksum.hex(),
             container_numbers=facts.container_numbers,
         )
-        return self._enqueue(ctx, "bill.amend", "reissue", args, signer)
+        return self._submit(actor, "bill.amend", "reissue", args, body, idempotency_key)
 
-    def act(self, bill_id: int, request: BillAction, ctx: WriteContext) -> Operation:
+    def act(
+        self,
+        actor: Actor,
+        bill_id: int,
+        request: BillAction,
+        *,
+        body: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Operation:
         """One DCSA action on a title by the calling organisation."""
-        self._check_visible(bill_id, ctx.org)
+        self._row_for(bill_id, actor.org)
         function, needs = ACTIONS[request.action]
         problems = self._check_action(request, needs)
         if problems:
@@ -403,56 +395,43 @@ class Bills:
             args = (bill_id, default, remark)
         else:
             args = (bill_id, remark)
-        signer = self.orgs.signer_address(ctx.org)
-        return self._enqueue(ctx, f"bill.{request.action.lower()}", function, args, signer)
+        return self._submit(actor, f"bill.{request.action.lower()}", function, args, body, idempotency_key)
 
-    # -- reads -------------------------------------------------------------------------------------
+    # -- reads: the index alone (its title cache when the indexer runs here) ------------------------
     def get(self, bill_id: int, org: int) -> BillView:
-        """The title as this node's read models hold it (the chain's, when the index does not know
-        it yet or this node runs no indexer); :class:`NotFound` if ``org`` may not know it."""
-        row = self._indexed(bill_id)
-        if row is None:
-            state = self._visible(bill_id, org)
-            return self._view(bill_id, state)
-        if not self._may_see_row(row, org):
-            raise NotFound(f"no bill {bill_id_hex(bill_id)}")
-        return _row_view(row)
+        """The title as the read models hold it; :class:`NotFound` if ``org`` may not know it."""
+        return _row_view(self._row_for(bill_id, org))
 
     def public(self, bill_id: int) -> PublicBillView:
         """The title's public state and container numbers, for any member; :class:`NotFound` if there
         is no such title."""
-        row = self._indexed(bill_id)
-        if row is not None:
-            carrier, kind, status, version = row.carrier, row.kind, row.status, row.version
-        else:
-            state = self._state(bill_id)
-            if state.status == "NONE":
-                raise NotFound(f"no bill {bill_id_hex(bill_id)}")
-            carrier, kind = int(state.raw["carrier"]), KINDS[int(state.raw["kind"])]
-            status, version = state.status, int(state.raw["version"])
-        sealed = self.documents.sealed(bill_id_hex(bill_id), version)
+        row = self._row(bill_id)
+        if row is None and self._catch_up():
+            row = self._row(bill_id)
+        if row is None:
+            raise NotFound(f"no bill {bill_id_hex(bill_id)}")
+        sealed = self.documents.sealed(row.id, row.version)
         return PublicBillView(
-            id=bill_id_hex(bill_id),
-            carrier=str(carrier),
-            kind=kind,
-            status=status,
-            version=version,
+            id=row.id,
+            carrier=str(row.carrier),
+            kind=row.kind,
+            status=row.status,
+            version=row.version,
             container_numbers=tuple(sealed.container_numbers) if sealed is not None else None,
         )
 
     def by_reference(self, carrier: str, reference: str, org: int) -> BillView:
         carrier_id = parse_org_id(carrier, "path:carrier")
-        bill_id = int(self.registry.call("titleIdOf", carrier_id, reference))
-        return self.get(bill_id, org)
+        return self.get(domain_ids.title_id(carrier_id, reference), org)
 
     def history(
         self, bill_id: int, org: int, cursor: str | None = None, limit: int = 200
     ) -> tuple[list[HistoryEntry], str | None]:
         """Every action on the title (the endorsement chain), oldest first, from the read models."""
-        self._visible(bill_id, org)
+        self._row_for(bill_id, org)
         try:
             rows, next_cursor = index_queries.bill_history(
-                self.ledger.db, bill_id_hex(bill_id), cursor=cursor, limit=limit
+                self.db, bill_id_hex(bill_id), cursor=cursor, limit=limit
             )
         except index_queries.InvalidCursor:
             raise ValidationFailed(
@@ -481,7 +460,7 @@ class Bills:
         models, ordered by id, ``limit`` at a time; each shown as the chain holds it now."""
         try:
             rows, next_cursor = index_queries.list_bills(
-                self.ledger.db,
+                self.db,
                 org=org,
                 role=role,  # type: ignore[arg-type]
                 status=status,
@@ -492,31 +471,25 @@ class Bills:
             raise ValidationFailed(
                 [FieldProblem("query:cursor", "cursor", "pass the nextCursor of the previous page unchanged")]
             ) from None
-        if self._index_is_live():
-            return [_row_view(row) for row in rows], next_cursor
-        views = []
-        for row in rows:
-            bill_id = int(row.id, 16)
-            views.append(self._view(bill_id, self._state(bill_id)))
-        return views, next_cursor
+        return [_row_view(row) for row in rows], next_cursor
 
     def document(self, bill_id: int, org: int, version: int | None = None) -> dict[str, Any]:
         """The decrypted document (the current version, or ``version``) for an organisation that is
         or was entitled to read that version (:mod:`ledger.services.access`) only."""
-        state = self._visible(bill_id, org)
-        current = int(state.raw["version"])
+        row = self._row_for(bill_id, org)
+        current = row.version
         if version is not None and not 1 <= version <= current:
             raise NotFound(f"bill {bill_id_hex(bill_id)} has no version {version} (current: {current})")
-        cid = (
-            self._issued(bill_id, current).cid
-            if version in (None, current)
-            else self._cid_of(bill_id, version)
-        )
+        if version in (None, current):
+            cid = row.cid
+            if org not in self.documents.entitled(cid):
+                self.access.grant(row, org)  # a reader that published its document key since
+        else:
+            earlier = index_queries.issued_version(self.db, row.id, version)
+            if earlier is None:
+                raise NotFound(f"bill {bill_id_hex(bill_id)} has no version {version}")
+            cid = str(earlier["cid"])
         wallet = self.orgs.wallet(org)
-        if (version is None or version == current) and org not in self.documents.entitled(cid):
-            row = self._indexed(bill_id)
-            if row is not None and row.cid == cid:
-                self.ledger.services["access"].grant(row, org)
         try:
             return self.documents.open(cid, bill_id_hex(bill_id), org, wallet.document_key)
         except NotEntitled:
@@ -542,7 +515,11 @@ class Bills:
         if state.status == "NONE":
             return Verification(checksum.hex, False, "NOT_ISSUED", carrier=carrier.key)
         current = bytes(self.registry.call("documentChecksum", bill_id)).hex()
-        parties = current == checksum.hex or self._may_see(bill_id, state, org)
+        parties = (
+            current == checksum.hex
+            or org in state.parties()
+            or index_queries.may_know_bill(self.db, bill_id_hex(bill_id), org)
+        )
 
         def answer(accepted: bool, reason: str) -> Verification:
             return Verification(
@@ -563,32 +540,32 @@ class Bills:
         return answer(live, "LIVE_TITLE" if live else state.status)
 
     # -- steps -------------------------------------------------------------------------------------
-    def _earlier(self, ctx: WriteContext, kind: str) -> Operation | None:
+    def _earlier(
+        self, actor: Actor, kind: str, body: Mapping[str, Any] | None, idempotency_key: str | None
+    ) -> Operation | None:
         """The operation an idempotency key already made for this same request, before any side effect."""
-        if ctx.idempotency_key is None:
+        if idempotency_key is None:
             return None
-        op = self.outbox.find(str(ctx.org), ctx.idempotency_key)
+        op = self.outbox.find(actor.key, idempotency_key)
         if op is None:
             return None
-        probe = Write(str(ctx.org), kind, op.target, b"", op.signer, body=ctx.body)
+        probe = Write(actor.key, kind, op.target, b"", op.signer, body=body)
         if probe.request_hash() != op.request_hash:
-            raise IdempotencyConflict(str(ctx.org), ctx.idempotency_key, op.id)
+            raise IdempotencyConflict(actor.key, idempotency_key, op.id)
         return op
 
-    def _enqueue(
-        self, ctx: WriteContext, kind: str, function: str, args: tuple[Any, ...], signer: str
+    def _submit(
+        self,
+        actor: Actor,
+        kind: str,
+        function: str,
+        args: tuple[Any, ...],
+        body: Mapping[str, Any] | None,
+        idempotency_key: str | None,
     ) -> Operation:
-        write = Write.call(
-            self.registry,
-            function,
-            *args,
-            org=str(ctx.org),
-            kind=kind,
-            signer=signer,
-            body=ctx.body,
-            idempotency_key=ctx.idempotency_key,
+        return self.outbox.submit(
+            actor, self.registry, function, args, kind=kind, body=body, idempotency_key=idempotency_key
         )
-        return self.outbox.enqueue(write)
 
     def _bind(self, facts: DocumentFacts, carrier: Member) -> tuple[Member | None, Member | None]:
         """Issuing binds the document to the ledger: carrier, consignee, endorsee, status."""
@@ -661,7 +638,7 @@ class Bills:
             )
         if needs not in ("recipient", "pledge") and request.recipient:
             problems.append(FieldProblem("$.recipient", "forbidden", f"{request.action} takes no recipient"))
-        if needs == "reason" and request.reason_code not in ("SWTP", "COD", "SWI"):
+        if needs == "reason" and request.reason_code not in codes.GIVEN_SURRENDER_REASONS:
             problems.append(
                 FieldProblem("$.reasonCode", "required", "SURRENDER_FOR_AMENDMENT needs SWTP, COD or SWI")
             )
@@ -715,39 +692,40 @@ class Bills:
     def _state(self, bill_id: int) -> _Chain:
         return _Chain(dict(self.registry.call("bill", bill_id)))
 
-    def _may_see(self, bill_id: int, state: _Chain, org: int) -> bool:
-        if state.status == "NONE":
-            return False
-        if org in state.parties() or org in self.documents.orgs_for_bill(bill_id_hex(bill_id)):
-            return True
-        # A past party (e.g. the bank of a released pledge) still knows the title: the read model's
-        # history when the index has projected the title's current state, else the registry's logs.
-        row = index_queries.get_bill(self.ledger.db, bill_id)
-        if row is not None and row.version == int(state.raw["version"]) and row.status == state.status:
-            rows, _ = index_queries.bill_history(self.ledger.db, bill_id_hex(bill_id), limit=10_000)
-            return any(org in (r.actor, r.recipient) for r in rows)
-        return any(
-            org in (int(e.args["actor"]), int(e.args["recipient"]))
-            for e in self._logs(self._acted_topic, bill_id)
-        )
-
-    def _index_is_live(self) -> bool:
-        """This node's indexer runs (reads may come from the index and its cache)."""
-        return self.ledger.bill_cache is not None
-
-    def _indexed(self, bill_id: int) -> index_models.Bill | None:
-        cache = self.ledger.bill_cache
-        if cache is None:
-            return None
-        row = cache.get(bill_id_hex(bill_id))
+    def _row(self, bill_id: int) -> index_models.Bill | None:
+        """The title's row: from the title cache when this node's indexer keeps it, else the index."""
+        key = bill_id_hex(bill_id)
+        row = self.cache.get(key) if self.cache is not None else index_queries.get_bill(self.db, key)
         if row is None or row.transport_document_reference is None:
             return None
         return row
 
+    def _row_for(self, bill_id: int, org: int) -> index_models.Bill:
+        """The title's row if it exists and ``org`` is or was one of its parties; :class:`NotFound`
+        otherwise (the same answer for a title that does not exist). A miss first lets the index reach
+        the chain's head (a write made straight on the contract a moment ago)."""
+        row = self._row(bill_id)
+        if (row is None or not self._may_know(row, org)) and self._catch_up():
+            row = self._row(bill_id)
+        if row is None or not self._may_know(row, org):
+            raise NotFound(f"no bill {bill_id_hex(bill_id)}")
+        return row
+
+    def _may_know(self, row: index_models.Bill, org: int) -> bool:
+        return org in _row_parties(row) or index_queries.may_know_bill(self.db, row.id, org)
+
+    def _catch_up(self, timeout: float = 2.0) -> bool:
+        """Wait briefly until the index has projected the chain's head; whether it had to move."""
+        head = self.chain.block_number()
+        through = projected_through(self.db)
+        if through is not None and through[0] >= head:
+            return False
+        return wait_projected(self.db, head, timeout=timeout)
+
     def cached(self, bill_id: int, org: int) -> BillView | None:
-        """The title from memory alone if ``org`` is one of its parties; None when the database or
-        the chain must be asked (then call :meth:`get`). Never blocks."""
-        cache = self.ledger.bill_cache
+        """The title from memory alone if ``org`` is one of its parties; None when the database must be
+        asked (then call :meth:`get`). Never blocks."""
+        cache = self.cache
         if cache is None:
             return None
         known, row = cache.peek(bill_id_hex(bill_id))
@@ -757,107 +735,8 @@ class Bills:
             return None
         return _row_view(row)
 
-    def _may_see_row(self, row: index_models.Bill, org: int) -> bool:
-        if org in _row_parties(row) or org in self.documents.orgs_for_bill(row.id):
-            return True
-        rows, _ = index_queries.bill_history(self.ledger.db, row.id, limit=10_000)
-        return any(org in (r.actor, r.recipient) for r in rows)
-
-    def _check_visible(self, bill_id: int, org: int) -> None:
-        """:class:`NotFound` unless ``org`` may know the title: from the read models when they show it
-        as a party (the write's pre-check asks the chain what it may do), else from the chain."""
-        row = self._indexed(bill_id)
-        if row is None or not self._may_see_row(row, org):
-            self._visible(bill_id, org)
-
-    def _current_version(self, bill_id: int) -> int:
-        row = self._indexed(bill_id)
-        return row.version if row is not None else int(self._state(bill_id).raw["version"])
-
-    def _visible(self, bill_id: int, org: int) -> _Chain:
-        """The title's state if it exists and ``org`` may know it; :class:`NotFound` otherwise."""
-        state = self._state(bill_id)
-        if not self._may_see(bill_id, state, org):
-            raise NotFound(f"no bill {bill_id_hex(bill_id)}")
-        return state
-
-    def _logs(self, topic: str, bill_id: int | None) -> list[DecodedEvent]:
-        topics: list[Any] = [topic]
-        if bill_id is not None:
-            topics.append(bill_id_hex(bill_id))
-        head = self.chain.block_number()
-        return self.chain.get_logs(self.registry.address, self.ledger.deployment.block_number, head, topics)
-
-    def _last_issued(self, bill_id: int) -> DecodedEvent:
-        events = self._logs(self._issued_topic, bill_id)
-        if not events:
-            raise NotFound(f"no bill {bill_id_hex(bill_id)}")
-        return events[-1]
-
-    def _issued(self, bill_id: int, version: int) -> _Issued:
-        """Facts of the current version: from the read model once it has projected that version (no
-        log scan on the hot read path), else from the registry's last ``BillIssued`` log."""
-        if self._index_is_live():
-            row = self._indexed(bill_id)
-        else:
-            row = index_queries.get_bill(self.ledger.db, bill_id)
-        if row is not None and row.version == version and row.transport_document_reference is not None:
-            return _Issued(
-                reference=row.transport_document_reference,
-                consignee=row.consignee or 0,
-                checksum_hex=row.checksum.removeprefix("0x"),
-                cid=row.cid,
-                block_number=row.issued_block,
-            )
-        event = self._last_issued(bill_id)
-        return _Issued(
-            reference=str(event.args["transportDocumentReference"]),
-            consignee=int(event.args["consignee"]),
-            checksum_hex=bytes(event.args["checksum"]).hex(),
-            cid=str(event.args["cid"]),
-            block_number=event.block_number,
-        )
-
-    def _cid_of(self, bill_id: int, version: int) -> str:
-        """The CID the registry recorded for an earlier ``version`` of the title."""
-        for event in self._logs(self._issued_topic, bill_id):
-            if int(event.args["version"]) == version:
-                return str(event.args["cid"])
-        raise NotFound(f"bill {bill_id_hex(bill_id)} has no version {version}")
-
-    def _view(self, bill_id: int, state: _Chain) -> BillView:
-        raw = state.raw
-        issued = self._issued(bill_id, int(raw["version"]))
-        pledge = None
-        if int(raw["pledgeStatus"]) != 0:
-            p = dict(self.registry.call("pledgeOf", bill_id))
-            if int(p["status"]) != 0:
-                row = index_queries.get_pledge(self.ledger.db, bill_id, int(p["nonce"]))
-                pledge = chain_pledge_view(p, row, int(raw["possessor"]))
-        kind = KINDS[int(raw["kind"])]
-        return BillView(
-            id=bill_id_hex(bill_id),
-            transport_document_reference=issued.reference,
-            carrier=str(int(raw["carrier"])),
-            kind=kind,
-            status=state.status,
-            possessor=_org(int(raw["possessor"])),
-            title_holder=_org(int(raw["holder"])),
-            consignee=_org(issued.consignee),
-            version=int(raw["version"]),
-            document_checksum=issued.checksum_hex,
-            cid=issued.cid,
-            pledge=pledge,
-            issued_at_block=issued.block_number,
-        )
-
 
 # ------------------------------------------------------------------------------------------ helpers
-
-
-def _has_role(state: _Chain, org: int, role: str) -> bool:
-    key = {"possessor": "possessor", "holder": "holder", "carrier": "carrier", "pledgee": "pledgee"}[role]
-    return int(state.raw[key]) == org
 
 
 def _legal_id_matches(legal_id: str, carrier_code: str) -> bool:
@@ -867,25 +746,17 @@ def _legal_id_matches(legal_id: str, carrier_code: str) -> bool:
     return legal == code or legal.rsplit(":", 1)[-1] == code
 
 
-def minor_units(currency: str) -> int:
-    return _MINOR_UNITS.get(currency, 2)
-
-
 def _chain_terms(terms: PledgeTerms, bank: int) -> ChainPledgeTerms:
     """The registry's ``PledgeTerms`` from a caller's; :class:`ValidationFailed` with every problem."""
     problems = []
     currency = terms.currency
-    if len(currency) != 3 or not currency.isascii() or not currency.isalpha() or not currency.isupper():
+    if not is_currency_code(currency):
         problems.append(FieldProblem("$.pledge.currency", "iso4217", "three upper-case letters, e.g. USD"))
     exponent = minor_units(currency)
     amount = 0
     try:
-        value = Decimal(terms.amount)
-        scaled = value.scaleb(exponent)
-        if not value.is_finite() or value <= 0 or scaled != scaled.to_integral_value() or scaled >= 2**128:
-            raise InvalidOperation
-        amount = int(scaled)
-    except InvalidOperation:
+        amount = to_minor_units(terms.amount, currency)
+    except ValueError:
         problems.append(
             FieldProblem(
                 "$.pledge.amount",
@@ -1005,14 +876,13 @@ def _pledge_view(
     terms_hash: str,
     accepted_at: int | None,
 ) -> PledgeView:
-    exponent = minor_units(currency)
     ref = bytes.fromhex(registration_ref.removeprefix("0x")).rstrip(b"\x00")
     return PledgeView(
         status=status,
         pledgee=str(pledgee),
         nonce=nonce,
         pledgor=_org(pledgor),
-        amount=f"{Decimal(amount).scaleb(-exponent):.{exponent}f}" if currency else "",
+        amount=from_minor_units(amount, currency) if currency else "",
         currency=currency,
         registration_ref=ref.decode("utf-8", "replace"),
         accept_by=datetime.fromtimestamp(accept_by, UTC),

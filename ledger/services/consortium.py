@@ -10,23 +10,18 @@ pre-checks them with ``eth_call`` through the outbox and never restates them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eth_abi.abi import encode as abi_encode
 from eth_utils.address import is_address, to_checksum_address
 
 from ledger.chain import Contract, Receipt
-from ledger.chain.deployment import ATTESTATION_REGISTRY
 from ledger.domain.codes import PROPOSAL_KIND
 from ledger.domain.schemas import SchemaDefinition
-from ledger.outbox import Operation, Outbox, Write
+from ledger.outbox import Actor, Operation, Outbox
 from ledger.services.errors import FieldProblem, NotFound, ValidationFailed
-from ledger.services.organisations import Member
-
-if TYPE_CHECKING:
-    from ledger.bootstrap import Ledger
+from ledger.services.organisations import Member, Organisations
 
 
 class Role(IntEnum):
@@ -82,38 +77,28 @@ def role_mask(names: list[str], path: str) -> int:
     return mask
 
 
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """An organisation acting through one of its member accounts (the account signs its writes)."""
-
-    org: int
-    account: str
-
-    @property
-    def key(self) -> str:
-        """The organisation as the outbox records it (the API shows ids as strings)."""
-        return str(self.org)
-
-
 class ConsortiumService:
     """Reads the member directory from the Consortium contract and queues governance writes."""
 
-    def __init__(self, ledger: Ledger):
-        self.ledger = ledger
-        self.outbox: Outbox = ledger.outbox
-        self.consortium: Contract = ledger.consortium
+    def __init__(
+        self, outbox: Outbox, consortium: Contract, registry: Contract, organisations: Organisations
+    ):
+        self.outbox = outbox
+        self.consortium = consortium
+        self.registry = registry
+        """The attestation registry that registry proposals act on."""
+        self.directory = organisations
 
     @property
     def registry_address(self) -> str:
-        """The attestation registry that registry proposals act on."""
-        return self.ledger.deployment.address(ATTESTATION_REGISTRY)
+        return self.registry.address
 
     def organisations(self) -> list[Member]:
-        return self.ledger.organisations.all()
+        return self.directory.all()
 
     def require(self, org: str | int, path: str = "$") -> Member:
         """The member, or :class:`UnknownOrganisation` (nothing is queued for an unknown id)."""
-        return self.ledger.organisations.get(org, path)
+        return self.directory.get(org, path)
 
     # -- governance --------------------------------------------------------------------------------
     def propose(
@@ -134,18 +119,15 @@ class ConsortiumService:
             ) from None
         data = self.proposal_data(proposal_kind, arguments)
         self._precheck_execution(proposal_kind, arguments, data)
-        write = Write.call(
+        return self.outbox.submit(
+            actor,
             self.consortium,
             "propose",
-            int(proposal_kind),
-            data,
-            org=actor.key,
+            (int(proposal_kind), data),
             kind="governance.propose",
-            signer=actor.account,
             body=body,
             idempotency_key=idempotency_key,
         )
-        return self.outbox.enqueue(write)
 
     def _precheck_execution(self, kind: ProposalKind, arguments: Mapping[str, Any], data: bytes) -> None:
         """A registry proposal executes as a call from the Consortium: ask the registry now, from that
@@ -153,7 +135,7 @@ class ConsortiumService:
         the proposer hears the registry's own refusal before any vote."""
         from eth_abi.abi import decode as abi_decode
 
-        registry = self.ledger.chain.at(ATTESTATION_REGISTRY, self.registry_address)
+        registry = self.registry
         sender = self.consortium.address
         if kind is ProposalKind.REGISTER_SCHEMA:
             registry.precheck("registerSchema", arguments["schema"].as_record(), sender=sender)
@@ -170,16 +152,14 @@ class ConsortiumService:
         proposal: dict[str, Any] = self.consortium.call("proposal", proposal_id)
         if int(proposal["proposer"], 16) == 0:
             raise NotFound(f"no proposal {proposal_id}")
-        write = Write.call(
+        return self.outbox.submit(
+            actor,
             self.consortium,
             "approve",
-            proposal_id,
-            org=actor.key,
+            (proposal_id,),
             kind="governance.approve",
-            signer=actor.account,
             idempotency_key=idempotency_key,
         )
-        return self.outbox.enqueue(write)
 
     def proposal(self, proposal_id: int) -> dict[str, Any]:
         proposal: dict[str, Any] = self.consortium.call("proposal", proposal_id)

@@ -10,39 +10,17 @@ design); the event's data are its arguments as the index stores them (bytes and 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import and_, col, or_, select
 
-from ledger.chain import Contract, DecodedEvent
-from ledger.chain.abi import topic0
+from ledger.chain import DecodedEvent
 from ledger.db import Database
 from ledger.index.models import IndexEvent
 from ledger.services.audience import EVERY_MEMBER, Audiences
 
 SEQUENCE_BASE = 100_000  # more logs than this in one block is far beyond any block gas limit
-_LOG_PAGE = 5_000
-
-
-def contract_events(
-    contract: Contract, names: Sequence[str], from_block: int, topics: Sequence[Any] | None = None
-) -> list[DecodedEvent]:
-    """Events ``names`` of ``contract`` from ``from_block`` to the head, in log order; ``topics`` filters
-    the indexed arguments after the event signature (0x hex, or None for any)."""
-    items = [item for item in contract.artifact.abi if item.get("type") == "event" and item["name"] in names]
-    if not items:
-        return []
-    filters: list[Any] = [["0x" + topic0(item).hex() for item in items], *(topics or [])]
-    head = contract.chain.block_number()
-    out: list[DecodedEvent] = []
-    start = from_block
-    while start <= head:
-        end = min(start + _LOG_PAGE - 1, head)
-        out.extend(contract.chain.get_logs(contract.address, start, end, filters))
-        start = end + 1
-    return out
 
 
 def sequence_of(event: DecodedEvent) -> int:

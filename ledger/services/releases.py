@@ -15,26 +15,23 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import rfc8785
 from eth_abi.abi import encode as abi_encode
 from eth_utils.crypto import keccak
 
 from ledger.chain import Contract, Receipt
-from ledger.chain.deployment import Deployment, bind
+from ledger.chain.deployment import Deployment
 from ledger.db import Database
 from ledger.domain import ids
 from ledger.domain.values import check_container_number
-from ledger.index.queries import list_eirs
-from ledger.outbox import Operation, Outbox, Write
+from ledger.index.queries import get_release_right, list_eirs, release_events
+from ledger.outbox import Operation, Outbox
 from ledger.services.consortium import Actor
+from ledger.services.documents import Documents
 from ledger.services.errors import FieldProblem, NotFound, ValidationFailed
-from ledger.services.events import contract_events
 from ledger.services.organisations import Organisations
-
-if TYPE_CHECKING:
-    from ledger.bootstrap import Ledger
 
 RIGHT_EVENTS = (
     "ReleaseGranted",
@@ -205,15 +202,24 @@ class CodeIssued:
 class ReleaseService:
     """Queues release writes and reads rights and EIRs back."""
 
-    def __init__(self, ledger: Ledger):
-        self.outbox: Outbox = ledger.outbox
-        self.deployment: Deployment = ledger.deployment
-        self.organisations: Organisations = ledger.organisations
-        self._release: Contract = bind(ledger.chain, ledger.deployment).release
-        self._bills: Contract = ledger.bill_registry
-        self.documents = ledger.documents
-        # With the indexer running, reads come from the read models (``mined`` means projected).
-        self.db: Database | None = ledger.db if ledger.settings.run_indexer else None
+    def __init__(
+        self,
+        outbox: Outbox,
+        deployment: Deployment,
+        organisations: Organisations,
+        release: Contract,
+        bills: Contract,
+        documents: Documents,
+        db: Database,
+    ):
+        self.outbox = outbox
+        self.deployment = deployment
+        self.organisations = organisations
+        self._release = release
+        self._bills = bills
+        self.documents = documents
+        self.db = db
+        """The read models (``mined`` means projected, so a caller reads its own writes)."""
 
     # -- writes ------------------------------------------------------------------------------------
     def grant(
@@ -248,20 +254,15 @@ class ReleaseService:
         proofs = [
             ids.container_proof(listed, number) if number in listed else [] for number in container_numbers
         ]
-        write = Write.call(
+        return self.outbox.submit(
+            actor,
             self._release,
             "grant",
-            bill_id,
-            list(container_numbers),
-            proofs,
-            (terminal_org, depot_org, valid_from, valid_until),
-            org=actor.key,
+            (bill_id, list(container_numbers), proofs, (terminal_org, depot_org, valid_from, valid_until)),
             kind="release.grant",
-            signer=actor.account,
             body=body,
             idempotency_key=idempotency_key,
         )
-        return self.outbox.enqueue(write)
 
     def _listed_containers(self, bill_id: int) -> tuple[str, ...]:
         """The container numbers of the title's current version, as this node sealed its document."""
@@ -274,17 +275,14 @@ class ReleaseService:
     ) -> Operation:
         self._require_known(right_id)
         nominee_org = self.organisations.get(nominee, "$.nominee").id
-        write = Write.call(
+        return self.outbox.submit(
+            actor,
             self._release,
             "nominate",
-            right_id,
-            nominee_org,
-            org=actor.key,
+            (right_id, nominee_org),
             kind="release.nominate",
-            signer=actor.account,
             idempotency_key=idempotency_key,
         )
-        return self.outbox.enqueue(write)
 
     def issue_release_code(
         self,
@@ -305,18 +303,15 @@ class ReleaseService:
             if earlier is not None and earlier.kind == "release.code":
                 return CodeIssued(earlier, None)
         code = secrets.token_bytes(RELEASE_CODE_BYTES)
-        write = Write.call(
+        op = self.outbox.submit(
+            actor,
             self._release,
             "setReleaseCode",
-            right_id,
-            ids.release_code_hash(right_id, code),
-            org=actor.key,
+            (right_id, ids.release_code_hash(right_id, code)),
             kind="release.code",
-            signer=actor.account,
             body=body if body is not None else {"rightId": "0x" + right_id.hex()},
             idempotency_key=idempotency_key,
         )
-        op = self.outbox.enqueue(write)
         return CodeIssued(op, code.hex())
 
     def gate_out(
@@ -358,21 +353,15 @@ class ReleaseService:
             raise ValidationFailed(problems)
         haulier_org = self.organisations.get(haulier, "$.haulier").id if haulier is not None else 0
         bill_id, container = self._grant_facts(right_id)
-        write = Write.call(
+        return self.outbox.submit(
+            actor,
             self._release,
             "gateOut",
-            bill_id,
-            container,
-            haulier_org,
-            digest,
-            eir.on_chain(container, "OUT"),
-            org=actor.key,
+            (bill_id, container, haulier_org, digest, eir.on_chain(container, "OUT")),
             kind="release.gate_out",
-            signer=actor.account,
             body=body,
             idempotency_key=idempotency_key,
         )
-        return self.outbox.enqueue(write)
 
     def gate_in(
         self,
@@ -387,19 +376,15 @@ class ReleaseService:
         if problems:
             raise ValidationFailed(problems)
         bill_id, container = self._grant_facts(right_id)
-        write = Write.call(
+        return self.outbox.submit(
+            actor,
             self._release,
             "gateIn",
-            bill_id,
-            container,
-            eir.on_chain(container, "IN"),
-            org=actor.key,
+            (bill_id, container, eir.on_chain(container, "IN")),
             kind="release.gate_in",
-            signer=actor.account,
             body=body,
             idempotency_key=idempotency_key,
         )
-        return self.outbox.enqueue(write)
 
     # -- reads -------------------------------------------------------------------------------------
     def get(self, actor: Actor, right_id: bytes) -> ReleaseView:
@@ -414,11 +399,7 @@ class ReleaseService:
         why = check_container_number(container_number)
         if why is not None:
             raise ValidationFailed([FieldProblem("$.containerNumber", "iso6346", why)])
-        records = (
-            self._indexed_eirs(container_number)
-            if self.db is not None
-            else self._logged_eirs(container_number)
-        )
+        records = self._indexed_eirs(container_number)
         rights: dict[bytes, ReleaseView | None] = {}
         out: list[EirView] = []
         for record in records:
@@ -432,7 +413,6 @@ class ReleaseService:
 
     def _indexed_eirs(self, container_number: str) -> list[EirView]:
         """The container's EIRs from the read model (``index_eir``), oldest first."""
-        assert self.db is not None
         out: list[EirView] = []
         cursor: str | None = None
         while True:
@@ -462,39 +442,6 @@ class ReleaseService:
             if cursor is None or len(out) >= MAX_EIRS:
                 return out
 
-    def _logged_eirs(self, container_number: str) -> list[EirView]:
-        """The container's EIRs from the contract's events (no indexer running), oldest first."""
-        out: list[EirView] = []
-        events = contract_events(self._release, ("GatedOut", "GatedIn"), self.deployment.block_number)
-        for event in events:
-            args = event.args
-            if args["containerNumber"] != container_number:
-                continue
-            right_id = bytes(args["rightId"])
-            eir = args["eir"]
-            out.append(
-                EirView(
-                    direction="OUT" if event.name == "GatedOut" else "IN",
-                    right_id=right_id,
-                    bill_id=int(args["billId"]),
-                    container_number=container_number,
-                    terminal=int(args["terminal"]),
-                    haulier=int(args.get("haulier", 0)),
-                    by_release_code=bool(args.get("byReleaseCode", False)),
-                    record_id=bytes(args["recordId"]),
-                    previous_record_id=bytes(args["previousRecordId"]),
-                    laden=bool(eir["laden"]),
-                    seals_hash=bytes(eir["sealsHash"]),
-                    damage_codes=list(eir["damageCodes"]),
-                    truck_plate_hash=bytes(eir["truckPlateHash"]),
-                    event_time=int(eir["eventTime"]),
-                    eir_checksum=bytes(eir["eirChecksum"]),
-                    block_number=event.block_number,
-                    tx_hash=event.tx_hash,
-                )
-            )
-        return out
-
     # -- helpers -----------------------------------------------------------------------------------
     def _require_known(self, right_id: bytes) -> None:
         stored: dict[str, Any] = self._release.call("releaseRight", right_id)
@@ -502,42 +449,27 @@ class ReleaseService:
             raise NotFound(f"no release right 0x{right_id.hex()}")
 
     def _grant_facts(self, right_id: bytes) -> tuple[int, str]:
-        """The bill and container of a right, from its grant event (the right id is their hash)."""
-        grants = contract_events(
-            self._release, ("ReleaseGranted",), self.deployment.block_number, topics=["0x" + right_id.hex()]
-        )
-        if not grants:
+        """The bill and container of a right (the right id is their hash), from the read models."""
+        row = get_release_right(self.db, "0x" + right_id.hex())
+        if row is None:
             raise NotFound(f"no release right 0x{right_id.hex()}")
-        args = grants[0].args
-        return int(args["billId"]), str(args["containerNumber"])
+        return int(row.bill_id, 16), row.container_number
 
     def _view(self, right_id: bytes) -> ReleaseView | None:
-        stored: dict[str, Any] = self._release.call("releaseRight", right_id)
-        if int(stored["status"]) == ReleaseStatus.NONE:
+        """The right and its causal chain of records, from the read models."""
+        row = get_release_right(self.db, "0x" + right_id.hex())
+        if row is None:
             return None
-        names = (
-            "ReleaseGranted",
-            "ReleaseNominated",
-            "ReleaseCodeSet",
-            "ReleaseRevoked",
-            "GatedOut",
-            "GatedIn",
-        )
-        events = contract_events(
-            self._release, names, self.deployment.block_number, topics=["0x" + right_id.hex()]
-        )
         records = []
-        bill_id, container = 0, ""
-        for event in events:
+        for event in release_events(self.db, row.id):
             args = event.args
             details: dict[str, Any] = {}
             if event.name == "ReleaseGranted":
-                bill_id, container = int(args["billId"]), str(args["containerNumber"])
                 details = {"holder": int(args["holder"]), "terminal": int(args["terms"]["terminal"])}
             elif event.name == "ReleaseNominated":
                 details = {"from": int(args["from"]), "to": int(args["to"])}
             elif event.name == "ReleaseCodeSet":
-                details = {"holder": int(args["holder"]), "cleared": bytes(args["codeHash"]) == b"\x00" * 32}
+                details = {"holder": int(args["holder"]), "cleared": int(str(args["codeHash"]), 16) == 0}
             elif event.name == "GatedOut":
                 details = {
                     "terminal": int(args["terminal"]),
@@ -546,29 +478,30 @@ class ReleaseService:
                 }
             elif event.name == "GatedIn":
                 details = {"terminal": int(args["terminal"])}
+            else:
+                continue
             records.append(
                 ReleaseRecord(
                     kind=event.name,
-                    record_id=bytes(args["recordId"]),
-                    previous_record_id=bytes(args["previousRecordId"]),
+                    record_id=_b32(str(args["recordId"])),
+                    previous_record_id=_b32(str(args["previousRecordId"])),
                     block_number=event.block_number,
                     tx_hash=event.tx_hash,
                     details=details,
                 )
             )
-        code_hash = bytes(self._release.call("releaseCodeOf", right_id))
         return ReleaseView(
             right_id=right_id,
-            bill_id=bill_id,
-            container_number=container,
-            carrier=int(stored["carrier"]),
-            holder=int(stored["holder"]),
-            terminal=int(stored["terminal"]),
-            depot=int(stored["depot"]),
-            valid_from=int(stored["validFrom"]),
-            valid_until=int(stored["validUntil"]),
-            status=ReleaseStatus(int(stored["status"])),
-            has_release_code=code_hash != b"\x00" * 32,
+            bill_id=int(row.bill_id, 16),
+            container_number=row.container_number,
+            carrier=row.carrier,
+            holder=row.holder,
+            terminal=row.terminal,
+            depot=row.depot or 0,
+            valid_from=row.valid_from,
+            valid_until=row.valid_until,
+            status=ReleaseStatus[row.status],
+            has_release_code=row.code_hash is not None and int(row.code_hash, 16) != 0,
             records=records,
         )
 

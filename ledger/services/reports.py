@@ -13,20 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from coincurve import PublicKey
 from eth_utils.crypto import keccak
 
 from ledger.chain import Contract, ContractRevert, Receipt
-from ledger.chain.deployment import bind
 from ledger.domain.schemas import ReportMessage, report_digest
-from ledger.outbox import Operation, Outbox, Write
+from ledger.outbox import Operation, Outbox
 from ledger.services.consortium import Actor
 from ledger.services.errors import FieldProblem, ValidationFailed
-
-if TYPE_CHECKING:
-    from ledger.bootstrap import Ledger
 
 ZERO32 = b"\x00" * 32
 MAX_SIGNATURES = 64
@@ -72,10 +68,10 @@ def ordered(digest: bytes, signatures: Sequence[bytes]) -> list[bytes]:
 class ReportService:
     """Relays k-of-n agency reports."""
 
-    def __init__(self, ledger: Ledger):
-        self.outbox: Outbox = ledger.outbox
-        self.chain_id = ledger.chain.chain_id
-        self.registry: Contract = bind(ledger.chain, ledger.deployment).attestations
+    def __init__(self, outbox: Outbox, registry: Contract):
+        self.outbox = outbox
+        self.chain_id = registry.chain.chain_id
+        self.registry = registry
 
     def accepted(self, agency: int, schema: bytes, source_id: bytes) -> bytes | None:
         """The attestation made from an accepted report with this source id, or None."""
@@ -105,20 +101,19 @@ class ReportService:
         if existing is not None:
             return ReportSubmission(None, existing)
         digest = report_digest(report, self.chain_id, self.registry.address)
-        write = Write.call(
-            self.registry,
-            "submitReport",
-            report.as_struct(),
-            report.data,
-            ordered(digest, signatures),
-            org=relayer.key,
-            kind="attestation.report",
-            signer=relayer.account,
-            body=body,
-            idempotency_key=idempotency_key,
-        )
+        args = (report.as_struct(), report.data, ordered(digest, signatures))
         try:
-            return ReportSubmission(self.outbox.enqueue(write))
+            return ReportSubmission(
+                self.outbox.submit(
+                    relayer,
+                    self.registry,
+                    "submitReport",
+                    args,
+                    kind="attestation.report",
+                    body=body,
+                    idempotency_key=idempotency_key,
+                )
+            )
         except ContractRevert as revert:
             if revert.name == "AttestationSourceAlreadyAccepted":
                 # Accepted between our check and the pre-check (another relayer): done, not an error.

@@ -20,20 +20,20 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from ledger.chain import ChainClient, Contract
+from ledger.chain.deployment import Deployment
+from ledger.db import Database
 from ledger.domain.pledges import PledgeTerms
 from ledger.index import queries as index_queries
-from ledger.services.bills import STATUSES, bill_id_hex, chain_pledge_view
+from ledger.services.bills import STATUSES, Bills, bill_id_hex, chain_pledge_view
 from ledger.services.errors import ServiceError, SignerUnavailable
-
-if TYPE_CHECKING:
-    from ledger.bootstrap import Ledger
 
 ALGORITHM = "Ed25519"
 STATEMENT_TYPE = "PortLedgerCollateralStatement"
@@ -120,15 +120,20 @@ STATE_CACHE_SIZE = 4096
 class Statements:
     """Builds and signs collateral statements."""
 
-    ledger: Ledger
     key: StatementKey
+    bills: Bills
+    chain: ChainClient
+    bill_registry: Contract
+    attestation_registry: Contract
+    db: Database
+    deployment: Deployment
     _states: OrderedDict[tuple[int, str], dict[str, Any]] = field(default_factory=OrderedDict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def collateral(self, bill_id: int, org: int) -> dict[str, Any]:
-        bills = self.ledger.services["bills"]
+        bills = self.bills
         view = bills.get(bill_id, org)  # visibility: NotFound for an org that may not know the title
-        block = self.ledger.chain.get_block("latest")
+        block = self.chain.get_block("latest")
         number = int(block["number"], 16) if isinstance(block["number"], str) else int(block["number"])
         state = self._state_at(bill_id, number, str(block["hash"]))
         statement: dict[str, Any] = {
@@ -157,8 +162,8 @@ class Statements:
             if found is not None:
                 self._states.move_to_end(cache_key)
                 return found
-        chain = self.ledger.chain
-        registry = self.ledger.bill_registry
+        chain = self.chain
+        registry = self.bill_registry
         raw, pledge, checksum = registry.calls(
             [("bill", (bill_id,)), ("pledgeOf", (bill_id,)), ("documentChecksum", (bill_id,))], block=number
         )
@@ -194,7 +199,7 @@ class Statements:
 
     def _pledge(self, bill_id: int, p: dict[str, Any], possessor: int) -> dict[str, Any]:
         """The pledge at the pinned block, with the terms of its request checked against the chain's hash."""
-        row = index_queries.get_pledge(self.ledger.db, bill_id, int(p["nonce"]))
+        row = index_queries.get_pledge(self.db, bill_id, int(p["nonce"]))
         if not _verified_terms(bill_id, p, row, possessor):
             raise StatementUnavailable(
                 "the pledge's terms are not indexed yet on this node (or disagree with the chain); "
@@ -217,11 +222,7 @@ class Statements:
         }
 
     def _attestations(self, bill_id: int, parties: dict[str, int], block: int) -> list[dict[str, Any]]:
-        deployment = self.ledger.deployment
-        try:
-            registry = self.ledger.chain.at("AttestationRegistry", deployment.attestation_registry)
-        except Exception:
-            return []
+        registry, deployment = self.attestation_registry, self.deployment
         subjects = {"bill": bill_id.to_bytes(32, "big")}
         for role, org in parties.items():
             if org:

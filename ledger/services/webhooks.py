@@ -407,6 +407,10 @@ class WebhookService:
             connection.close()
         return status, None if 200 <= status < 300 else f"HTTP {status}"
 
+    def close(self) -> None:
+        """Let the delivery workers finish; the service delivers no more afterwards."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
     def run(self, stop: threading.Event, interval: float = 0.2) -> None:
         """The delivery loop, for a background worker thread."""
         while not stop.is_set():

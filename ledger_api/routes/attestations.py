@@ -18,15 +18,13 @@ from starlette.concurrency import run_in_threadpool
 from ledger.bootstrap import Ledger
 from ledger.domain.schemas import ReportAction, ReportMessage
 from ledger.services.attestations import (
-    AttestationService,
     AttestationView,
     parse_bytes32,
     parse_subject,
 )
 from ledger.services.consortium import Actor
 from ledger.services.errors import FieldProblem, ValidationFailed
-from ledger.services.reports import ReportService
-from ledger_api.deps import CurrentOrg, IdempotencyKey, LedgerDep, Org, PreferWait, actor_of, node_service
+from ledger_api.deps import CurrentOrg, IdempotencyKey, LedgerDep, Org, PreferWait, actor_of
 from ledger_api.responses import operation_response
 from ledger_api.schemas.attestations import (
     AttestationCreate,
@@ -45,14 +43,6 @@ router = APIRouter(tags=["attestations"])
 Uid = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="The attestation uid.")]
 WRITE_RESPONSES = problem_responses(401, 404, 409, 413, 415, 422)
 READ_RESPONSES = problem_responses(401, 404, 422)
-
-
-def attestation_service(ledger: Ledger) -> AttestationService:
-    return node_service(ledger, "attestations", AttestationService, lambda: AttestationService(ledger))
-
-
-def report_service(ledger: Ledger) -> ReportService:
-    return node_service(ledger, "reports", ReportService, lambda: ReportService(ledger))
 
 
 def actor(ledger: Ledger, org: Org) -> Actor:
@@ -94,7 +84,7 @@ async def register_schema(
     body: SchemaCreate, org: CurrentOrg, ledger: LedgerDep, key: IdempotencyKey, wait: PreferWait
 ) -> JSONResponse:
     op, schema_id = await run_in_threadpool(
-        lambda: attestation_service(ledger).register_schema(
+        lambda: ledger.attestations.register_schema(
             actor(ledger, org),
             name=body.name,
             definition=body.definition,
@@ -125,7 +115,7 @@ async def attest(
     body: AttestationCreate, org: CurrentOrg, ledger: LedgerDep, key: IdempotencyKey, wait: PreferWait
 ) -> JSONResponse:
     def run() -> str:
-        service = attestation_service(ledger)
+        service = ledger.attestations
         schema_id = parse_bytes32(body.schema_id, "$.schemaId")
         subject = parse_subject(body.subject)
         data = service.encode_data(schema_id, body.data)
@@ -156,9 +146,7 @@ async def revoke(
     uid: Uid, org: CurrentOrg, ledger: LedgerDep, key: IdempotencyKey, wait: PreferWait
 ) -> JSONResponse:
     op = await run_in_threadpool(
-        lambda: attestation_service(ledger).revoke(
-            actor(ledger, org), bytes.fromhex(uid[2:]), idempotency_key=key
-        )
+        lambda: ledger.attestations.revoke(actor(ledger, org), bytes.fromhex(uid[2:]), idempotency_key=key)
     )
     return await operation_response(ledger, op, org.key, wait)
 
@@ -179,7 +167,7 @@ async def replace(
     wait: PreferWait,
 ) -> JSONResponse:
     op = await run_in_threadpool(
-        lambda: attestation_service(ledger).replace(
+        lambda: ledger.attestations.replace(
             actor(ledger, org),
             bytes.fromhex(uid[2:]),
             body.data,
@@ -201,9 +189,7 @@ async def recognise(
     uid: Uid, org: CurrentOrg, ledger: LedgerDep, key: IdempotencyKey, wait: PreferWait
 ) -> JSONResponse:
     op = await run_in_threadpool(
-        lambda: attestation_service(ledger).recognise(
-            actor(ledger, org), bytes.fromhex(uid[2:]), idempotency_key=key
-        )
+        lambda: ledger.attestations.recognise(actor(ledger, org), bytes.fromhex(uid[2:]), idempotency_key=key)
     )
     return await operation_response(ledger, op, org.key, wait)
 
@@ -220,7 +206,7 @@ async def submit_report(
 ) -> JSONResponse:
     def run() -> tuple[str | None, bytes | None]:
         schema_id = parse_bytes32(body.schema_id, "$.schema")
-        data = attestation_service(ledger).encode_data(schema_id, body.data)
+        data = ledger.attestations.encode_data(schema_id, body.data)
         signatures = []
         problems = []
         for i, text in enumerate(body.signatures):
@@ -244,7 +230,7 @@ async def submit_report(
             action=ReportAction[body.action],
             target=parse_bytes32(body.target, "$.target") if body.target else b"\x00" * 32,
         )
-        outcome = report_service(ledger).submit(
+        outcome = ledger.reports.submit(
             report,
             signatures,
             relayer=actor(ledger, org),
@@ -277,9 +263,9 @@ async def subject_attestations(
     def run() -> list[AttestationView]:
         parsed = parse_subject(subject, "path:subject")
         schema_id = bytes.fromhex(schema[2:]) if schema else None
-        views = attestation_service(ledger).about(parsed, schema_id)
+        views = ledger.attestations.about(parsed, schema_id)
         # The facts table: only what the caller may see of this subject (nothing else is said of it).
-        return ledger.services["audiences"].visible_facts(ledger.db, org.id, views)  # type: ignore[no-any-return]
+        return ledger.audiences.visible_facts(ledger.db, org.id, views)
 
     views = await run_in_threadpool(run)
     return JSONResponse({"items": [_view(v) for v in views], "nextCursor": None})

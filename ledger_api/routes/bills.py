@@ -3,15 +3,14 @@ statement. Each handler parses, takes the caller's organisation and calls ``ledg
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from ledger.services.bills import BillAction, Bills, PledgeTerms, WriteContext, parse_bill_id
-from ledger.services.statements import Statements
-from ledger_api.deps import CurrentOrg, IdempotencyKey, LedgerDep, PreferWait
+from ledger.services.bills import BillAction, PledgeTerms, parse_bill_id
+from ledger_api.deps import CurrentOrg, IdempotencyKey, LedgerDep, PreferWait, actor_of
 from ledger_api.responses import operation_response
 from ledger_api.schemas.bills import (
     AmendBill,
@@ -51,22 +50,15 @@ _WRITE = {
 _READ = problem_responses(401, 404, 422)
 
 
-def _bills(ledger: Any) -> Bills:
-    bills: Bills = ledger.services["bills"]
-    return bills
-
-
-def _ctx(org: CurrentOrg, body: dict[str, Any], key: str | None) -> WriteContext:
-    return WriteContext(org=org.id, body=body, idempotency_key=key)
-
-
 @router.post("", summary="Issue an e-B/L (carrier)", **_WRITE)  # type: ignore[arg-type]
 async def issue_bill(
     request: IssueBill, org: CurrentOrg, ledger: LedgerDep, key: IdempotencyKey, wait: PreferWait
 ) -> JSONResponse:
     body = request.model_dump(mode="json", by_alias=True)
     op = await run_in_threadpool(
-        _bills(ledger).issue, request.document, request.issue_to, _ctx(org, body, key)
+        lambda: ledger.bills.issue(
+            actor_of(ledger, org), request.document, request.issue_to, body=body, idempotency_key=key
+        )
     )
     return await operation_response(ledger, op, org.key, wait)
 
@@ -82,7 +74,7 @@ def list_bills(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> BillPage:
-    items, next_cursor = _bills(ledger).list_for(org.id, role, status, cursor, limit)
+    items, next_cursor = ledger.bills.list_for(org.id, role, status, cursor, limit)
     return BillPage(items=[Bill.of(v) for v in items], next_cursor=next_cursor)
 
 
@@ -98,12 +90,12 @@ def bill_by_reference(
     org: CurrentOrg,
     ledger: LedgerDep,
 ) -> Bill:
-    return Bill.of(_bills(ledger).by_reference(carrier, reference, org.id))
+    return Bill.of(ledger.bills.by_reference(carrier, reference, org.id))
 
 
 @router.get("/{id}", response_model=Bill, responses=_READ, summary="One title")
 async def get_bill(bill_id: BillId, org: CurrentOrg, ledger: LedgerDep) -> Response:
-    bills, title = _bills(ledger), parse_bill_id(bill_id)
+    bills, title = ledger.bills, parse_bill_id(bill_id)
     view = bills.cached(title, org.id)  # a party's lookup is answered from memory
     if view is None:
         view = await run_in_threadpool(bills.get, title, org.id)
@@ -121,7 +113,7 @@ def bill_history(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 200,
 ) -> History:
-    entries, next_cursor = _bills(ledger).history(parse_bill_id(bill_id), org.id, cursor, limit)
+    entries, next_cursor = ledger.bills.history(parse_bill_id(bill_id), org.id, cursor, limit)
     return History(items=[HistoryItem.of(e) for e in entries], next_cursor=next_cursor)
 
 
@@ -132,7 +124,7 @@ def bill_history(
     summary="A title's public state and container numbers (any member)",
 )
 def public_bill(bill_id: BillId, org: CurrentOrg, ledger: LedgerDep) -> PublicBill:
-    return PublicBill.of(_bills(ledger).public(parse_bill_id(bill_id)))
+    return PublicBill.of(ledger.bills.public(parse_bill_id(bill_id)))
 
 
 @router.get(
@@ -152,7 +144,7 @@ def bill_document(
         int | None, Query(ge=1, le=65535, description="An earlier version (default: the current one)")
     ] = None,
 ) -> JSONResponse:
-    return JSONResponse(_bills(ledger).document(parse_bill_id(bill_id), org.id, version))
+    return JSONResponse(ledger.bills.document(parse_bill_id(bill_id), org.id, version))
 
 
 @router.post("/{id}/actions", summary="Act on a title (DCSA action codes, pledge actions)", **_WRITE)  # type: ignore[arg-type]
@@ -180,7 +172,11 @@ async def act_on_bill(
         terms_hash=request.terms_hash,
         default_attestation=request.default_attestation,
     )
-    op = await run_in_threadpool(_bills(ledger).act, parse_bill_id(bill_id), action, _ctx(org, body, key))
+    op = await run_in_threadpool(
+        lambda: ledger.bills.act(
+            actor_of(ledger, org), parse_bill_id(bill_id), action, body=body, idempotency_key=key
+        )
+    )
     return await operation_response(ledger, op, org.key, wait)
 
 
@@ -195,7 +191,9 @@ async def amend_bill(
 ) -> JSONResponse:
     body = {"billId": bill_id.lower(), **request.model_dump(mode="json", by_alias=True)}
     op = await run_in_threadpool(
-        _bills(ledger).amend, parse_bill_id(bill_id), request.document, _ctx(org, body, key)
+        lambda: ledger.bills.amend(
+            actor_of(ledger, org), parse_bill_id(bill_id), request.document, body=body, idempotency_key=key
+        )
     )
     return await operation_response(ledger, op, org.key, wait)
 
@@ -207,6 +205,6 @@ async def amend_bill(
     summary="A signed statement of the title's state for collateral checks (verify offline)",
 )
 async def collateral_statement(bill_id: BillId, org: CurrentOrg, ledger: LedgerDep) -> JSONResponse:
-    statements: Statements = ledger.services["statements"]
+    statements = ledger.statements
     signed = await run_in_threadpool(statements.collateral, parse_bill_id(bill_id), org.id)
     return JSONResponse(signed)

@@ -14,8 +14,8 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from ledger.bootstrap import Ledger
-from ledger.services.consortium import Actor, ConsortiumService
-from ledger_api.deps import CurrentOrg, IdempotencyKey, LedgerDep, Org, PreferWait, actor_of, node_service
+from ledger.services.consortium import Actor
+from ledger_api.deps import CurrentOrg, IdempotencyKey, LedgerDep, Org, PreferWait, actor_of
 from ledger_api.responses import operation_response
 from ledger_api.schemas.common import Page, problem_responses
 from ledger_api.schemas.consortium import OrganisationView, ProposalCreate, ProposalView
@@ -26,10 +26,6 @@ router = APIRouter(tags=["consortium"])
 ProposalId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The proposal id (sequential from 1).")]
 WRITE_RESPONSES = problem_responses(401, 404, 409, 413, 415, 422)
 READ_RESPONSES = problem_responses(401, 404)
-
-
-def service(ledger: Ledger) -> ConsortiumService:
-    return node_service(ledger, "consortium", ConsortiumService, lambda: ConsortiumService(ledger))
 
 
 def actor(ledger: Ledger, org: Org) -> Actor:
@@ -43,7 +39,7 @@ def actor(ledger: Ledger, org: Org) -> Actor:
     summary="The consortium's member organisations",
 )
 async def list_organisations(org: CurrentOrg, ledger: LedgerDep) -> JSONResponse:
-    members = await run_in_threadpool(lambda: service(ledger).organisations())
+    members = await run_in_threadpool(lambda: ledger.consortium.organisations())
     items = [
         {
             "id": str(m.id),
@@ -70,7 +66,7 @@ async def propose(
 ) -> JSONResponse:
     arguments = body.model_dump(by_alias=True, exclude={"kind"}, exclude_none=True)
     op = await run_in_threadpool(
-        lambda: service(ledger).propose(
+        lambda: ledger.consortium.propose(
             actor(ledger, org), body.kind, arguments, body=body.model_dump(by_alias=True), idempotency_key=key
         )
     )
@@ -88,7 +84,7 @@ async def approve(
     proposal_id: ProposalId, org: CurrentOrg, ledger: LedgerDep, key: IdempotencyKey, wait: PreferWait
 ) -> JSONResponse:
     op = await run_in_threadpool(
-        lambda: service(ledger).approve(actor(ledger, org), proposal_id, idempotency_key=key)
+        lambda: ledger.consortium.approve(actor(ledger, org), proposal_id, idempotency_key=key)
     )
     return await operation_response(ledger, op, org.key, wait)
 
@@ -100,5 +96,5 @@ async def approve(
     summary="A governance proposal (every member may read the audit trail)",
 )
 async def get_proposal(proposal_id: ProposalId, org: CurrentOrg, ledger: LedgerDep) -> JSONResponse:
-    view = await run_in_threadpool(lambda: service(ledger).proposal(proposal_id))
+    view = await run_in_threadpool(lambda: ledger.consortium.proposal(proposal_id))
     return JSONResponse({**view, "id": str(view["id"])})

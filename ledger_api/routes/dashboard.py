@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
-from ledger.services.dashboard import SUPPRESS_BELOW, Dashboard
-from ledger_api.deps import CurrentOrg, LedgerDep, node_service
+from ledger.services.dashboard import SUPPRESS_BELOW
+from ledger_api.deps import CurrentOrg, LedgerDep
 from ledger_api.schemas.common import ApiModel, problem_responses
 
 router = APIRouter(prefix="/v1", tags=["dashboard"])
@@ -32,11 +32,7 @@ class DashboardBody(ApiModel):
     summary="Aggregate counts for the port authority (a count below 5 is suppressed)",
 )
 async def dashboard(org: CurrentOrg, ledger: LedgerDep) -> Any:
-    def make() -> Dashboard:
-        return Dashboard(ledger.db, ledger.organisations, ledger.deployment.schemas)
-
-    service = node_service(ledger, "dashboard", Dashboard, make)
-    tables = await run_in_threadpool(service.tables, org.id)
+    tables = await run_in_threadpool(ledger.dashboard.tables, org.id)
     return DashboardBody(
         suppress_below=SUPPRESS_BELOW,
         tables={

@@ -20,10 +20,9 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from ledger.bootstrap import Ledger
 from ledger.services.errors import FieldProblem, ValidationFailed
-from ledger.services.events import EventFeed, LedgerEvent
-from ledger_api.deps import CurrentOrg, LedgerDep, node_service
+from ledger.services.events import LedgerEvent
+from ledger_api.deps import CurrentOrg, LedgerDep
 from ledger_api.schemas.common import PROBLEM_RESPONSES
 
 router = APIRouter(tags=["events"])
@@ -31,13 +30,6 @@ router = APIRouter(tags=["events"])
 POLL_SECONDS = 0.5
 KEEPALIVE_SECONDS = 15.0
 RETRY_MS = 2000
-
-
-def feed(ledger: Ledger) -> EventFeed:
-    def make() -> EventFeed:
-        return EventFeed(ledger.db, ledger.services["audiences"])
-
-    return node_service(ledger, "events", EventFeed, make)
 
 
 def frame(event: LedgerEvent) -> bytes:
@@ -82,7 +74,7 @@ async def stream_events(
 ) -> StreamingResponse:
     start = _last_id(last_event_id, after)
     wanted = {t.strip() for t in types.split(",") if t.strip()} if types else set()
-    source = feed(ledger)
+    source = ledger.events
 
     async def generate() -> AsyncIterator[bytes]:
         cursor = start

@@ -27,8 +27,8 @@ from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from ledger.services.errors import FieldProblem, Forbidden, NotFound, ValidationFailed
-from ledger.services.oracle_messages import MAX_FILENAME, MESSAGE_ID_PATTERN, OracleMessages
-from ledger_api.deps import CurrentOrg, LedgerDep, node_service
+from ledger.services.oracle_messages import MAX_FILENAME, MESSAGE_ID_PATTERN
+from ledger_api.deps import CurrentOrg, LedgerDep
 from ledger_api.schemas.common import PROBLEM_RESPONSES, ApiModel
 
 router = APIRouter(tags=["oracles"])
@@ -81,10 +81,6 @@ class MessageView(ApiModel):
     updated_at: str
 
 
-def messages(ledger: LedgerDep) -> OracleMessages:
-    return node_service(ledger, "oracle_messages", OracleMessages, lambda: OracleMessages(ledger.db))
-
-
 @router.post(
     "/v1/oracles/{agency}/messages",
     status_code=202,
@@ -108,7 +104,7 @@ async def post_message(agency: Agency, body: MessagePost, org: CurrentOrg, ledge
             raise ValidationFailed([FieldProblem("$.content", "min_length", "the content is empty")])
     else:
         raw = body.content.encode("utf-8")
-    received = await run_in_threadpool(messages(ledger).receive, org.id, agency, raw, body.filename)
+    received = await run_in_threadpool(ledger.oracle_messages.receive, org.id, agency, raw, body.filename)
     message = received.message
     answer: dict[str, Any] = MessageReceived(
         id=message.id,
@@ -132,7 +128,7 @@ async def post_message(agency: Agency, body: MessagePost, org: CurrentOrg, ledge
 async def get_message(
     agency: Agency, message_id: MessageId, org: CurrentOrg, ledger: LedgerDep
 ) -> dict[str, Any]:
-    message = await run_in_threadpool(messages(ledger).get, org.id, message_id)
+    message = await run_in_threadpool(ledger.oracle_messages.get, org.id, message_id)
     if message.agency != agency:
         raise NotFound(f"no oracle message {message_id}")
     view: dict[str, Any] = message.public()

@@ -16,9 +16,9 @@ from starlette.concurrency import run_in_threadpool
 
 from ledger.bootstrap import Ledger
 from ledger.services.consortium import Actor
-from ledger.services.releases import EirData, ReleaseService, ReleaseView
+from ledger.services.releases import EirData, ReleaseView
 from ledger.services.releases import EirView as EirRecord
-from ledger_api.deps import CurrentOrg, IdempotencyKey, LedgerDep, Org, PreferWait, actor_of, node_service
+from ledger_api.deps import CurrentOrg, IdempotencyKey, LedgerDep, Org, PreferWait, actor_of
 from ledger_api.responses import operation_response
 from ledger_api.schemas.common import Page, problem_responses
 from ledger_api.schemas.operations import Operation
@@ -39,10 +39,6 @@ router = APIRouter(tags=["releases"])
 RightId = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="The release right id.")]
 WRITE_RESPONSES = problem_responses(401, 404, 409, 413, 415, 422)
 READ_RESPONSES = problem_responses(401, 404, 422)
-
-
-def service(ledger: Ledger) -> ReleaseService:
-    return node_service(ledger, "releases", ReleaseService, lambda: ReleaseService(ledger))
 
 
 def actor(ledger: Ledger, org: Org) -> Actor:
@@ -128,7 +124,7 @@ async def grant_release(
     body: ReleaseGrant, org: CurrentOrg, ledger: LedgerDep, key: IdempotencyKey, wait: PreferWait
 ) -> JSONResponse:
     op = await run_in_threadpool(
-        lambda: service(ledger).grant(
+        lambda: ledger.releases.grant(
             actor(ledger, org),
             int(body.bill_id, 16),
             body.container_numbers,
@@ -159,7 +155,7 @@ async def nominate_release(
     wait: PreferWait,
 ) -> JSONResponse:
     op = await run_in_threadpool(
-        lambda: service(ledger).nominate(
+        lambda: ledger.releases.nominate(
             actor(ledger, org), bytes.fromhex(right_id[2:]), body.nominee, idempotency_key=key
         )
     )
@@ -182,7 +178,7 @@ async def issue_release_code(
     wait: PreferWait,
 ) -> JSONResponse:
     issued = await run_in_threadpool(
-        lambda: service(ledger).issue_release_code(
+        lambda: ledger.releases.issue_release_code(
             actor(ledger, org),
             bytes.fromhex(right_id[2:]),
             body={"rightId": right_id.lower(), **body.model_dump(by_alias=True)},
@@ -212,7 +208,7 @@ async def gate_out(
     wait: PreferWait,
 ) -> JSONResponse:
     op = await run_in_threadpool(
-        lambda: service(ledger).gate_out(
+        lambda: ledger.releases.gate_out(
             actor(ledger, org),
             bytes.fromhex(right_id[2:]),
             _eir(body.eir),
@@ -236,7 +232,7 @@ async def gate_in(
     right_id: RightId, body: GateIn, org: CurrentOrg, ledger: LedgerDep, key: IdempotencyKey, wait: PreferWait
 ) -> JSONResponse:
     op = await run_in_threadpool(
-        lambda: service(ledger).gate_in(
+        lambda: ledger.releases.gate_in(
             actor(ledger, org),
             bytes.fromhex(right_id[2:]),
             _eir(body.eir),
@@ -255,7 +251,7 @@ async def gate_in(
 )
 async def get_release(right_id: RightId, org: CurrentOrg, ledger: LedgerDep) -> JSONResponse:
     view = await run_in_threadpool(
-        lambda: service(ledger).get(Actor(org.id, ""), bytes.fromhex(right_id[2:]))
+        lambda: ledger.releases.get(Actor(org.id, ""), bytes.fromhex(right_id[2:]))
     )
     return JSONResponse(_right(view))
 
@@ -271,5 +267,5 @@ async def container_eirs(
     org: CurrentOrg,
     ledger: LedgerDep,
 ) -> JSONResponse:
-    eirs = await run_in_threadpool(lambda: service(ledger).eirs(Actor(org.id, ""), container_number))
+    eirs = await run_in_threadpool(lambda: ledger.releases.eirs(Actor(org.id, ""), container_number))
     return JSONResponse({"items": [_eir_view(e) for e in eirs], "nextCursor": None})

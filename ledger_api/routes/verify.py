@@ -5,8 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from ledger.services.bills import Bills
-from ledger.services.statements import Statements
 from ledger_api.deps import CurrentOrg, LedgerDep
 from ledger_api.schemas.bills import StatementKey, VerifyRequest, VerifyResult
 from ledger_api.schemas.common import problem_responses
@@ -21,8 +19,7 @@ router = APIRouter(prefix="/v1", tags=["verify"])
     summary="Check a transport document against the ledger (checksum, status, who controls it)",
 )
 def verify(request: VerifyRequest, org: CurrentOrg, ledger: LedgerDep) -> VerifyResult:
-    bills: Bills = ledger.services["bills"]
-    return VerifyResult.of(bills.verify(request.document, org.id))
+    return VerifyResult.of(ledger.bills.verify(request.document, org.id))
 
 
 @router.get(
@@ -31,5 +28,5 @@ def verify(request: VerifyRequest, org: CurrentOrg, ledger: LedgerDep) -> Verify
     summary="The node's public statement key (verify collateral statements offline)",
 )
 def statement_key(ledger: LedgerDep) -> JSONResponse:
-    statements: Statements = ledger.services["statements"]
+    statements = ledger.statements
     return JSONResponse(statements.key.describe())

@@ -14,10 +14,7 @@ from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from ledger.bootstrap import Ledger
-from ledger.services.webhooks import WebhookService
 from ledger_api.deps import CurrentOrg, LedgerDep
-from ledger_api.routes.events import feed
 from ledger_api.schemas.common import PROBLEM_RESPONSES, Page
 from ledger_api.schemas.events import WebhookCreate, WebhookCreated, WebhookDeliveryView, WebhookView
 
@@ -25,22 +22,6 @@ router = APIRouter(tags=["webhooks"])
 
 WebhookId = Annotated[str, Path(pattern=r"^wh_[0-9a-f]{24}$", description="The webhook id.")]
 _lock = threading.Lock()
-
-
-def service(ledger: Ledger) -> WebhookService:
-    with _lock:
-        found = ledger.services.get("webhooks")
-        if not isinstance(found, WebhookService):
-            found = WebhookService(
-                ledger.db, feed(ledger), allowed_hosts=ledger.settings.webhook_allowed_hosts
-            )
-            found.ensure_tables()
-            stop = threading.Event()
-            worker = threading.Thread(target=found.run, args=(stop,), name="webhook-delivery", daemon=True)
-            worker.start()
-            ledger.services["webhooks"] = found
-            ledger.services["webhooks.stop"] = stop
-        return found
 
 
 @router.post(
@@ -51,7 +32,7 @@ def service(ledger: Ledger) -> WebhookService:
     summary="Register a webhook; the signing secret is in this answer only",
 )
 async def create_webhook(body: WebhookCreate, org: CurrentOrg, ledger: LedgerDep) -> JSONResponse:
-    created = await run_in_threadpool(lambda: service(ledger).create(org.id, body.url, body.event_types))
+    created = await run_in_threadpool(lambda: ledger.webhooks.create(org.id, body.url, body.event_types))
     return JSONResponse(
         {**created.webhook.public(), "secret": created.secret},
         status_code=201,
@@ -66,7 +47,7 @@ async def create_webhook(body: WebhookCreate, org: CurrentOrg, ledger: LedgerDep
     summary="Your organisation's webhooks",
 )
 async def list_webhooks(org: CurrentOrg, ledger: LedgerDep) -> JSONResponse:
-    hooks = await run_in_threadpool(lambda: service(ledger).of_org(org.id))
+    hooks = await run_in_threadpool(lambda: ledger.webhooks.of_org(org.id))
     return JSONResponse({"items": [h.public() for h in hooks], "nextCursor": None})
 
 
@@ -77,7 +58,7 @@ async def list_webhooks(org: CurrentOrg, ledger: LedgerDep) -> JSONResponse:
     summary="One of your organisation's webhooks",
 )
 async def get_webhook(webhook_id: WebhookId, org: CurrentOrg, ledger: LedgerDep) -> JSONResponse:
-    hook = await run_in_threadpool(lambda: service(ledger).get(org.id, webhook_id))
+    hook = await run_in_threadpool(lambda: ledger.webhooks.get(org.id, webhook_id))
     return JSONResponse(hook.public())
 
 
@@ -88,6 +69,6 @@ async def get_webhook(webhook_id: WebhookId, org: CurrentOrg, ledger: LedgerDep)
     summary="The delivery log of a webhook, newest first",
 )
 async def list_deliveries(webhook_id: WebhookId, org: CurrentOrg, ledger: LedgerDep) -> JSONResponse:
-    rows = await run_in_threadpool(lambda: service(ledger).deliveries(org.id, webhook_id))
+    rows = await run_in_threadpool(lambda: ledger.webhooks.deliveries(org.id, webhook_id))
     items: list[dict[str, Any]] = [r.public() for r in rows]
     return JSONResponse({"items": items, "nextCursor": None})

@@ -27,8 +27,9 @@ from pydantic import SecretStr
 
 from ledger.bootstrap import Ledger
 from ledger.chain import ChainClient, Contract
-from ledger.chain.deploy_plan import load_config, run_in_process
+from ledger.chain.deploy_plan import run_in_process
 from ledger.chain.deployment import Deployment, bind
+from ledger.consortium_config import load_config
 from ledger.db import Database
 from ledger.documents import LocalDocumentStore
 from ledger.domain import ids, schemas
@@ -267,7 +268,4 @@ def _build(chain: ChainClient, tmp_path_factory: pytest.TempPathFactory) -> Iter
             oracles=oracles,
             contracts=bind(chain, deployment),
         )
-        stop = ledger.services.get("webhooks.stop")
-        if stop is not None:
-            stop.set()
     db.dispose()

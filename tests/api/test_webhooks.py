@@ -25,7 +25,6 @@ from ledger.services.webhooks import (
     WebhookService,
     verify,
 )
-from ledger_api.routes.webhooks import service as webhook_service
 from tests.api.test_releases import eir, mined, ready_right, refused
 from tests.api.test_releases_world import PortWorld, port_world
 
@@ -86,7 +85,7 @@ def test_gate_out_is_delivered_signed_after_one_retry_and_logged(
     hook = created.json()
     secret = hook["secret"]
     assert len(secret) >= 32 and "secret" not in world.get("terminal", f"/v1/webhooks/{hook['id']}").json()
-    world.ledger.services["webhooks"].backoff_base = 0.3
+    world.ledger.webhooks.backoff_base = 0.3
 
     right_id = ready_right(world)
     mined(
@@ -167,7 +166,7 @@ def test_a_webhook_to_a_loopback_private_or_metadata_address_is_refused(
     port_world: PortWorld, host: str
 ) -> None:
     """Without the allow-list (a node's default) no such URL is registered; nothing is stored."""
-    service = WebhookService(port_world.ledger.db, webhook_service(port_world.ledger).feed)
+    service = WebhookService(port_world.ledger.db, port_world.ledger.events)
     org = port_world.org["forwarder"]
     before = len(service.of_org(org))
     with pytest.raises(ValidationFailed) as caught:
@@ -179,7 +178,7 @@ def test_a_webhook_to_a_loopback_private_or_metadata_address_is_refused(
 def test_a_delivery_checks_the_connected_address_again(port_world: PortWorld, receiver: Receiver) -> None:
     """A name that passed registration may resolve to loopback later (DNS rebinding): the connected peer
     is checked before the request is written, and the receiver gets nothing."""
-    service = WebhookService(port_world.ledger.db, webhook_service(port_world.ledger).feed)
+    service = WebhookService(port_world.ledger.db, port_world.ledger.events)
     status, error = service._post(receiver.url, b"{}", {"Content-Type": "application/json"})
     assert (status, error) == (None, "address refused")
     assert receiver.received == []
@@ -200,7 +199,7 @@ def test_a_redirect_is_not_followed_and_errors_say_only_what_kind(
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    service = webhook_service(port_world.ledger)
+    service = port_world.ledger.webhooks
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/hook"
         assert service._post(url, b"{}", {}) == (307, "HTTP 307")

@@ -156,7 +156,7 @@ def test_the_event_feed_reads_the_index_from_its_place_and_moves_past_what_it_ma
     world = port_world
     world.accomplished_bill("consignee")
     assert wait_projected(world.ledger.db, world.chain.block_number(), timeout=30)
-    feed = EventFeed(world.ledger.db, world.ledger.services["audiences"])
+    feed = EventFeed(world.ledger.db, world.ledger.audiences)
     head = feed.head()
     stranger = world.org["haulier"]
     with world.ledger.db.transaction() as session:
