@@ -239,8 +239,6 @@ class Ledger:
 
     # -- background jobs ---------------------------------------------------------------------------
     def transaction_manager(self) -> TransactionManager:
-        from ledger.index.indexer import mark_projected
-
         results = {
             **bills_module.RESULT_BUILDERS,
             **releases_module.RESULT_BUILDERS,
@@ -254,7 +252,6 @@ class Ledger:
             self.chain,
             signers,
             results=results,
-            on_mined=mark_projected,
             max_in_flight=self.settings.outbox_max_in_flight,
         )
 

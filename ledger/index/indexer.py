@@ -14,9 +14,10 @@ means is in :mod:`ledger.index.projections`. One step:
    anywhere leaves either all of it or none of it, so a restart resumes at the checkpoint, and a
    range read twice changes nothing (the event log's key (tx hash, log index) is the marker).
 
-Read your own writes: after each step, mined outbox operations at or below the projected block are
-marked ``projected`` (the API reports them ``mined`` only then), and :func:`mark_projected` is the
-outbox manager's ``on_mined`` hook for operations mined after the indexer already passed their block.
+Read your own writes: the index owns projection progress. :func:`projected_through` is the block
+every contract's events are projected through; the API reports an operation ``mined`` only once its
+block is at or below it (``ledger.services.operations``). The indexer writes nothing outside its own
+tables.
 """
 
 from __future__ import annotations
@@ -24,12 +25,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Boolean, Integer, String, column, delete, func, table, update
+from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from ledger.chain import ChainClient, DecodedEvent
@@ -44,13 +45,6 @@ _NO_HASH = "0x" + "00" * 32
 
 # The outbox's operation table, seen through the columns this package touches. ledger.index and
 # ledger.outbox are independent layers, so the table is named here instead of imported.
-_OPERATIONS = table(
-    "outbox_operation",
-    column("status", String),
-    column("projected", Boolean),
-    column("block_number", Integer),
-)
-_MINED = "mined"
 
 
 @dataclass(frozen=True)
@@ -111,19 +105,6 @@ def wait_projected(
         time.sleep(poll)
 
 
-def mark_projected(session: Session, operations: Sequence[Any]) -> None:
-    """Outbox ``on_mined`` hook (``TransactionManager(on_mined=mark_projected)``): an operation mined at
-    or below the projected block is visible at once; later ones are marked by the indexer's next step."""
-    rows = session.exec(select(IndexCheckpoint)).all()
-    if not rows:
-        return
-    through = min(r.block_number for r in rows)
-    for op in operations:
-        if op.block_number is not None and op.block_number <= through and not op.projected:
-            op.projected = True
-            session.add(op)
-
-
 class Indexer:
     """Projects the events of a set of contracts (name → address) from ``start_block`` on."""
 
@@ -136,7 +117,6 @@ class Indexer:
         *,
         confirmations: int = 0,
         batch_blocks: int = DEFAULT_BATCH_BLOCKS,
-        mark_operations: bool = True,
     ):
         if batch_blocks < 1:
             raise ValueError("batch_blocks must be at least 1")
@@ -147,7 +127,6 @@ class Indexer:
         self.start_block = start_block
         self.confirmations = confirmations
         self.batch_blocks = batch_blocks
-        self.mark_operations = mark_operations
         self.watchers: list[Callable[[set[str] | None], AbstractContextManager[None]]] = []
         """Entered around every transaction that may change title rows, with those titles (None: any
         may change), e.g. :meth:`ledger.index.cache.BillCache.changing`."""
@@ -220,7 +199,6 @@ class Indexer:
         self._last_end = lowest
         start = lowest + 1
         if start > target:
-            self._mark_operations()
             return StepResult(0, start, lowest, at_head=True)
         end = min(target, start + self.batch_blocks - 1)
         addresses = [self.contracts[n] for n, cp in checkpoints.items() if cp.block_number < end]
@@ -246,7 +224,6 @@ class Indexer:
             with self._changing(None):
                 pass
             self._last_end = None
-        self._mark_operations()
         return StepResult(stored, start, end, at_head=end >= target)
 
     def _changing(self, bill_ids: set[str] | None) -> ExitStack:
@@ -352,23 +329,6 @@ class Indexer:
                     session.add(row)
         return stored
 
-    def _mark_operations(self) -> None:
-        if not self.mark_operations:
-            return
-        through = projected_through(self.db)
-        if through is None:
-            return
-        with self.db.transaction() as session:
-            session.execute(
-                update(_OPERATIONS)
-                .where(
-                    _OPERATIONS.c.status == _MINED,
-                    _OPERATIONS.c.projected.is_(False),
-                    _OPERATIONS.c.block_number <= through[0],
-                )
-                .values(projected=True)
-            )
-
     def catch_up(self, max_steps: int | None = None) -> int:
         """Step until the projected block reaches the chain head (minus confirmations); events stored."""
         total = 0
@@ -434,10 +394,6 @@ class Indexer:
                 row.block_number = targets[row.contract]
                 row.block_hash = _hash_of(headers, row.block_number) or _NO_HASH
                 session.add(row)
-            if self.mark_operations:
-                session.execute(
-                    update(_OPERATIONS).where(_OPERATIONS.c.block_number > fork).values(projected=False)
-                )
         self._last_end = None
         log.warning("index rewound to block %d (%d logs dropped, read models rebuilt)", fork, dropped)
         return fork

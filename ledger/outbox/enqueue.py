@@ -277,7 +277,6 @@ class Outbox:
             "result": None,
             "error_code": None,
             "error_detail": None,
-            "projected": False,
             "created_at": now,
             "updated_at": now,
             "sent_at": None,

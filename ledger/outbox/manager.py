@@ -26,8 +26,10 @@ One ``step()``, per signer:
 Chain rollback: ``recover()`` (:mod:`ledger.outbox.recovery`, called by ``run()`` at start-up)
 reopens operations whose recorded blocks the chain lost; the next steps re-send them.
 
-The event indexer decides when a mined operation is visible (``Operation.projected``);
-``on_mined`` is called inside the transaction that marks operations mined, for such hooks. The
+When a mined operation is visible to clients is the index's business (an operation at or below the
+block it has projected through, :func:`ledger.index.indexer.projected_through`); the manager writes
+nothing for it. ``on_mined`` is called inside the transaction that marks operations mined, for hooks
+that need it. The
 manager holds no rule of its own beyond the order of the parts and the pacing of the loop.
 """
 

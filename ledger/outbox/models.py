@@ -69,28 +69,31 @@ class Operation(SQLModel, table=True):
     result: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     error_code: str | None = Field(default=None, max_length=64)
     error_detail: str | None = Field(default=None)
-    # The event indexer sets this once the operation's events are in the read model; the API
-    # reports ``mined`` only then (see ``public_status``).
-    projected: bool = Field(default=False)
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
     sent_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     mined_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
-    def public_status(self, *, require_projection: bool = False) -> str:
-        """``pending | mined | failed``; with ``require_projection`` a mined but not yet projected
-        operation is still ``pending``, so a client that sees ``mined`` can read its own write."""
+    def public_status(self, projected_through: int | None = None, *, require_projection: bool = False) -> str:
+        """``pending | mined | failed``; with ``require_projection`` a mined operation whose block is
+        above ``projected_through`` (the block the read models have reached, None before any) is still
+        ``pending``, so a client that sees ``mined`` can read its own write."""
         status = OperationStatus(self.status)
-        if status is OperationStatus.MINED and require_projection and not self.projected:
+        behind = (
+            projected_through is None or self.block_number is None or self.block_number > projected_through
+        )
+        if status is OperationStatus.MINED and require_projection and behind:
             return "pending"
         return PUBLIC_STATUS[status]
 
-    def public(self, *, require_projection: bool = False) -> dict[str, Any]:
+    def public(
+        self, projected_through: int | None = None, *, require_projection: bool = False
+    ) -> dict[str, Any]:
         """The operation as the API shows it (camelCase keys)."""
         error = {"code": self.error_code, "detail": self.error_detail} if self.error_code else None
         return {
             "id": self.id,
-            "status": self.public_status(require_projection=require_projection),
+            "status": self.public_status(projected_through, require_projection=require_projection),
             "kind": self.kind,
             "txHash": self.tx_hash,
             "blockNumber": self.block_number,

@@ -146,7 +146,6 @@ class Recovery:
                         block_hash=None,
                         result=None,
                         mined_at=None,
-                        projected=False,
                         error_code=OPS.c.error_code if keep_error else None,
                         error_detail=OPS.c.error_detail if keep_error else None,
                         updated_at=now,

@@ -1,8 +1,9 @@
 """Operations as the API shows them: read one (only by the organisation that asked for it) and tell
 whether it is final.
 
-An operation is ``mined`` for a client only once its events are in the read models when an indexer
-runs (``require_projection``), so a client that sees ``mined`` reads its own write. Waiting
+An operation is ``mined`` for a client only once its block is at or below the block the read models
+are projected through (``require_projection``; :func:`ledger.index.indexer.projected_through`), so a
+client that sees ``mined`` reads its own write. Waiting
 (``Prefer: wait=N``) is a polling loop over :meth:`Operations.view`, run by the HTTP layer.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ledger.index.indexer import projected_through
 from ledger.outbox import Operation, OperationNotFound, Outbox
 from ledger.services.errors import NotFound
 
@@ -23,17 +25,23 @@ class Operations:
         self.outbox = outbox
         self.require_projection = require_projection
 
+    def _through(self) -> int | None:
+        if not self.require_projection:
+            return None
+        through = projected_through(self.outbox.db)
+        return None if through is None else through[0]
+
     def view(self, operation_id: str, org: str) -> dict[str, Any]:
         """The public operation object; :class:`NotFound` for an unknown id or another org's."""
         try:
             op = self.outbox.get(operation_id, org=org)
         except OperationNotFound:
             raise NotFound(f"no operation {operation_id}") from None
-        return op.public(require_projection=self.require_projection)
+        return op.public(self._through(), require_projection=self.require_projection)
 
     def present(self, op: Operation) -> dict[str, Any]:
         """The public object of an operation already in hand (e.g. the one a write just queued)."""
-        return op.public(require_projection=self.require_projection)
+        return op.public(self._through(), require_projection=self.require_projection)
 
     @staticmethod
     def is_final(view: dict[str, Any]) -> bool:
