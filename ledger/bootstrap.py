@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 
@@ -153,6 +154,7 @@ class Ledger:
     """The background jobs running now."""
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
+    _manager: TransactionManager | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, *, wallets: dict[int, OrgWallet] | None = None) -> Ledger:
@@ -238,7 +240,21 @@ class Ledger:
         )
 
     # -- background jobs ---------------------------------------------------------------------------
-    def transaction_manager(self) -> TransactionManager:
+    def drain(self, timeout: float = 60.0) -> None:
+        """Drive this node's queued operations to a final state in the calling thread: for a process
+        that runs no transaction manager in the background (an oracle runner waits for each write)."""
+        self._foreground_manager().drain(timeout)
+
+    def recover(self) -> None:
+        """Start-up check of the operations recorded as mined against the chain (see the outbox)."""
+        self._foreground_manager().recover()
+
+    def _foreground_manager(self) -> TransactionManager:
+        if self._manager is None:
+            self._manager = self.transaction_manager(resend_after=2.0)
+        return self._manager
+
+    def transaction_manager(self, **tuning: Any) -> TransactionManager:
         results = {
             **bills_module.RESULT_BUILDERS,
             **releases_module.RESULT_BUILDERS,
@@ -253,6 +269,7 @@ class Ledger:
             signers,
             results=results,
             max_in_flight=self.settings.outbox_max_in_flight,
+            **tuning,
         )
 
     def _indexer(self) -> Worker:

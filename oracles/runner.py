@@ -54,8 +54,7 @@ from typing import Any
 import requests
 from sqlalchemy.exc import OperationalError
 
-from ledger.chain import RpcError
-from ledger.domain.errors import ChainUnavailable
+from ledger.services.errors import TRANSIENT_ERRORS
 from ledger.services.oracle_messages import FINAL_STATUSES, MessageStatus, OracleMessage, OracleMessages
 from oracles.base import MessageRejected
 from oracles.mapping import Action, Agency, Directory, GateCall, ReportDraft, Skipped, map_facts
@@ -66,12 +65,9 @@ from oracles.submit import AttemptFailed, Outcome, SubmissionRefused, Submitter
 
 _log = logging.getLogger(__name__)
 
-TRANSIENT = (
-    ChainUnavailable,
-    RpcError,
-    TimeoutError,
+TRANSIENT: tuple[type[BaseException], ...] = (
+    *TRANSIENT_ERRORS,
     requests.RequestException,
-    ConnectionError,
     OperationalError,  # the message database is unreachable or locked for longer than its timeout
 )
 NEW_ATTEMPT_ERRORS = frozenset({"AttestationReportExpired"})

@@ -1,10 +1,12 @@
 """Submitting what the oracles produce: signed k-of-n reports and the terminal's gate calls.
 
-The runner talks to a ``Submitter``; ``OutboxSubmitter`` is the implementation over the outbox
-(``ledger.outbox``), so every write gets an idempotency key and a durable row before it is signed, and
-the transaction manager's exactly-once guarantees hold across a killed process. It is written against
-``ledger.outbox`` / ``ledger.chain`` directly; when the report and release services offer the same calls
-for a non-API caller it can be replaced by a thin adapter without touching the runner.
+The runner talks to a ``Submitter``; :class:`ServiceSubmitter` is the implementation over the node's
+own services, taken from the composition root (``ledger.bootstrap.Ledger``): reports go through
+``ReportService.submit`` (operation kind ``attestation.report``) and gate moves through
+``ReleaseService.record_gate_out`` / ``record_gate_in`` (``release.gate_out`` / ``release.gate_in``),
+the very writes the API makes. Every write gets an idempotency key and a durable outbox row before it
+is signed, so the transaction manager's exactly-once guarantees hold across a killed process; the
+oracle process runs no background manager and drives each write to its end (``Ledger.drain``).
 
 Idempotency: the key of an action is ``oracle:<action key>:<attempt>``. After a restart the runner asks
 with the same attempt number, so an operation already queued or sent is awaited, never sent again; only
@@ -18,21 +20,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
-from ledger.chain import ChainClient, Contract
-from ledger.chain.client import TransactionSigner
-from ledger.db import Database
+from ledger.bootstrap import Ledger
 from ledger.domain.errors import ContractRevert
-from ledger.outbox import Operation, OperationStatus, Outbox, TransactionManager, Write
+from ledger.services.consortium import Actor
+from ledger.services.releases import ReleaseStatus
 from oracles.facts import GateMovement
 from oracles.mapping import GateCall
 from oracles.quorum import SignedReport
 
 _log = logging.getLogger(__name__)
 
-ZERO32 = b"\x00" * 32
-GATED_OUT, GATED_IN = 3, 4  # ReleaseTypes.sol ReleaseStatus
 
 # Refusals that another party's later action can lift (the customs release is not on chain yet, the
 # pick-up window has not opened, the container has not gone out yet): the message waits and is retried.
@@ -76,139 +75,114 @@ class AttemptFailed(Exception):
     """The operation of this attempt failed on chain for a reason that is not a contract refusal."""
 
 
-class OutboxSubmitter:
-    """Reports relayed by ``relayer``, gate calls sent by ``terminal`` (a member of the terminal org)."""
+class ServiceSubmitter:
+    """Reports relayed and gate calls sent by ``sender`` (an account of the agency or terminal
+    organisation), through the services of ``ledger``."""
 
-    def __init__(
-        self,
-        db: Database,
-        chain: ChainClient,
-        attestations: Contract,
-        release: Contract,
-        *,
-        org: str,
-        relayer: TransactionSigner | None = None,
-        terminal: TransactionSigner | None = None,
-        drain_timeout: float = 60.0,
-    ) -> None:
-        self.db = db
-        self.chain = chain
-        self.attestations = attestations
-        self.release = release
-        self.org = org
-        self.relayer = relayer
-        self.terminal = terminal
-        self.outbox = Outbox(db, chain)
-        signers = [s for s in (relayer, terminal) if s is not None]
-        self.manager = TransactionManager(db, chain, signers, resend_after=2.0)
+    def __init__(self, ledger: Ledger, sender: Actor | None, *, drain_timeout: float = 60.0) -> None:
+        self.ledger = ledger
+        self.sender = sender
         self.drain_timeout = drain_timeout
 
     def recover(self) -> None:
         """Start-up: re-check mined operations against the chain (see the transaction manager)."""
-        self.manager.recover()
+        self.ledger.recover()
 
     # -- reports -----------------------------------------------------------------------------------
     def report_done(self, agency: int, schema: bytes, source_id: bytes) -> bytes | None:
-        uid: bytes = self.attestations.call("reportAttestation", agency, schema, source_id)
-        return None if uid == ZERO32 else uid
+        return self.ledger.reports.accepted(agency, schema, source_id)
 
     def submit_report(self, agency: int, signed: SignedReport, key: str, attempt: int) -> Submission:
-        if self.relayer is None:
-            raise RuntimeError("this oracle has no relayer key to submit reports")
+        sender = self._sender("submit reports")
         report = signed.report
-        write = Write.call(
-            self.attestations,
-            "submitReport",
-            report.as_struct(),
-            report.data,
-            list(signed.signatures),
-            org=self.org,
-            kind="oracle.submitReport",
-            signer=self.relayer.address,
-            idempotency_key=f"oracle:{key}:{attempt}",
-        )
-        existing = self.outbox.find(self.org, write.idempotency_key or "")
-        if existing is None:
+        idempotency_key = f"oracle:{key}:{attempt}"
+        if self.ledger.operations.find(sender.key, idempotency_key) is None:
             done = self.report_done(agency, report.schema, report.source_id)
             if done is not None:
                 return Submission(Outcome.ALREADY_DONE, uid="0x" + done.hex())
         try:
-            op = self._run(write, existing)
+            view = self._run(
+                lambda: (
+                    self.ledger.reports.submit(
+                        report, list(signed.signatures), relayer=sender, idempotency_key=idempotency_key
+                    ).operation
+                )
+            )
         except SubmissionRefused as exc:
             if exc.revert.name != "AttestationSourceAlreadyAccepted":
                 raise
-            done = self.report_done(agency, report.schema, report.source_id)
-            return Submission(Outcome.ALREADY_DONE, uid="0x" + done.hex() if done else None)
-        uid = self.report_done(agency, report.schema, report.source_id)
-        return Submission(Outcome.SUBMITTED, tx_hash=op.tx_hash, uid="0x" + uid.hex() if uid else None)
+            view = None
+        done = self.report_done(agency, report.schema, report.source_id)
+        uid = "0x" + done.hex() if done else None
+        if view is None:
+            return Submission(Outcome.ALREADY_DONE, uid=uid)
+        return Submission(Outcome.SUBMITTED, tx_hash=view["txHash"], uid=uid)
 
     # -- gate moves --------------------------------------------------------------------------------
     def gate(self, call: GateCall, key: str, attempt: int) -> Submission:
-        if self.terminal is None:
-            raise RuntimeError("this oracle has no terminal key to record gate moves")
+        sender = self._sender("record gate moves")
+        idempotency_key = f"oracle:{key}:{attempt}"
+        releases = self.ledger.releases
+        eir = call.eir.as_struct()
         if call.movement is GateMovement.GATE_OUT:
-            write = Write.call(
-                self.release,
-                "gateOut",
-                call.bill_id,
-                call.container_number,
-                call.haulier,
-                call.code_digest,
-                call.eir.as_struct(),
-                org=self.org,
-                kind="oracle.gateOut",
-                signer=self.terminal.address,
-                idempotency_key=f"oracle:{key}:{attempt}",
-            )
-            done_states = {GATED_OUT, GATED_IN}
+            done_states = {ReleaseStatus.GATED_OUT, ReleaseStatus.GATED_IN}
+
+            def write() -> Any:
+                return releases.record_gate_out(
+                    sender,
+                    call.bill_id,
+                    call.container_number,
+                    call.haulier,
+                    call.code_digest,
+                    eir,
+                    idempotency_key=idempotency_key,
+                )
         else:
-            write = Write.call(
-                self.release,
-                "gateIn",
-                call.bill_id,
-                call.container_number,
-                call.eir.as_struct(),
-                org=self.org,
-                kind="oracle.gateIn",
-                signer=self.terminal.address,
-                idempotency_key=f"oracle:{key}:{attempt}",
-            )
-            done_states = {GATED_IN}
-        existing = self.outbox.find(self.org, write.idempotency_key or "")
-        if existing is None and self._right_status(call) in done_states:
+            done_states = {ReleaseStatus.GATED_IN}
+
+            def write() -> Any:
+                return releases.record_gate_in(
+                    sender, call.bill_id, call.container_number, eir, idempotency_key=idempotency_key
+                )
+
+        queued = self.ledger.operations.find(sender.key, idempotency_key)
+        if queued is None and releases.status_on_chain(call.bill_id, call.container_number) in done_states:
             return Submission(Outcome.ALREADY_DONE)
-        op = self._run(write, existing)
-        return Submission(Outcome.SUBMITTED, tx_hash=op.tx_hash)
+        view = self._run(write)
+        return Submission(Outcome.SUBMITTED, tx_hash=view["txHash"])
 
-    def _right_status(self, call: GateCall) -> int:
-        right_id = self.release.call("rightIdOf", call.bill_id, call.container_number)
-        right = self.release.call("releaseRight", right_id)
-        return int(right["status"])
+    # -- one write to its end ----------------------------------------------------------------------
+    def _sender(self, what: str) -> Actor:
+        if self.sender is None:
+            raise RuntimeError(f"this oracle has no sender key to {what}")
+        return self.sender
 
-    # -- the outbox --------------------------------------------------------------------------------
-    def _run(self, write: Write, existing: Operation | None) -> Operation:
-        """Queue ``write`` (unless this attempt's operation exists) and drive it to a final state."""
-        if existing is None:
-            try:
-                existing = self.outbox.enqueue(write)
-            except ContractRevert as exc:
-                raise SubmissionRefused(exc) from None
-        if existing.status in (OperationStatus.QUEUED.value, OperationStatus.SENT.value):
-            self.manager.drain(self.drain_timeout)
-        op = self.outbox.get(existing.id)
-        if op.status == OperationStatus.MINED.value:
-            return op
-        if op.error_code and op.error_detail is not None:
-            revert = _revert_of(op)
-            if revert is not None:
-                raise SubmissionRefused(revert)
-        raise AttemptFailed(f"operation {op.id} ended {op.status}: {op.error_code} {op.error_detail}")
+    def _run(self, queue: Any) -> dict[str, Any]:
+        """Queue the write (the same idempotency key returns this attempt's operation if it exists) and
+        drive it to a final state; the operation as the API shows it."""
+        try:
+            op = queue()
+        except ContractRevert as exc:
+            raise SubmissionRefused(exc) from None
+        operations = self.ledger.operations
+        view: dict[str, Any] = operations.present(op)
+        if view["status"] == "pending":
+            self.ledger.drain(self.drain_timeout)
+            view = operations.view(op.id, op.org)
+        if view["status"] == "mined":
+            return view
+        error = view.get("error") or {}
+        revert = _revert_of(error.get("code"), error.get("detail"), view.get("txHash"))
+        if revert is not None:
+            raise SubmissionRefused(revert)
+        raise AttemptFailed(
+            f"operation {op.id} ended {view['status']}: {error.get('code')} {error.get('detail')}"
+        )
 
 
-def _revert_of(op: Operation) -> ContractRevert | None:
+def _revert_of(code: str | None, detail: str | None, tx_hash: str | None) -> ContractRevert | None:
     """The contract error a failed operation recorded (its code is the error name in SCREAMING_SNAKE)."""
-    code = op.error_code or ""
-    if code in ("TRANSACTION_REJECTED", "NONCE_CONSUMED"):
+    if not code or code in ("TRANSACTION_REJECTED", "NONCE_CONSUMED"):
         return None
-    name = (op.error_detail or "").partition("(")[0] or "".join(part.title() for part in code.split("_"))
-    return ContractRevert(name, {}, b"", op.tx_hash)
+    name = (detail or "").partition("(")[0] or "".join(part.title() for part in code.split("_"))
+    return ContractRevert(name, {}, b"", tx_hash)

@@ -6,10 +6,31 @@ contain key material or document content.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from ledger.documents.validation import ValidationReport
+
+class ReportedProblem(Protocol):
+    """One problem of a validation report as an error shows it (``ledger.documents.validation.Problem``)."""
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def rule(self) -> str: ...
+
+    @property
+    def message(self) -> str: ...
+
+
+class Report(Protocol):
+    """What :class:`DocumentInvalid` reads of a ``ValidationReport`` (typed here so that this module, which
+    the validation imports, does not import the validation back)."""
+
+    @property
+    def errors(self) -> Sequence[ReportedProblem]: ...
+
+    def to_json(self) -> dict[str, list[dict[str, str]]]: ...
 
 
 class DocumentError(Exception):
@@ -23,7 +44,7 @@ class DocumentInvalid(DocumentError):
 
     code = "VALIDATION_FAILED"
 
-    def __init__(self, report: ValidationReport) -> None:
+    def __init__(self, report: Report) -> None:
         self.report = report
         paths = ", ".join(f"{p.path} ({p.rule})" for p in report.errors[:5])
         more = f" and {len(report.errors) - 5} more" if len(report.errors) > 5 else ""

@@ -10,7 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ledger.domain.errors import LedgerError
+from ledger.chain import RpcError
+from ledger.domain.errors import ChainUnavailable, LedgerError
+
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (ChainUnavailable, RpcError, TimeoutError, ConnectionError)
+"""Failures a caller of the services may retry: the node or the chain did not answer in time."""
 
 
 @dataclass(frozen=True, slots=True)

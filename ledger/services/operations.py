@@ -39,6 +39,11 @@ class Operations:
             raise NotFound(f"no operation {operation_id}") from None
         return op.public(self._through(), require_projection=self.require_projection)
 
+    def find(self, org: str, idempotency_key: str) -> dict[str, Any] | None:
+        """The public object of the operation ``org`` queued under ``idempotency_key``, or None."""
+        op = self.outbox.find(org, idempotency_key)
+        return None if op is None else self.present(op)
+
     def present(self, op: Operation) -> dict[str, Any]:
         """The public object of an operation already in hand (e.g. the one a write just queued)."""
         return op.public(self._through(), require_projection=self.require_projection)

@@ -353,15 +353,66 @@ class ReleaseService:
             raise ValidationFailed(problems)
         haulier_org = self.organisations.get(haulier, "$.haulier").id if haulier is not None else 0
         bill_id, container = self._grant_facts(right_id)
+        return self.record_gate_out(
+            actor,
+            bill_id,
+            container,
+            haulier_org,
+            digest,
+            eir.on_chain(container, "OUT"),
+            body=body,
+            idempotency_key=idempotency_key,
+        )
+
+    def record_gate_out(
+        self,
+        actor: Actor,
+        bill_id: int,
+        container: str,
+        haulier: int,
+        code_digest: bytes,
+        eir: tuple[Any, ...],
+        *,
+        body: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Operation:
+        """Queue ``gateOut`` with an EIR already in its on-chain form (the API's :meth:`gate_out` after
+        its checks, and the terminal's oracle from a CODECO): one write, one operation kind."""
         return self.outbox.submit(
             actor,
             self._release,
             "gateOut",
-            (bill_id, container, haulier_org, digest, eir.on_chain(container, "OUT")),
+            (bill_id, container, haulier, code_digest, eir),
             kind="release.gate_out",
             body=body,
             idempotency_key=idempotency_key,
         )
+
+    def record_gate_in(
+        self,
+        actor: Actor,
+        bill_id: int,
+        container: str,
+        eir: tuple[Any, ...],
+        *,
+        body: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Operation:
+        """Queue ``gateIn`` with an EIR already in its on-chain form (see :meth:`record_gate_out`)."""
+        return self.outbox.submit(
+            actor,
+            self._release,
+            "gateIn",
+            (bill_id, container, eir),
+            kind="release.gate_in",
+            body=body,
+            idempotency_key=idempotency_key,
+        )
+
+    def status_on_chain(self, bill_id: int, container: str) -> ReleaseStatus:
+        """The right's status as the contract holds it now (a writer's check before it writes)."""
+        right_id = self._release.call("rightIdOf", bill_id, container)
+        return ReleaseStatus(int(self._release.call("releaseRight", right_id)["status"]))
 
     def gate_in(
         self,
@@ -376,12 +427,11 @@ class ReleaseService:
         if problems:
             raise ValidationFailed(problems)
         bill_id, container = self._grant_facts(right_id)
-        return self.outbox.submit(
+        return self.record_gate_in(
             actor,
-            self._release,
-            "gateIn",
-            (bill_id, container, eir.on_chain(container, "IN")),
-            kind="release.gate_in",
+            bill_id,
+            container,
+            eir.on_chain(container, "IN"),
             body=body,
             idempotency_key=idempotency_key,
         )

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from cli.keys import app
 from ledger.db import Database
-from ledger.keys_cli import app
 from ledger.services.errors import Unauthenticated
 from ledger.services.keys import ApiKeys
 

@@ -33,7 +33,7 @@ def portledger(
 ) -> subprocess.CompletedProcess[str]:
     """Run one ``portledger`` command to completion."""
     return subprocess.run(
-        [sys.executable, "-m", "ledger.cli", *args],
+        [sys.executable, "-m", "cli", *args],
         cwd=ROOT,
         env={**os.environ, **TEST_ENV, **(env or {})},
         capture_output=True,
@@ -75,7 +75,7 @@ class StackProcess:
         self.output_path = self.data_dir.parent / f"{self.data_dir.name}-run-{time.monotonic_ns()}.out"
         out = open(self.output_path, "w")  # noqa: SIM115 - the child writes to it until it stops
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "ledger.cli", *self.args()],
+            [sys.executable, "-m", "cli", *self.args()],
             cwd=ROOT,
             env={**os.environ, **TEST_ENV, **self.env},
             stdout=out,

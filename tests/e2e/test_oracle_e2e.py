@@ -60,7 +60,7 @@ def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
 def run_oracle(
     agency: Agency, inbox: Path, config: Path, log: Path, metrics_port: int | None = None
 ) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "ledger.cli", "oracle", "run", "--agency", agency.value]
+    command = [sys.executable, "-m", "cli", "oracle", "run", "--agency", agency.value]
     command += ["--inbox", str(inbox), "--config", str(config), "--poll", "0.2"]
     if metrics_port is not None:
         command += ["--metrics-port", str(metrics_port)]

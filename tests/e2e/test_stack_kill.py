@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from ledger.demo import transport_document, unique_container, unique_reference
+from cli.demo.scenario import transport_document, unique_container, unique_reference
 from tests.e2e.stack_process import StackProcess, alive
 
 pytestmark = [pytest.mark.slow, pytest.mark.kill]

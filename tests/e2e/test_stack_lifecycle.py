@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ledger.demo import transport_document, unique_container, unique_reference
-from ledger.stack import ROLE_NAMES
+from cli.demo.scenario import transport_document, unique_container, unique_reference
+from cli.stack import ROLE_NAMES
 from tests.e2e.stack_process import StackProcess, alive, portledger
 
 pytestmark = [pytest.mark.slow]

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from cli.main import app
 from ledger.chain.deployment import Deployment, write_deployment
-from ledger.cli import app
 from ledger.db import Database
 from ledger.index.models import Organisation
 from tests.integration.index.conftest import Stack

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
+from cli.oracle import RunnerConfig, build_runner
 from ledger.chain import ChainClient
 from ledger.domain import ids
-from oracles.cli import RunnerConfig, build_runner
 from oracles.mapping import Agency, Directory
 from oracles.metrics import OracleMetrics
 from oracles.runner import OracleRunner

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from eth_abi.abi import encode as abi_encode
 from eth_utils.crypto import keccak
+from sqlmodel import select
 
 from ledger.domain import schemas
+from ledger.outbox.models import Operation
 from oracles.mapping import Agency, report_source_id, title_id
 from tests.integration.oracles.conftest import HAULIER_CODE, OracleSetup
 from tests.integration.oracles.messages import codeco_gate_out, cusres
@@ -17,6 +20,12 @@ from tests.integration.oracles.messages import codeco_gate_out, cusres
 GATED_OUT = 3
 CONTAINER = "CSQU3054383"
 BILL = "TOLU2026000777"
+
+
+def operation_kinds(runner: Any) -> set[str]:
+    """The kinds of the operations a runner's node queued (its own outbox database)."""
+    with runner.submitter.ledger.db.transaction() as session:
+        return {op.kind for op in session.exec(select(Operation)).all()}
 
 
 def test_gate_out_waits_for_the_customs_release_then_records_the_eir_on_the_right(
@@ -53,10 +62,14 @@ def test_gate_out_waits_for_the_customs_release_then_records_the_eir_on_the_righ
         decided_at=datetime(2026, 1, 15, 9, 30),
     )
     (customs_inbox / "cusres-0777.edi").write_bytes(release)
-    assert oracle.runner(Agency.CUSTOMS, customs_inbox).run_once().done == ["cusres-0777.edi"]
+    customs = oracle.runner(Agency.CUSTOMS, customs_inbox)
+    assert customs.run_once().done == ["cusres-0777.edi"]
     second = terminal.run_once()
 
     assert second.done == ["codeco-0007.edi"]
+    # One write path: the oracles' operations are the API's, of the same kinds.
+    assert operation_kinds(terminal) == {"release.gate_out"}
+    assert operation_kinds(customs) == {"attestation.report"}
     assert stack.contracts.release.call("releaseRight", right_id)["status"] == GATED_OUT
     events = stack.chain.get_logs(
         stack.contracts.release.address, stack.deployment.block_number, stack.chain.block_number()

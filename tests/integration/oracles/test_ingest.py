@@ -341,7 +341,7 @@ def test_a_restarted_runner_takes_up_the_queued_messages_once(
 
     # The restarted runner is a `portledger oracle run --once` process with the same configuration.
     config = oracle.config(Agency.TERMINAL, name="terminal-restart", messages_url=node.database_url)
-    command = [sys.executable, "-m", "ledger.cli", "oracle", "run", "--agency", "terminal"]
+    command = [sys.executable, "-m", "cli", "oracle", "run", "--agency", "terminal"]
     command += ["--inbox", str(inbox), "--config", str(config), "--once"]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, timeout=180, check=False)
     assert result.returncode == 0, result.stderr.decode()

@@ -58,7 +58,7 @@ def batch(inbox: Path, carrier: int) -> list[tuple[str, bytes]]:
 
 
 def start(config: Path, inbox: Path, log: Path, once: bool = False) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "ledger.cli", "oracle", "run", "--agency", "customs"]
+    command = [sys.executable, "-m", "cli", "oracle", "run", "--agency", "customs"]
     command += ["--inbox", str(inbox), "--config", str(config), "--poll", "0.2"]
     if once:
         command.append("--once")

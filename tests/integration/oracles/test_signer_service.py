@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from cli.oracle import RunnerConfig, build_runner
 from ledger.domain import schemas
-from oracles.cli import RunnerConfig, build_runner
 from oracles.mapping import Agency
 from oracles.metrics import OracleMetrics
 from oracles.quorum import Coordinator, NoQuorum, ReportDomain, SignatureRefused, recover_signer
@@ -80,7 +80,7 @@ def signer_command(home: SignerHome, index: int, socket_path: Path, *extra: str)
     return [
         sys.executable,
         "-m",
-        "ledger.cli",
+        "cli",
         "oracle",
         "signer",
         "--agency",

@@ -10,8 +10,8 @@ import pytest
 from eth_account import Account
 from typer.testing import CliRunner, Result
 
+from cli.wallet import app
 from wallets import AccountStatus, OrganisationWallet, Passphrase, WalletDirectory
-from wallets.cli import app
 
 PASSPHRASE = "berth-window-0600-lashing-gear"
 IMPORTED_KEY = bytes.fromhex("a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90")
@@ -263,7 +263,7 @@ def test_export_public_of_an_unknown_organisation_fails_cleanly(runner: CliRunne
 
 
 def test_the_portledger_command_mounts_the_wallet_sub_app(runner: CliRunner, root: Path) -> None:
-    from ledger.cli import app as portledger
+    from cli.main import app as portledger
 
     result = runner.invoke(portledger, ["wallet", "new", "acme-lines"], env=_env(root))
 

@@ -30,7 +30,7 @@ import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-from ledger.commands.http import ApiClient, ApiProblem
+from cli.http import ApiClient, ApiProblem
 from ledger.domain.ids import right_id
 from ledger.domain.values import iso6346_check_digit
 

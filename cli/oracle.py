@@ -54,11 +54,17 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from ledger.bootstrap import Ledger
 from ledger.chain import ChainClient
 from ledger.chain.deployment import Contracts, Deployment, bind, load_deployment
 from ledger.db import Database
+from ledger.documents import LocalDocumentStore
+from ledger.services.consortium import Actor
 from ledger.services.oracle_messages import OracleMessages
+from ledger.services.organisations import OrgWallet
+from ledger.settings import Settings
 from oracles.mapping import Agency, Directory
 from oracles.metrics import OracleMetrics
 from oracles.quorum import Coordinator, NoSignerSet, OracleSigner, ReportDomain, SignerEndpoint
@@ -67,7 +73,7 @@ from oracles.remote_signer import RemoteSigner, SignerUnreachable
 from oracles.runner import OracleRunner
 from oracles.signer_service import SignerServer, SignerServiceError
 from oracles.signer_wire import DEFAULT_MAX_REQUEST_BYTES
-from oracles.submit import OutboxSubmitter
+from oracles.submit import ServiceSubmitter
 from wallets.errors import WalletError
 from wallets.keystore import parse_private_key_text
 from wallets.passphrase import PASSPHRASE_ENV, PASSPHRASE_FILE_ENV, passphrase_from_env, passphrase_from_file
@@ -216,6 +222,24 @@ def signer_endpoint(entry: SignerEntry, agency: Agency, view: AgencyView) -> Sig
     )
 
 
+def oracle_node(
+    config: RunnerConfig, view: AgencyView, db: Database, sender: LocalSigner | None, state: Path
+) -> Ledger:
+    """The oracle process's node, from the same composition root as the API's: its services write
+    through its own outbox database, signed by ``sender``; it runs no background job (the submitter
+    drives each write to its end)."""
+    settings = Settings(
+        data_dir=state,
+        database_url=str(db.engine.url),
+        rpc_url=config.rpc_url,
+        run_workers=False,
+        run_indexer=False,
+    )
+    wallets = {view.agency_org: OrgWallet(sender, X25519PrivateKey.generate())} if sender is not None else {}
+    store = LocalDocumentStore(state / "documents")
+    return Ledger.assemble(settings, db, view.chain, view.deployment, store, wallets=wallets)
+
+
 def build_runner(
     agency: Agency,
     inbox: Path,
@@ -254,15 +278,8 @@ def build_runner(
     if config.messages_database_url and config.messages_database_url != config.database_url:
         messages_db = Database(config.messages_database_url)
         messages_db.migrate()
-    submitter = OutboxSubmitter(
-        db,
-        chain,
-        contracts.attestations,
-        contracts.release,
-        org=str(agency_org),
-        relayer=sender if agency is not Agency.TERMINAL else None,
-        terminal=sender if agency is Agency.TERMINAL else None,
-    )
+    node = oracle_node(config, view, db, sender, state)
+    submitter = ServiceSubmitter(node, Actor(agency_org, sender.address) if sender is not None else None)
     submitter.recover()
     return OracleRunner(
         agency=agency,

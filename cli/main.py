@@ -1,4 +1,4 @@
-"""``portledger``: the command-line entry point; each package contributes its commands as a sub-app.
+"""``portledger``: the command-line entry point; each module of :mod:`cli` adds a sub-app or a command.
 
 Tracebacks never show local variables (they could hold key material or passphrases).
 """
@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import typer
 
-from ledger.commands.bills import app as bills_app
-from ledger.commands.demo import app as demo_app
-from ledger.commands.events import app as events_app
-from ledger.commands.orgs import app as orgs_app
-from ledger.commands.run import app as run_app
-from ledger.commands.verify import verify
-from ledger.index.cli import reconcile
-from ledger.keys_cli import app as keys_app
-from oracles.cli import app as oracle_app
-from wallets.cli import app as wallet_app
+from cli.bills import app as bills_app
+from cli.demo.command import app as demo_app
+from cli.events import app as events_app
+from cli.keys import app as keys_app
+from cli.oracle import app as oracle_app
+from cli.orgs import app as orgs_app
+from cli.reconcile import reconcile
+from cli.run import app as run_app
+from cli.verify import verify
+from cli.wallet import app as wallet_app
 
 app = typer.Typer(
     name="portledger",

@@ -11,10 +11,10 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 
-from ledger.commands.http import DEFAULT_API_URL, ApiClient, ApiProblem, ApiUnavailable, load_demo_keys
+from cli.http import DEFAULT_API_URL, ApiClient, ApiProblem, ApiUnavailable, load_demo_keys
 
 if TYPE_CHECKING:
-    from ledger.demo import StepResult
+    from cli.demo.scenario import StepResult
 
 app = typer.Typer(help="Run the demo import scenario against the running stack, through HTTP.")
 console = Console(highlight=False)
@@ -32,7 +32,7 @@ def demo(
     wait: Annotated[float, typer.Option(help="Seconds to wait for each operation.")] = 30.0,
 ) -> None:
     """Issue, pledge, endorse, transfer, release, surrender, gate out and in; print each transaction."""
-    from ledger.demo import DemoFailed, Scenario
+    from cli.demo.scenario import DemoFailed, Scenario
 
     root = data_dir or Path(os.environ.get("PORTLEDGER_DATA_DIR") or "data")
     url = api_url or os.environ.get("PORTLEDGER_API_URL") or DEFAULT_API_URL

@@ -16,8 +16,8 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from ledger.commands.http import ApiClient, ApiProblem, ApiUnavailable
-from ledger.commands.options import (
+from cli.http import ApiClient, ApiProblem, ApiUnavailable
+from cli.options import (
     ApiKey,
     ApiUrl,
     DataDir,

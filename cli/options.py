@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from ledger.commands.http import ApiClient, ApiProblem, ApiUnavailable, client_from
+from cli.http import ApiClient, ApiProblem, ApiUnavailable, client_from
 
 console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)

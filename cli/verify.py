@@ -11,8 +11,8 @@ from typing import Annotated
 
 import typer
 
-from ledger.commands.http import ApiProblem, ApiUnavailable
-from ledger.commands.options import ApiKey, ApiUrl, DataDir, Role, connect, console, fail, show
+from cli.http import ApiProblem, ApiUnavailable
+from cli.options import ApiKey, ApiUrl, DataDir, Role, connect, console, fail, show
 
 
 def verify(

@@ -32,7 +32,7 @@ def run(
     oracles: Annotated[bool, typer.Option(help="Start the customs oracle runner.")] = True,
 ) -> None:
     """Start everything, seed the demo port consortium on first use, print the URLs, wait for Ctrl-C."""
-    from ledger.stack import DEMO_KEYS_WARNING, Stack, StackError, StackOptions
+    from cli.stack import DEMO_KEYS_WARNING, Stack, StackError, StackOptions
 
     options = StackOptions.from_env(
         data_dir=data_dir,

@@ -8,7 +8,7 @@ from typing import Annotated
 import requests
 import typer
 
-from ledger.commands.options import ApiKey, ApiUrl, DataDir, Role, connect, console, err
+from cli.options import ApiKey, ApiUrl, DataDir, Role, connect, console, err
 
 app = typer.Typer(help="Ledger events (Server-Sent Events from /v1/events).", no_args_is_help=True)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from ledger.commands.http import ApiProblem, ApiUnavailable
-from ledger.commands.options import ApiKey, ApiUrl, DataDir, Role, connect, console, fail
+from cli.http import ApiProblem, ApiUnavailable
+from cli.options import ApiKey, ApiUrl, DataDir, Role, connect, console, fail
 
 app = typer.Typer(help="Organisations of the consortium (id, legal id, roles).", no_args_is_help=True)
 

@@ -1,0 +1,5 @@
+"""``python -m cli``: the ``portledger`` command without the installed script."""
+
+from cli.main import app
+
+app()
