@@ -17,6 +17,7 @@ from cli.reconcile import reconcile
 from cli.run import app as run_app
 from cli.verify import verify
 from cli.wallet import app as wallet_app
+from cli.worker import chain_worker
 
 app = typer.Typer(
     name="portledger",
@@ -34,6 +35,7 @@ app.add_typer(events_app, name="events")
 app.add_typer(oracle_app, name="oracle")
 app.add_typer(keys_app, name="keys")
 app.command("reconcile")(reconcile)
+app.command("chain-worker")(chain_worker)
 
 if __name__ == "__main__":
     app()

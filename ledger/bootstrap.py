@@ -32,6 +32,7 @@ from ledger.db import Database
 from ledger.documents import DocumentStore, KuboDocumentStore, LocalDocumentStore
 from ledger.index.cache import BillCache
 from ledger.outbox import Outbox, TransactionManager
+from ledger.outbox.enqueue import ENQUEUED_CHANNEL
 from ledger.services import attestations as attestations_module
 from ledger.services import bills as bills_module
 from ledger.services import consortium as consortium_module
@@ -45,7 +46,7 @@ from ledger.services.consortium import ConsortiumService
 from ledger.services.dashboard import Dashboard
 from ledger.services.documents import Documents
 from ledger.services.events import EventFeed
-from ledger.services.keys import ApiKeys
+from ledger.services.keys import KEYS_CHANNEL, ApiKeys
 from ledger.services.operations import Operations
 from ledger.services.oracle_messages import OracleMessages
 from ledger.services.organisations import Organisations, OrgWallet
@@ -95,6 +96,23 @@ def _statement_passphrase(settings: Settings) -> str | None:
         if secret is not None:
             return secret.get_secret_value()
     return os.environ.get("PORTLEDGER_WALLET_PASSPHRASE") or None
+
+
+def on_notification(keys: ApiKeys, outbox: Outbox) -> Callable[[str, str], None]:
+    """What a process does with a notification from another process of its node: queued operations
+    wake its transaction manager; a revoked API key leaves its key cache; after a (re)connection,
+    whatever may have been missed meanwhile (the whole key cache, one wake-up)."""
+
+    def handle(channel: str, payload: str) -> None:
+        if channel == ENQUEUED_CHANNEL:
+            outbox.enqueued.set()
+        elif channel == KEYS_CHANNEL:
+            keys.forget(payload)
+        elif channel == "":
+            keys.forget()
+            outbox.enqueued.set()
+
+    return handle
 
 
 def make_store(settings: Settings) -> DocumentStore:
@@ -290,7 +308,10 @@ class Ledger:
         return run
 
     def default_roles(self) -> frozenset[Role]:
-        """What a single-process node runs: everything, the indexer unless the settings turn it off."""
+        """What this process runs by its settings: an API worker nothing; a chain worker or a
+        single-process node everything (the indexer unless the settings turn it off)."""
+        if self.settings.roles == "api":
+            return API_ONLY
         return ALL_ROLES if self.settings.run_indexer else ALL_ROLES - {Role.INDEX}
 
     def start(self, roles: Iterable[Role] | None = None) -> None:
@@ -311,14 +332,29 @@ class Ledger:
             workers["transaction-manager"] = run_manager
         if Role.INDEX in wanted:
             workers["indexer"] = self._indexer()
-            self.operations.require_projection = True
+        if Role.INDEX in wanted or (self.settings.roles == "api" and self.settings.run_indexer):
+            self.operations.require_projection = True  # the index, here or in the chain worker
         if Role.WEBHOOKS in wanted:
             workers["webhook-delivery"] = self.webhooks.run
+        if self.db.notifies:
+            workers["notifications"] = self._listen
         self.roles = wanted
         for name, worker in workers.items():
             thread = threading.Thread(target=self._guarded, args=(name, worker), name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
+
+    def _listen(self, stop: threading.Event) -> None:
+        """Other processes of the node tell this one (PostgreSQL ``LISTEN``); see :func:`on_notification`."""
+        self.db.listen((ENQUEUED_CHANNEL, KEYS_CHANNEL), on_notification(self.keys, self.outbox), stop)
+
+    def describe_roles(self) -> dict[str, Any]:
+        """What this process runs, for ``/readyz``."""
+        return {
+            "process": self.settings.roles,
+            "pid": os.getpid(),
+            "jobs": sorted(r.value for r in self.roles),
+        }
 
     def _guarded(self, name: str, worker: Worker) -> None:
         while not self._stop.is_set():

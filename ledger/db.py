@@ -13,17 +13,20 @@ the same code is safe with several processes on either backend.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
+
+_log = logging.getLogger(__name__)
 
 DEFAULT_DATABASE_URL = "sqlite:///./data/portledger.db"
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -94,6 +97,50 @@ class Database:
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
+
+    @property
+    def notifies(self) -> bool:
+        """Whether other processes on this database can be told of changes (PostgreSQL ``NOTIFY``)."""
+        return self.engine.dialect.name == "postgresql"
+
+    def notify(self, session: Session, channel: str, payload: str = "") -> None:
+        """``NOTIFY channel`` inside ``session``'s transaction (delivered when it commits, never when
+        it rolls back); nothing on SQLite, whose node is one process."""
+        if self.notifies:
+            session.execute(
+                text("SELECT pg_notify(:channel, :payload)"), {"channel": channel, "payload": payload}
+            )
+
+    def listen(
+        self,
+        channels: Sequence[str],
+        handler: Callable[[str, str], None],
+        stop: threading.Event,
+        *,
+        poll: float = 1.0,
+    ) -> None:
+        """Call ``handler(channel, payload)`` for every notification on ``channels`` until ``stop`` is
+        set (a background worker's loop; reconnects after a lost connection). Returns at once on
+        SQLite. ``handler`` is also called with an empty channel after each (re)connection, so a
+        listener can drop what it may have missed meanwhile."""
+        if not self.notifies:
+            return
+        import psycopg
+
+        url = self.engine.url.set(drivername="postgresql")
+        conninfo = url.render_as_string(hide_password=False)
+        while not stop.is_set():
+            try:
+                with psycopg.connect(conninfo, autocommit=True) as connection:
+                    for channel in channels:
+                        connection.execute(f'LISTEN "{channel}"')
+                    handler("", "")
+                    while not stop.is_set():
+                        for note in connection.notifies(timeout=poll, stop_after=100):
+                            handler(note.channel, note.payload)
+            except psycopg.OperationalError:
+                _log.warning("lost the notification connection to the database; reconnecting in 1 s")
+                stop.wait(1.0)
 
     @contextmanager
     def transaction(self, *, lock: bool = False) -> Iterator[Session]:

@@ -40,6 +40,12 @@ class Settings(BaseSettings):
         default=True, description="Run the transaction manager (and indexer) in the app's lifespan."
     )
     run_indexer: bool = Field(default=True, description="Run the event indexer with the workers.")
+    roles: Literal["all", "api", "chain"] = Field(
+        default="all",
+        description="What this process runs: `all` (a single-process node), `api` (an API worker: "
+        "HTTP only, its node's index kept by the chain worker) or `chain` (the chain worker: "
+        "transaction manager, indexer and its handlers, webhook delivery).",
+    )
     index_poll_seconds: float = Field(default=0.1, description="Indexer poll interval at the chain head.")
     outbox_max_in_flight: int = Field(
         default=128, ge=1, description="Sent, unmined transactions per signer before it signs more."

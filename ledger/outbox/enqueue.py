@@ -100,6 +100,10 @@ def revert_from_answer(chain: ChainClient, error: Mapping[str, Any]) -> Contract
     return None
 
 
+ENQUEUED_CHANNEL = "portledger_outbox"
+"""Notified when operations are queued: the chain worker of a multi-process node wakes on it."""
+
+
 @dataclass(frozen=True, slots=True)
 class Actor:
     """An organisation acting through one of its member accounts (the account signs its writes)."""
@@ -172,6 +176,7 @@ class Outbox:
                 if values:
                     with self.db.transaction(lock=True) as session:
                         session.connection().execute(insert(OPS), list(values.values()))
+                        self.db.notify(session, ENQUEUED_CHANNEL)
                     self.enqueued.set()
             except IntegrityError:
                 # Another request with the same idempotency key committed first: read it back.

@@ -59,6 +59,10 @@ node takes effect at once; through another replica of the same database, within 
 _AUTH_CACHE_MAX = 10_000
 
 
+KEYS_CHANNEL = "portledger_api_keys"
+"""Notified with a token's SHA-256 when it is revoked: every API worker drops it from its cache."""
+
+
 class ApiKeys:
     """Create, revoke, list and check API keys."""
 
@@ -84,9 +88,18 @@ class ApiKeys:
             if row.revoked_at is None:
                 row.revoked_at = utcnow()
                 session.add(row)
-        with self._lock:
-            self._checked.pop(row.token_sha256, None)
+            self.db.notify(session, KEYS_CHANNEL, row.token_sha256)
+        self.forget(row.token_sha256)
         return row
+
+    def forget(self, token_sha256: str | None = None) -> None:
+        """Drop one checked token (by its SHA-256) from the cache, or all of them: another process
+        revoked it (``KEYS_CHANNEL``), or this one may have missed notifications."""
+        with self._lock:
+            if token_sha256:
+                self._checked.pop(token_sha256, None)
+            else:
+                self._checked.clear()
 
     def list(self, org: str | None = None) -> list[ApiKey]:
         query = select(ApiKey).order_by(ApiKey.id)

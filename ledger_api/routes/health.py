@@ -1,4 +1,5 @@
-"""Liveness (``/healthz``), readiness (``/readyz``: chain, database, document store) and ``/metrics``."""
+"""Liveness (``/healthz``), readiness (``/readyz``: chain, database, document store, and what this
+process runs) and ``/metrics`` (this process's own)."""
 
 from __future__ import annotations
 
@@ -21,9 +22,8 @@ async def healthz() -> dict[str, str]:
 async def readyz(ledger: LedgerDep) -> JSONResponse:
     checks = await run_in_threadpool(ledger.readiness)
     ready = all(v == "ok" for v in checks.values())
-    return JSONResponse(
-        {"status": "ok" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503
-    )
+    body = {"status": "ok" if ready else "unavailable", "checks": checks, "roles": ledger.describe_roles()}
+    return JSONResponse(body, status_code=200 if ready else 503)
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
