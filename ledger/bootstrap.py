@@ -33,6 +33,7 @@ from ledger.documents import DocumentStore, KuboDocumentStore, LocalDocumentStor
 from ledger.index.cache import BillCache
 from ledger.outbox import Outbox, TransactionManager
 from ledger.outbox.enqueue import ENQUEUED_CHANNEL
+from ledger.outbox.lease import ChainWorkerLease, LeaseLost
 from ledger.services import attestations as attestations_module
 from ledger.services import bills as bills_module
 from ledger.services import consortium as consortium_module
@@ -173,6 +174,11 @@ class Ledger:
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _manager: TransactionManager | None = None
+    lease: ChainWorkerLease | None = None
+    """The chain worker lease this process holds (a chain worker of a multi-process node); its
+    transaction manager then allocates and sends only while it still holds it."""
+    lease_lost: threading.Event = field(default_factory=threading.Event)
+    """Set when a background job found the lease gone: the process must stop."""
 
     @classmethod
     def from_settings(cls, settings: Settings, *, wallets: dict[int, OrgWallet] | None = None) -> Ledger:
@@ -287,6 +293,7 @@ class Ledger:
             signers,
             results=results,
             max_in_flight=self.settings.outbox_max_in_flight,
+            lease=self.lease,
             **tuning,
         )
 
@@ -360,6 +367,10 @@ class Ledger:
         while not self._stop.is_set():
             try:
                 worker(self._stop)
+            except LeaseLost as exc:
+                _log.error("worker %s: %s; stopping this process's background jobs", name, exc)
+                self.lease_lost.set()
+                self._stop.set()
             except Exception:
                 _log.exception("worker %s crashed; restarting in 1 s", name)
                 self._stop.wait(1.0)

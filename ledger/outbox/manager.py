@@ -48,6 +48,7 @@ from ledger.chain.client import TransactionSigner
 from ledger.db import Database
 from ledger.domain.errors import ChainUnavailable
 from ledger.outbox.gas import GasEstimator
+from ledger.outbox.lease import ChainWorkerLease
 from ledger.outbox.models import Operation, OperationStatus
 from ledger.outbox.nonces import Nonces
 from ledger.outbox.recovery import Recovery, RecoveryReport
@@ -120,6 +121,7 @@ class TransactionManager:
         max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
         results: Mapping[str, ResultBuilder] | None = None,
         on_mined: MinedHook | None = None,
+        lease: ChainWorkerLease | None = None,
     ):
         self.db = db
         self.chain = chain
@@ -130,7 +132,9 @@ class TransactionManager:
         self.idle_interval = idle_interval
         self.waiting_interval = waiting_interval
         self.gas = GasEstimator(db, chain, batch_size=batch_size, headroom=gas_headroom)
-        self.nonces = Nonces(db, chain)
+        self.lease = lease
+        """When set, nonces are handed out and transactions sent only while this process holds it."""
+        self.nonces = Nonces(db, chain, fence=lease.check if lease is not None else None)
         self.sending = Sending(chain, batch_size=batch_size)
         self.tracker = Tracker(
             db,
@@ -266,6 +270,8 @@ class TransactionManager:
         resend: bool,
     ) -> None:
         """Send ``items``; a transaction the node refuses for good gets a nonce filler, sent at once."""
+        if items and self.lease is not None:
+            self.lease.check()  # a worker that lost the lease sends nothing (LeaseLost)
 
         def refused(item: SignedTransaction, message: str) -> None:
             filler = self.nonces.fill(signer, item, message)

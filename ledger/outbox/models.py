@@ -111,3 +111,15 @@ class SignerNonce(SQLModel, table=True):
     signer: str = Field(primary_key=True, max_length=42)
     next_nonce: int = Field(default=0, sa_type=BigInteger)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class Lease(SQLModel, table=True):
+    """A lease of a role among the processes sharing the database, with its fencing epoch
+    (``ledger.outbox.lease``: the chain worker's)."""
+
+    __tablename__ = "outbox_lease"
+
+    name: str = Field(primary_key=True, max_length=64)
+    epoch: int = Field(sa_type=BigInteger)
+    holder: str = Field(max_length=255)
+    acquired_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))

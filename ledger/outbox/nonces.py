@@ -23,7 +23,7 @@ Must not: send (the caller sends what these return) or read receipts.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Table, and_, bindparam, select, update
@@ -49,9 +49,14 @@ SENT = OperationStatus.SENT.value
 class Nonces:
     """Hands out the nonces of signers on ``chain`` and signs the transactions stored at them."""
 
-    def __init__(self, db: Database, chain: ChainClient):
+    def __init__(
+        self, db: Database, chain: ChainClient, *, fence: Callable[[Connection], None] | None = None
+    ):
         self.db = db
         self.chain = chain
+        self.fence = fence
+        """Called inside every transaction that hands out or replaces a nonce, before it writes: raises
+        if this process may no longer do so (:class:`ledger.outbox.lease.ChainWorkerLease`)."""
         self._synced: set[str] = set()
         self._gas_price: int | None = None
 
@@ -97,6 +102,8 @@ class Nonces:
         presigned = self._sign(signer, ops, guess)
         with self.db.transaction(lock=True) as session:
             connection = session.connection()
+            if self.fence is not None:
+                self.fence(connection)
             self._ensure_row(connection, address)
             nonce = max(
                 floor,
@@ -172,6 +179,8 @@ class Nonces:
         ``item`` was itself a filler: that is logged as an error)."""
         with self.db.transaction(lock=True) as session:
             connection = session.connection()
+            if self.fence is not None:
+                self.fence(connection)
             current = connection.execute(
                 select(OPS.c.status, OPS.c.tx_hash, OPS.c.error_code, OPS.c.replaced_tx_hashes)
                 .where(OPS.c.id == item.op_id)
@@ -208,6 +217,8 @@ class Nonces:
         them can be mined. None when the operation no longer holds ``row.tx_hash``."""
         with self.db.transaction(lock=True) as session:
             connection = session.connection()
+            if self.fence is not None:
+                self.fence(connection)
             current = connection.execute(
                 select(OPS.c.status, OPS.c.tx_hash, OPS.c.replaced_tx_hashes)
                 .where(OPS.c.id == row.id)
