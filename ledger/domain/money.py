@@ -9,8 +9,9 @@ and the caller reports it in its own terms.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 MINOR_UNITS: Mapping[str, int] = {
     "BHD": 3, "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "IQD": 3, "ISK": 0, "JOD": 3, "JPY": 0,
@@ -33,6 +34,10 @@ def minor_units(currency: str) -> int:
     return MINOR_UNITS.get(currency, 2)
 
 
+_PLAIN_DECIMAL = re.compile(r"([0-9]{1,40})(?:\.([0-9]{1,18}))?")
+"""Digits, optionally a point and more digits: no sign, no exponent, no spaces (ASCII only)."""
+
+
 def to_minor_units(amount: str, currency: str) -> int:
     """``amount``, a positive decimal string in the major unit, as a whole number of minor units.
 
@@ -40,13 +45,14 @@ def to_minor_units(amount: str, currency: str) -> int:
     ``currency``'s minor unit, or does not stay below :data:`AMOUNT_LIMIT`.
     """
     exponent = minor_units(currency)
-    try:
-        value = Decimal(amount)
-        scaled = value.scaleb(exponent)
-        if value.is_finite() and value > 0 and scaled == scaled.to_integral_value() and scaled < AMOUNT_LIMIT:
-            return int(scaled)
-    except InvalidOperation:
-        pass
+    match = _PLAIN_DECIMAL.fullmatch(amount)
+    if match is not None:
+        whole, decimals = match.group(1), match.group(2) or ""
+        if len(decimals) <= exponent:
+            # Exact integer arithmetic: no decimal context, so no rounding and no overflow.
+            value = int(whole) * 10**exponent + int(decimals.ljust(exponent, "0") or "0")
+            if 0 < value < AMOUNT_LIMIT:
+                return value
     raise ValueError(
         f"amount {amount!r}: not a positive decimal with at most {exponent} decimals for {currency}"
     )

@@ -41,9 +41,19 @@ def test_to_minor_units_when_not_a_positive_amount_of_the_currency_raises(amount
 
 def test_to_minor_units_above_the_uint128_limit_raises() -> None:
     assert AMOUNT_LIMIT < 10**39
-    assert to_minor_units("1e38", "JPY") == 10**38
+    assert to_minor_units("1" + "0" * 38, "JPY") == 10**38
     with pytest.raises(ValueError):
-        to_minor_units("1e39", "JPY")
+        to_minor_units("1" + "0" * 39, "JPY")
+    # Exactly at the limit: no rounding lets 2**128 through as a number just below it.
+    assert to_minor_units(str(AMOUNT_LIMIT - 1), "JPY") == AMOUNT_LIMIT - 1
+    with pytest.raises(ValueError):
+        to_minor_units(str(AMOUNT_LIMIT), "JPY")
+
+
+@pytest.mark.parametrize("amount", ["1e38", "1e999999", "1E2", "+5", " 5", "5 ", "1_000", "\u0661\u0662", "5."])
+def test_to_minor_units_takes_plain_ascii_decimals_only(amount: str) -> None:
+    with pytest.raises(ValueError, match="not a positive decimal"):
+        to_minor_units(amount, "USD")
 
 
 @pytest.mark.parametrize(
