@@ -50,7 +50,9 @@ def test_to_minor_units_above_the_uint128_limit_raises() -> None:
         to_minor_units(str(AMOUNT_LIMIT), "JPY")
 
 
-@pytest.mark.parametrize("amount", ["1e38", "1e999999", "1E2", "+5", " 5", "5 ", "1_000", "\u0661\u0662", "5."])
+@pytest.mark.parametrize(
+    "amount", ["1e38", "1e999999", "1E2", "+5", " 5", "5 ", "1_000", "\u0661\u0662", "5."]
+)
 def test_to_minor_units_takes_plain_ascii_decimals_only(amount: str) -> None:
     with pytest.raises(ValueError, match="not a positive decimal"):
         to_minor_units(amount, "USD")
