@@ -92,7 +92,8 @@ def test_writes_lost_by_chain_rollback_are_resent_and_end_up_on_chain_once(
     try:
         chain = ChainClient(restarted.url)
         assert chain.block_number() < top, "the restarted chain should have lost the burst's last blocks"
-        manager = TransactionManager(db, chain, [signer])
+        # A slow machine must not turn a re-send into a re-sign: this test is about the same bytes.
+        manager = TransactionManager(db, chain, [signer], stuck_after=600)
         report = manager.recover()
         assert report.lost, "recovery should find operations whose receipts are gone"
         reopened = {op.id for op in operations(db, signer.address) if op.status == "sent"}
