@@ -230,7 +230,7 @@ class Ledger:
             store=store,
             organisations=organisations,
             outbox=outbox,
-            keys=ApiKeys(db),
+            keys=ApiKeys(db, cache_seconds=settings.api_key_cache_seconds),
             documents=documents,
             operations=Operations(outbox, require_projection=require_projection),
             access=access,

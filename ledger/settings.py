@@ -40,6 +40,12 @@ class Settings(BaseSettings):
         default=True, description="Run the transaction manager (and indexer) in the app's lifespan."
     )
     run_indexer: bool = Field(default=True, description="Run the event indexer with the workers.")
+    api_key_cache_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="How long a checked API key is trusted without asking the database (a revocation "
+        "reaches every process of the node at once through PostgreSQL NOTIFY).",
+    )
     roles: Literal["all", "api", "chain"] = Field(
         default="all",
         description="What this process runs: `all` (a single-process node), `api` (an API worker: "
