@@ -50,7 +50,7 @@ def to_minor_units(amount: str, currency: str) -> int:
         whole, decimals = match.group(1), match.group(2) or ""
         if len(decimals) <= exponent:
             # Exact integer arithmetic: no decimal context, so no rounding and no overflow.
-            value = int(whole) * 10**exponent + int(decimals.ljust(exponent, "0") or "0")
+            value = int(whole + decimals.ljust(exponent, "0"))
             if 0 < value < AMOUNT_LIMIT:
                 return value
     raise ValueError(
