@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -34,6 +35,16 @@ app = typer.Typer(help="Electronic bills of lading: issue, act, read, import.", 
 
 Wait = Annotated[float, typer.Option(help="Seconds to wait for the operation (Prefer: wait).")]
 BillId = Annotated[str, typer.Argument(help="The title id (0x + 64 hex digits).")]
+BillRef = Annotated[
+    str, typer.Argument(help="The title id (0x + 64 hex digits) or its transport document reference.")
+]
+Carrier = Annotated[
+    str | None,
+    typer.Option(
+        "--carrier", help="The carrier of a reference: org id or SCAC/SMDG code (default: inferred)."
+    ),
+]
+_TITLE_ID = re.compile(r"^0x[0-9a-fA-F]{64}$")
 
 
 def _document(path: Path) -> dict[str, Any]:
@@ -163,23 +174,89 @@ def act(
     _act(connect(api_url, api_key, role, data_dir), bill, body, wait)
 
 
+class AmbiguousReference(LookupError):
+    """A reference that names no title of the caller, or titles of several carriers."""
+
+
+def bill_id_of(client: Any, ref: str, carrier: str | None = None) -> str:
+    """The title id a command argument names: a title id as it is; a transport document reference
+    with ``carrier`` by ``GET /v1/bills/by-reference``, without it among the caller's titles (the
+    carrier is inferred when only one of them used that reference)."""
+    if _TITLE_ID.match(ref):
+        return ref
+    if carrier is not None:
+        return str(client.get(f"/v1/bills/by-reference/{carrier}/{ref}")["id"])
+    found: dict[str, str] = {}
+    cursor: str | None = None
+    while True:
+        page = client.get("/v1/bills", cursor=cursor, limit=200)
+        for item in page["items"]:
+            if item.get("transportDocumentReference") == ref:
+                found[str(item["carrier"])] = str(item["id"])
+        cursor = page.get("nextCursor")
+        if not cursor:
+            break
+    if len(found) == 1:
+        return next(iter(found.values()))
+    if not found:
+        raise AmbiguousReference(
+            f"none of your titles has the reference {ref!r}; give --carrier (org id or SCAC/SMDG code)"
+        )
+    raise AmbiguousReference(
+        f"carriers {', '.join(sorted(found))} each have a title {ref!r}; choose one with --carrier"
+    )
+
+
+def _bill_id(client: ApiClient, ref: str, carrier: str | None) -> str:
+    try:
+        return bill_id_of(client, ref, carrier)
+    except AmbiguousReference as exc:
+        err.print(f"[red]not found:[/red] {exc}")
+        raise typer.Exit(1) from None
+
+
 @app.command("show")
 def show_bill(
-    bill: BillId,
+    bill: BillRef,
+    carrier: Carrier = None,
     history: Annotated[bool, typer.Option(help="Also print every action on the title.")] = False,
     api_url: ApiUrl = None,
     api_key: ApiKey = None,
     role: Role = None,
     data_dir: DataDir = None,
 ) -> None:
-    """One title as the index shows it."""
+    """One title as the index shows it, by id or by its B/L number (transport document reference)."""
     client = connect(api_url, api_key, role, data_dir)
     try:
+        bill = _bill_id(client, bill, carrier)
         show(client.get(f"/v1/bills/{bill}"))
         if history:
             show(client.get(f"/v1/bills/{bill}/history"))
     except (ApiProblem, ApiUnavailable) as exc:
         raise fail(exc) from None
+
+
+@app.command("timeline")
+def timeline(
+    bill: BillRef,
+    carrier: Carrier = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON.")] = False,
+    api_url: ApiUrl = None,
+    api_key: ApiKey = None,
+    role: Role = None,
+    data_dir: DataDir = None,
+) -> None:
+    """The title's causal chain, from issue to the gate: every event you may see, in chain order."""
+    client = connect(api_url, api_key, role, data_dir)
+    try:
+        answer = client.get(f"/v1/bills/{_bill_id(client, bill, carrier)}/timeline")
+    except (ApiProblem, ApiUnavailable) as exc:
+        raise fail(exc) from None
+    if as_json:
+        show(answer)
+        return
+    for item in answer["items"]:
+        console.print(f"{item['time']}  block {item['blockNumber']:<8} {item['kind']:<12} {item['summary']}")
 
 
 @app.command("list")

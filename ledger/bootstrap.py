@@ -51,9 +51,11 @@ from ledger.services.keys import KEYS_CHANNEL, ApiKeys
 from ledger.services.operations import Operations
 from ledger.services.oracle_messages import OracleMessages
 from ledger.services.organisations import Organisations, OrgWallet
+from ledger.services.release_status import ReleaseReadiness
 from ledger.services.releases import ReleaseService
 from ledger.services.reports import ReportService
 from ledger.services.statements import StatementKey, Statements
+from ledger.services.timeline import Timeline
 from ledger.services.webhooks import WebhookService
 from ledger.settings import Settings
 
@@ -166,6 +168,8 @@ class Ledger:
     statements: Statements
     oracle_messages: OracleMessages
     dashboard: Dashboard
+    timeline: Timeline
+    release_status: ReleaseReadiness
     bill_cache: BillCache | None = None
     """Title rows in memory, kept exact by this node's indexer; None while no indexer runs here (bill
     reads then ask the chain)."""
@@ -261,6 +265,8 @@ class Ledger:
             ),
             oracle_messages=OracleMessages(db),
             dashboard=Dashboard(db, organisations, deployment.schemas),
+            timeline=Timeline(db, audiences, deployment.schemas),
+            release_status=ReleaseReadiness(db, audiences, contracts.attestations, chain, deployment.schemas),
         )
 
     # -- background jobs ---------------------------------------------------------------------------

@@ -27,9 +27,13 @@ SERVICE_ERRORS: tuple[ErrorEntry, ...] = (
     ErrorEntry("UNKNOWN_ORGANISATION", 422, "An organisation id in the request is not a consortium member"),
     ErrorEntry("DOCUMENT_NOT_BOUND", 422, "The transport document does not match the ledger"),
     ErrorEntry("DOCUMENT_NOT_CANONICALISABLE", 422, "The document cannot be written as RFC 8785 JSON"),
+    ErrorEntry(
+        "MESSAGE_UNREADABLE", 422, "No adapter reads the message; `segment`, `position`, `rule` say where"
+    ),
     ErrorEntry("IDEMPOTENCY_CONFLICT", 409, "The Idempotency-Key was used for a different request"),
     ErrorEntry("UNAUTHENTICATED", 401, "Missing, unknown or revoked API key"),
     ErrorEntry("FORBIDDEN", 403, "Your organisation may not do this"),
+    ErrorEntry("NOT_A_CARRIER", 403, "Only an active CARRIER organisation issues bills of lading"),
     ErrorEntry("NOT_FOUND", 404, "No such resource (or not visible to your organisation)"),
     ErrorEntry("METHOD_NOT_ALLOWED", 405, "This method is not allowed on this path"),
     ErrorEntry("PAYLOAD_TOO_LARGE", 413, "The request body exceeds the documented limit (1 MiB)"),

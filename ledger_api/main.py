@@ -18,8 +18,9 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ledger.bootstrap import Ledger
+from ledger.services.oracle_messages import MessageCheck
 from ledger.settings import Settings
-from ledger_api import problems
+from ledger_api import api_docs, problems
 from ledger_api.routes import health, operations
 
 API_TITLE = "PortLedger API"
@@ -140,8 +141,18 @@ async def _no_body() -> Message:
     return {"type": "http.request", "body": b"", "more_body": False}
 
 
-def create_app(settings: Settings | None = None, *, ledger: Ledger | None = None) -> FastAPI:
-    """The application; ``ledger`` lets a caller (tests, an embedding process) supply a built node."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    ledger: Ledger | None = None,
+    message_check: MessageCheck | None = None,
+) -> FastAPI:
+    """The application; ``ledger`` lets a caller (tests, an embedding process) supply a built node.
+
+    ``message_check`` reads oracle messages at the door of ``POST /v1/oracles/{agency}/messages``; this
+    package may not import ``oracles``, so the entry points pass it (``cli.api:app`` hands in the
+    adapter registry). Without one, messages are stored unread and the runner alone judges them.
+    """
     settings = settings or (ledger.settings if ledger is not None else Settings())
 
     @asynccontextmanager
@@ -163,7 +174,9 @@ def create_app(settings: Settings | None = None, *, ledger: Ledger | None = None
         version=API_VERSION,
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        # /docs and /redoc come from ledger_api.api_docs, with their assets served by this app (no CDN).
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/openapi.json",
     )
     if ledger is not None:
@@ -171,7 +184,9 @@ def create_app(settings: Settings | None = None, *, ledger: Ledger | None = None
     metrics = Metrics()
     app.state.metrics = metrics
     app.state.settings = settings
+    app.state.message_check = message_check
     problems.install(app)
+    api_docs.install(app)
     for router in _routers():
         app.include_router(router)
     from ledger_api.routes import attestations, consortium, dashboard, events, releases, webhooks
@@ -188,6 +203,6 @@ def create_app(settings: Settings | None = None, *, ledger: Ledger | None = None
 
 
 def _routers() -> list[Any]:
-    from ledger_api.routes import bills, verify
+    from ledger_api.routes import bills, containers, timeline, verify
 
-    return [health.router, operations.router, bills.router, verify.router]
+    return [health.router, operations.router, bills.router, timeline.router, containers.router, verify.router]

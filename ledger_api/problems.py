@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ledger.documents import DocumentError, DocumentInvalid, EnvelopeError, StoreError, StoreUnavailable
 from ledger.domain.errors import ContractRevert, LedgerError
 from ledger.outbox import IdempotencyConflict, OperationNotFound
-from ledger.services.errors import DocumentNotBound, UnknownOrganisation, ValidationFailed
+from ledger.services.errors import DocumentNotBound, MessageUnreadable, UnknownOrganisation, ValidationFailed
 from ledger_api.errors_table import is_published, status_for, title_for
 
 PROBLEM_JSON = "application/problem+json"
@@ -81,17 +81,26 @@ def _loc_to_path(loc: Sequence[Any]) -> str:
     return path
 
 
-def validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+_LIMITS = ("max_length", "min_length", "le", "lt", "ge", "gt")
+"""The bounds a failing rule states; an error carries its bound as ``limit`` (``maxLength`` 120 → 120)."""
+
+
+def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     out = []
     for err in exc.errors():
         loc = [p for p in err.get("loc", ()) if not (isinstance(p, str) and p.startswith("function-"))]
-        out.append(
-            {
-                "path": _loc_to_path(loc),
-                "rule": str(err.get("type", "invalid")),
-                "message": str(err.get("msg")),
-            }
-        )
+        entry: dict[str, Any] = {
+            "path": _loc_to_path(loc),
+            "rule": str(err.get("type", "invalid")),
+            "message": str(err.get("msg")),
+        }
+        context = err.get("ctx") or {}
+        for bound in _LIMITS:
+            value = context.get(bound)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                entry["limit"] = value
+                break
+        out.append(entry)
     return out
 
 
@@ -119,6 +128,18 @@ def install(app: FastAPI) -> None:
             exc.code, str(exc), instance=request.url.path, errors=[p.to_json() for p in exc.problems]
         )
 
+    @app.exception_handler(MessageUnreadable)
+    async def _unreadable(request: Request, exc: MessageUnreadable) -> JSONResponse:
+        return problem(
+            exc.code,
+            str(exc),
+            instance=request.url.path,
+            segment=exc.segment,
+            position=exc.position,
+            rule=exc.rule,
+            reason=exc.reason,
+        )
+
     @app.exception_handler(UnknownOrganisation)
     async def _unknown_org(request: Request, exc: UnknownOrganisation) -> JSONResponse:
         return problem(
@@ -140,7 +161,7 @@ def install(app: FastAPI) -> None:
     async def _revert(request: Request, exc: ContractRevert) -> JSONResponse:
         detail = f"the contract refuses this: {exc.name}; nothing was queued or sent"
         return problem(
-            exc.code, detail, instance=request.url.path, error=exc.name, args=_json_value(exc.args)
+            exc.code, detail, instance=request.url.path, error=exc.name, args=_json_value(exc.plain_args())
         )
 
     @app.exception_handler(IdempotencyConflict)

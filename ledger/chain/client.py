@@ -76,6 +76,19 @@ class Receipt:
         return found[0]
 
 
+def _enum_args(inputs: list[dict[str, Any]]) -> dict[str, str]:
+    """Error arguments that are Solidity enums, by name: their ABI ``internalType`` (``enum
+    BillStatus``), or a ``uint8 role`` (the contracts pass ``Role`` as its number)."""
+    out: dict[str, str] = {}
+    for param in inputs:
+        internal = str(param.get("internalType", ""))
+        if internal.startswith("enum "):
+            out[param["name"]] = internal.removeprefix("enum ")
+        elif param.get("name") == "role" and param.get("type") == "uint8":
+            out["role"] = "Role"
+    return out
+
+
 def _int(value: Any) -> int:
     return value if isinstance(value, int) else int(value, 16)
 
@@ -205,7 +218,8 @@ class ChainClient:
         item = self.artifacts.errors_by_selector.get(sel)
         if item is None:
             return ContractRevert("UnknownRevert", {"data": data}, data, tx_hash)
-        return ContractRevert(item["name"], decode_named(item["inputs"], body), data, tx_hash)
+        args = decode_named(item["inputs"], body)
+        return ContractRevert(item["name"], args, data, tx_hash, enums=_enum_args(item["inputs"]))
 
     def _raise_if_revert(self, exc: RpcError, tx_hash: str | None = None) -> None:
         data = _revert_data(exc.error)

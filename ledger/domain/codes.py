@@ -75,6 +75,27 @@ ROLE = (
 )
 """``contracts/types/Roles.sol``; on chain a set of roles is a bitmask with bit ``ROLE.index(name)``."""
 
+ENUMS: Mapping[str, tuple[str, ...]] = {
+    "BillStatus": BILL_STATUS,
+    "BillKind": BILL_KIND,
+    "PledgeStatus": PLEDGE_STATUS,
+    "SurrenderReason": SURRENDER_REASON,
+    "ReleaseStatus": RELEASE_STATUS,
+    "ProposalKind": PROPOSAL_KIND,
+    "ReportAction": REPORT_ACTION,
+    "Role": ROLE,
+}
+"""The Solidity enums by their type name (``enum IConsortium.ProposalKind`` → ``ProposalKind``)."""
+
+
+def enum_name(enum: str, value: int) -> str | int:
+    """The member name of ``value`` in Solidity enum ``enum``; the number itself if unknown."""
+    members = ENUMS.get(enum.rsplit(".", 1)[-1])
+    if members is None or not 0 <= value < len(members):
+        return value
+    return members[value]
+
+
 # -------------------------------------------------------------------------- the API's title actions
 
 ActionNeed = Literal["recipient", "reason", "pledge", "terms", "default", "none"]

@@ -8,7 +8,10 @@ SCREAMING_SNAKE_CASE code the API publishes (``BillNotPossessor`` → ``BILL_NOT
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
+
+from ledger.domain.codes import enum_name
 
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
@@ -33,11 +36,20 @@ class ContractRevert(LedgerError):
     ``UnknownRevert``; a ``Panic(uint256)`` or ``Error(string)`` keeps its standard name.
     """
 
-    def __init__(self, name: str, args: dict[str, Any], data: bytes = b"", tx_hash: str | None = None):
+    def __init__(
+        self,
+        name: str,
+        args: dict[str, Any],
+        data: bytes = b"",
+        tx_hash: str | None = None,
+        enums: Mapping[str, str] | None = None,
+    ):
         self.name = name
         self._arguments = dict(args)
         self.data = data
         self.tx_hash = tx_hash
+        self.enums = dict(enums or {})
+        """Which arguments are Solidity enums: argument name → enum type name (``BillStatus``)."""
         self.code = error_code(name)
         detail = ", ".join(f"{k}={_short(v)}" for k, v in args.items())
         super().__init__(f"{name}({detail})")
@@ -46,8 +58,24 @@ class ContractRevert(LedgerError):
     def args(self) -> dict[str, Any]:  # type: ignore[override]  # the error's named arguments, not Exception's message tuple
         return self._arguments
 
+    def plain_args(self) -> dict[str, Any]:
+        """The arguments in plain terms: an enum as its member name (``status: 3`` →
+        ``"SURRENDER_PENDING_DELIVERY"``), a title id as 0x + 64 hex digits."""
+        out: dict[str, Any] = {}
+        for key, value in self._arguments.items():
+            if key in self.enums and isinstance(value, int):
+                out[key] = enum_name(self.enums[key], value)
+            elif key in _TITLE_ID_ARGS and isinstance(value, int) and not isinstance(value, bool):
+                out[key] = "0x" + value.to_bytes(32, "big").hex()
+            else:
+                out[key] = value
+        return out
+
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.name, self._arguments, self.data, self.tx_hash))
+        return (type(self), (self.name, self._arguments, self.data, self.tx_hash, self.enums))
+
+
+_TITLE_ID_ARGS = frozenset({"billId", "titleId"})
 
 
 def _short(value: Any) -> str:

@@ -206,6 +206,23 @@ class Outbox:
                 select(Operation).where(Operation.org == org, Operation.idempotency_key == idempotency_key)  # type: ignore[arg-type]
             ).one_or_none()
 
+    def made(self, org: str, kind: str, name: str, value: str) -> Operation | None:
+        """``org``'s earliest operation of ``kind`` whose result names ``value`` under ``name`` (the
+        attestation uid a report made), or None."""
+        result = Operation.__table__.c.result  # type: ignore[attr-defined]
+        query = (
+            select(Operation)
+            .where(
+                Operation.org == org,  # type: ignore[arg-type]
+                Operation.kind == kind,  # type: ignore[arg-type]
+                result[name].as_string() == value,
+            )
+            .order_by(Operation.created_at)  # type: ignore[arg-type]
+            .limit(1)
+        )
+        with self.db.transaction() as session:
+            return session.scalars(query).first()
+
     # -- steps -------------------------------------------------------------------------------------
     def _existing(self, writes: Sequence[Write]) -> dict[tuple[str, str], Operation]:
         keyed = {(w.org, w.idempotency_key): w for w in writes if w.idempotency_key is not None}

@@ -54,10 +54,11 @@ from ledger.services.errors import (
     DocumentNotBound,
     FieldProblem,
     Forbidden,
+    NotACarrier,
     NotFound,
     ValidationFailed,
 )
-from ledger.services.organisations import Member, Organisations, parse_org_id
+from ledger.services.organisations import Member, Organisations
 
 _log = logging.getLogger(__name__)
 
@@ -278,8 +279,12 @@ class Bills:
         earlier = self._earlier(actor, "bill.issue", body, idempotency_key)
         if earlier is not None:
             return earlier
-        facts = require_valid_transport_document(document)
         carrier = self.orgs.get(actor.org)
+        if "CARRIER" not in carrier.roles or carrier.suspended:
+            raise NotACarrier(
+                f"organisation {carrier.id} is not an active CARRIER: only carriers issue bills"
+            )
+        facts = require_valid_transport_document(document)
         recipient = self.orgs.get(issue_to, "$.issueTo")
         consignee, _endorsee = self._bind(facts, carrier)
         reference = facts.transport_document_reference
@@ -421,7 +426,7 @@ class Bills:
         )
 
     def by_reference(self, carrier: str, reference: str, org: int) -> BillView:
-        carrier_id = parse_org_id(carrier, "path:carrier")
+        carrier_id = self.orgs.resolve(carrier, "path:carrier").id  # its org id or its SCAC/SMDG code
         return self.get(domain_ids.title_id(carrier_id, reference), org)
 
     def history(

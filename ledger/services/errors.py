@@ -86,6 +86,31 @@ class DocumentNotBound(ServiceError):
         super().__init__("; ".join(f"{p.path}: {p.message}" for p in self.problems))
 
 
+class NotACarrier(ServiceError):
+    """Only an active organisation holding the CARRIER role issues bills of lading."""
+
+    code = "NOT_A_CARRIER"
+
+
+class MessageUnreadable(ServiceError):
+    """No adapter of the agency's oracle can read the posted message; nothing was stored.
+
+    ``segment`` is the EDIFACT tag or the XML/JSON path, ``position`` the 1-based segment (or record)
+    number, ``rule`` the adapter's rejection code (``CONTAINER_CHECK_DIGIT``), ``reason`` the words.
+    """
+
+    code = "MESSAGE_UNREADABLE"
+
+    def __init__(self, segment: str | None, position: int | None, rule: str, reason: str):
+        self.segment = segment
+        self.position = position
+        self.rule = rule
+        self.reason = reason
+        where = f" at {segment}" if segment else ""
+        where += f" (segment {position})" if position is not None else ""
+        super().__init__(f"the message cannot be read{where}: {rule}: {reason}; nothing was stored")
+
+
 class SignerUnavailable(ServiceError):
     """This node holds no unlocked wallet for the organisation, so it cannot sign for it."""
 

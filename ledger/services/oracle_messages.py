@@ -13,7 +13,11 @@ dead-lettered`` and never back; while a message is queued, ``reason`` says why i
 finish it (a gate-out waiting for the customs release). ``operations`` lists the chain writes its
 actions became, as far as the runner knows them.
 
-This module stores and reads; it does not parse, sign or submit (the runner does).
+This module stores and reads; it does not parse, sign or submit (the runner does). A message posted
+through the API is first read at the door by a :class:`MessageCheck` (the oracles' adapter registry,
+handed in by the entry point that builds the app, since this layer may not import ``oracles``): a
+message no adapter can read raises :class:`~ledger.services.errors.MessageUnreadable` and nothing is
+stored.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import JSON, DateTime, Index, LargeBinary, UniqueConstraint, func, select
 from sqlalchemy.exc import IntegrityError
@@ -90,6 +94,13 @@ class OracleMessage(SQLModel, table=True):
         }
 
 
+class MessageCheck(Protocol):
+    """Reads a message as the agency's runner will; raises
+    :class:`~ledger.services.errors.MessageUnreadable` if it cannot."""
+
+    def __call__(self, agency: str, content: bytes, filename: str | None) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Received:
     """The stored message; ``duplicate`` when these bytes were already there (nothing was stored)."""
@@ -117,11 +128,24 @@ class OracleMessages:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def receive(self, org: int, agency: str, content: bytes, filename: str | None = None) -> Received:
+    def receive(
+        self,
+        org: int,
+        agency: str,
+        content: bytes,
+        filename: str | None = None,
+        *,
+        check: MessageCheck | None = None,
+    ) -> Received:
+        """Store ``content`` once per organisation. With ``check``, a message it cannot read raises
+        :class:`~ledger.services.errors.MessageUnreadable` before anything is stored (bytes already
+        stored answer as the duplicate they are)."""
         digest = hashlib.sha256(content).hexdigest()
         existing = self._by_digest(org, digest)
         if existing is not None:
             return Received(existing, duplicate=True)
+        if check is not None:
+            check(agency, content, safe_filename(filename))
         row = OracleMessage(
             id="msg_" + new_ulid(),
             org=org,

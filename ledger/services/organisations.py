@@ -109,6 +109,17 @@ class Organisations:
             raise UnknownOrganisation(str(org), path)
         return member
 
+    def resolve(self, org: int | str, path: str = "$") -> Member:
+        """A member by its id (``"4"``) or its legal identifier (SCAC/SMDG code, LEI, USCC: ``"TOLU"``);
+        :class:`UnknownOrganisation` if neither names one."""
+        text = str(org).strip()
+        if text.isdigit():
+            return self.get(text, path)
+        member = self.by_legal_id(text) if text else None
+        if member is None:
+            raise UnknownOrganisation(str(org), path)
+        return member
+
     def by_legal_id(self, legal_id: str) -> Member | None:
         wanted = legal_id.strip().upper()
         for members in (self._refresh(), self._refresh(force=True)):

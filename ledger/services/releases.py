@@ -26,7 +26,15 @@ from ledger.chain.deployment import Deployment
 from ledger.db import Database
 from ledger.domain import ids
 from ledger.domain.values import check_container_number
-from ledger.index.queries import get_release_right, list_eirs, release_events
+from ledger.index.queries import (
+    InvalidCursor,
+    encode_cursor,
+    get_release_right,
+    list_eirs,
+    list_release_rights,
+    may_know_bill,
+    release_events,
+)
 from ledger.outbox import Operation, Outbox
 from ledger.services.consortium import Actor
 from ledger.services.documents import Documents
@@ -443,6 +451,58 @@ class ReleaseService:
         if view is None or actor.org not in view.parties:
             raise NotFound(f"no release right 0x{right_id.hex()}")
         return view
+
+    def list_for(
+        self,
+        actor: Actor,
+        *,
+        bill_id: int | None = None,
+        container_number: str | None = None,
+        holder: str | int | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> tuple[list[ReleaseView], str | None]:
+        """The rights the caller's organisation may see (it is or was party to the right, or it is a
+        party of the right's bill), by right id, ``limit`` at a time; the cursor is the last right
+        shown, so a page never repeats or skips a right while others are granted."""
+        problems = []
+        if container_number is not None and (why := check_container_number(container_number)):
+            problems.append(FieldProblem("query:container", "iso6346", why))
+        holder_org = self.organisations.get(holder, "query:holder").id if holder is not None else None
+        if problems:
+            raise ValidationFailed(problems)
+        out: list[ReleaseView] = []
+        bills: dict[str, bool] = {}
+        after = cursor
+        while True:
+            try:
+                rows, after = list_release_rights(
+                    self.db,
+                    bill_id=bill_id,
+                    holder=holder_org,
+                    container_number=container_number,
+                    cursor=after,
+                    limit=max(limit, 50),
+                )
+            except InvalidCursor:
+                raise ValidationFailed(
+                    [FieldProblem("query:cursor", "cursor", "pass the nextCursor of the previous page")]
+                ) from None
+            for row in rows:
+                view = self._view(_b32(row.id))
+                if view is None:
+                    continue
+                if actor.org not in view.parties:
+                    if row.bill_id not in bills:
+                        bills[row.bill_id] = may_know_bill(self.db, row.bill_id, actor.org)
+                    if not bills[row.bill_id]:
+                        continue
+                out.append(view)
+                if len(out) == limit:
+                    more = after is not None or row is not rows[-1]
+                    return out, encode_cursor([row.id]) if more else None
+            if after is None:
+                return out, None
 
     def eirs(self, actor: Actor, container_number: str) -> list[EirView]:
         """Gate-out and gate-in receipts of a container that the caller's organisation is party to."""

@@ -120,6 +120,11 @@ class ReportService:
                 return ReportSubmission(None, bytes(revert.args["uid"]))
             raise
 
+    def made_by(self, uid: bytes, relayer: Actor) -> Operation | None:
+        """The operation of ``relayer``'s organisation on this node whose report made attestation
+        ``uid``, or None (another organisation or node relayed it: its operation is not ours to show)."""
+        return self.outbox.made(relayer.key, "attestation.report", "uid", "0x" + uid.hex())
+
 
 def report_result(_op: Operation, receipt: Receipt) -> dict[str, Any]:
     """Operation result of a report: the attestation it made."""

@@ -198,7 +198,13 @@ async def recognise(
     "/v1/reports",
     status_code=202,
     response_model=Operation,
-    responses={**WRITE_RESPONSES, 200: {"model": ReportAccepted, "description": "Accepted earlier: no-op"}},
+    responses={
+        **WRITE_RESPONSES,
+        200: {
+            "model": ReportAccepted,
+            "description": "Accepted earlier, relayed by another organisation or node: no-op, the uid only",
+        },
+    },
     summary="Relay a k-of-n signed agency report (anyone may relay)",
 )
 async def submit_report(
@@ -242,7 +248,12 @@ async def submit_report(
     op_id, existing = await run_in_threadpool(run)
     if op_id is None:
         assert existing is not None
-        return JSONResponse({"alreadyAccepted": True, "uid": _hex(existing)}, status_code=200)
+        # A replay: answer with the operation that made the attestation when it is this caller's own.
+        original = await run_in_threadpool(ledger.reports.made_by, existing, actor(ledger, org))
+        if original is None:
+            answer = {"alreadyAccepted": True, "uid": _hex(existing), "operation": None}
+            return JSONResponse(answer, status_code=200)
+        op_id = original.id
     return await operation_response(ledger, op_id, org.key, wait)
 
 

@@ -85,7 +85,14 @@ def list_bills(
     summary="A title by its carrier and transport document reference",
 )
 def bill_by_reference(
-    carrier: Annotated[str, Path(pattern=r"^[1-9][0-9]{0,9}$")],
+    carrier: Annotated[
+        str,
+        Path(
+            pattern=r"^[0-9A-Za-z]{1,35}$",
+            description="The carrier's org id or its legal identifier (SCAC/SMDG code)",
+            examples=["TOLU"],
+        ),
+    ],
     reference: Annotated[str, Path(min_length=1, max_length=20)],
     org: CurrentOrg,
     ledger: LedgerDep,

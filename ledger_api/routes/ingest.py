@@ -4,8 +4,10 @@
 *calling* organisation (:mod:`ledger.services.oracle_messages`) and answers ``202`` with its id; that
 organisation's runner (``portledger oracle run``, configured for it) takes it from there. Another
 organisation's runner never sees it, so one terminal cannot make another terminal's runner record a
-gate-out. The route does not parse or sign: the runner's signers parse every message themselves, and a
-message they cannot read ends ``dead-lettered`` with its reason. Posting the same bytes again stores
+gate-out. The service first reads the bytes with the app's message check (the oracles' adapter
+registry, given to ``create_app`` by the entry point): a message no adapter can read is answered ``422
+MESSAGE_UNREADABLE`` naming its segment, position and rule, and is not stored. The route does not
+sign: the runner's signers parse every message again themselves. Posting the same bytes again stores
 nothing and answers ``duplicate: true`` with the first message's id.
 
 Only an active organisation holding the agency's role may post (``customs``: CUSTOMS, ``maritime``:
@@ -20,10 +22,10 @@ import base64
 import binascii
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
-from pydantic import Field
+from pydantic import ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from ledger.services.errors import FieldProblem, Forbidden, NotFound, ValidationFailed
@@ -53,6 +55,18 @@ class MessagePost(ApiModel):
         description="The sender's file name (kept, made safe, for the runner's logs and format sniffing).",
         max_length=MAX_FILENAME,
         examples=["cusres-000123.edi"],
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "content": "UNA:+.? 'UNB+UNOC:3+CUSTOMSGW:ZZZ+BROKER01:ZZZ+260115:0930+CR000001'...",
+                    "contentEncoding": "utf-8",
+                    "filename": "cusres-000123.edi",
+                }
+            ]
+        }
     )
 
 
@@ -88,7 +102,9 @@ class MessageView(ApiModel):
     summary="Send an inbound message to your organisation's oracle",
     responses={k: v for k, v in PROBLEM_RESPONSES.items() if k in (401, 403, 413, 415, 422)},
 )
-async def post_message(agency: Agency, body: MessagePost, org: CurrentOrg, ledger: LedgerDep) -> JSONResponse:
+async def post_message(
+    request: Request, agency: Agency, body: MessagePost, org: CurrentOrg, ledger: LedgerDep
+) -> JSONResponse:
     member = await run_in_threadpool(ledger.organisations.get, org.id)
     role = AGENCY_ROLES[agency]
     if role not in member.roles or member.suspended:
@@ -104,7 +120,10 @@ async def post_message(agency: Agency, body: MessagePost, org: CurrentOrg, ledge
             raise ValidationFailed([FieldProblem("$.content", "min_length", "the content is empty")])
     else:
         raw = body.content.encode("utf-8")
-    received = await run_in_threadpool(ledger.oracle_messages.receive, org.id, agency, raw, body.filename)
+    check = getattr(request.app.state, "message_check", None)
+    received = await run_in_threadpool(
+        ledger.oracle_messages.receive, org.id, agency, raw, body.filename, check=check
+    )
     message = received.message
     answer: dict[str, Any] = MessageReceived(
         id=message.id,

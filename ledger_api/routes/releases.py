@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -20,7 +20,7 @@ from ledger.services.releases import EirData, ReleaseView
 from ledger.services.releases import EirView as EirRecord
 from ledger_api.deps import CurrentOrg, IdempotencyKey, LedgerDep, Org, PreferWait, actor_of
 from ledger_api.responses import operation_response
-from ledger_api.schemas.common import Page, problem_responses
+from ledger_api.schemas.common import ORG_ID_PATTERN, TITLE_ID_PATTERN, Page, problem_responses
 from ledger_api.schemas.operations import Operation
 from ledger_api.schemas.releases import (
     Eir,
@@ -241,6 +241,43 @@ async def gate_in(
         )
     )
     return await operation_response(ledger, op, org.key, wait)
+
+
+@router.get(
+    "/v1/releases",
+    response_model=Page[Release],
+    responses=READ_RESPONSES,
+    summary="Release rights your organisation may see (party to the right or to its bill), by right id",
+)
+async def list_releases(
+    org: CurrentOrg,
+    ledger: LedgerDep,
+    bill_id: Annotated[
+        str | None, Query(alias="billId", pattern=TITLE_ID_PATTERN, description="Rights of this title.")
+    ] = None,
+    container: Annotated[
+        str | None,
+        Query(min_length=1, max_length=20, description="Rights for this container (ISO 6346 number)."),
+    ] = None,
+    holder: Annotated[
+        str | None, Query(pattern=ORG_ID_PATTERN, description="Rights this organisation holds now.")
+    ] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=500, description="`nextCursor` of the previous page")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> JSONResponse:
+    views, next_cursor = await run_in_threadpool(
+        lambda: ledger.releases.list_for(
+            Actor(org.id, ""),
+            bill_id=int(bill_id, 16) if bill_id else None,
+            container_number=container,
+            holder=holder,
+            cursor=cursor,
+            limit=limit,
+        )
+    )
+    return JSONResponse({"items": [_right(v) for v in views], "nextCursor": next_cursor})
 
 
 @router.get(

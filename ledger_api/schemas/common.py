@@ -34,6 +34,11 @@ class FieldError(ApiModel):
     path: str = Field(examples=["$.document.carrierCode"])
     rule: str = Field(examples=["missing"])
     message: str = Field(examples=["Field required"])
+    limit: int | float | None = Field(
+        default=None,
+        description="The bound the value broke, when the rule has one (maxLength, minimum…).",
+        examples=[120],
+    )
 
 
 class ProblemBody(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from ledger_api.schemas.common import ApiModel
 
@@ -22,6 +22,12 @@ class WebhookCreate(ApiModel):
     url: str = Field(min_length=8, max_length=2000, examples=["https://tms.example/portledger"])
     event_types: list[str] = Field(
         default_factory=list, max_length=50, description="Event names; empty = every event you may see."
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"url": "https://tms.example/portledger", "eventTypes": ["GatedOut", "GatedIn"]}]
+        }
     )
 
 

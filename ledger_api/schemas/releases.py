@@ -50,11 +50,15 @@ class Nomination(ApiModel):
 
     nominee: str = Field(pattern=ORG_ID_PATTERN, examples=["6"])
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"nominee": "6"}]})
+
 
 class ReleaseCodeRequest(ApiModel):
     """The holder asks for a one-time release code for a haulier without an account."""
 
     generate: Literal[True] = Field(default=True, description="The code is always generated here.")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"generate": True}]})
 
 
 class ReleaseCodeIssued(ApiModel):
@@ -86,11 +90,34 @@ class GateOut(ApiModel):
     haulier: str | None = Field(default=None, pattern=ORG_ID_PATTERN, examples=["6"])
     release_code: str | None = Field(default=None, pattern=r"^(0x)?[0-9a-fA-F]{2,128}$")
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "haulier": "6",
+                    "eir": {
+                        "laden": True,
+                        "seals": ["SEAL123456"],
+                        "condition": "sound",
+                        "truckPlate": "沪A12345",
+                        "eventTime": 1795003600,
+                    },
+                }
+            ]
+        }
+    )
+
 
 class GateIn(ApiModel):
     """A terminal (or empty depot) records the container's return."""
 
     eir: Eir
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"eir": {"laden": False, "condition": "sound", "eventTime": 1795090000}}]
+        }
+    )
 
 
 class ReleaseRecord(ApiModel):

@@ -116,6 +116,9 @@ def test_negotiable_bill_lifecycle_pledge_release_endorse_surrender_accomplished
     assert bill(api, bill_id)["cid"] == state["cid"]
 
     mined(act(api, bill_id, "consignee", "SURRENDER_FOR_DELIVERY"))
+    # A refusal names the status, not its number, and the title id in hex.
+    again = refused(act(api, bill_id, "consignee", "SURRENDER_FOR_DELIVERY"), 409, "BILL_WRONG_STATUS")
+    assert again["args"] == {"billId": bill_id.lower(), "status": "SURRENDER_PENDING_DELIVERY"}
     mined(act(api, bill_id, "carrier", "SACC"))
     assert bill(api, bill_id, "consignee")["status"] == "ACCOMPLISHED"
     items = api.get(f"/v1/bills/{bill_id}/history", "carrier").json()["items"]

@@ -122,7 +122,7 @@ def node(
     urls = []
     for i in (1, 2):
         port = free_port()
-        command = [sys.executable, "-m", "uvicorn", "ledger_api.main:create_app", "--factory"]
+        command = [sys.executable, "-m", "uvicorn", "cli.api:app", "--factory"]
         command += ["--host", "127.0.0.1", "--port", str(port)]
         processes.append(
             Process(f"api-{i}", command, {**env, "PORTLEDGER_ROLES": "api"}, tmp_path / f"api-{i}.log")

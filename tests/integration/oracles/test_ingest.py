@@ -35,6 +35,7 @@ from ledger.documents import LocalDocumentStore
 from ledger.services.oracle_messages import OracleMessage
 from ledger.settings import Settings
 from ledger_api.main import create_app
+from oracles.door import RegistryCheck
 from oracles.mapping import Agency
 from tests.deployed import DeployedStack
 from tests.integration.oracles.conftest import HAULIER_CODE, OracleSetup
@@ -102,7 +103,8 @@ def node(deployed_stack: DeployedStack, chain: ChainClient, tmp_path: Path) -> I
         LocalDocumentStore(settings.resolved_store_dir),
         wallets={},
     )
-    with TestClient(create_app(settings, ledger=ledger)) as client:
+    # As the node's entry point builds it (cli.api:app): the adapter registry checks posts at the door.
+    with TestClient(create_app(settings, ledger=ledger, message_check=RegistryCheck())) as client:
         tokens = {
             name: ledger.keys.create(str(deployed_stack.org(name)), label=f"ingest {name}").token
             for name in ("terminal", "carrier", "customs")
@@ -200,6 +202,56 @@ def test_a_posted_message_is_stored_once_for_the_calling_organisation(
     # Another organisation cannot read it, and the id is not valid under another agency.
     assert node.message("carrier", "terminal", stored["id"])[0] == 404
     assert node.message("terminal", "customs", stored["id"])[0] == 404
+
+
+def test_a_codeco_with_a_wrong_check_digit_is_refused_at_the_door_and_not_stored(node: Node) -> None:
+    wrong = codeco_gate_out(
+        "EIRBAD01",
+        container="CSQU3054384",
+        bill_reference=BILL,
+        haulier=HAULIER_CODE,
+        at=datetime(2026, 1, 15),
+    )
+    status, problem = node.post("terminal", "terminal", {"content": wrong.decode(), "filename": "bad.edi"})
+
+    assert status == 422
+    assert problem["code"] == "MESSAGE_UNREADABLE"
+    # UNB 1, UNH 2, BGM 3, NAD 4, EQD 5: the adapter's own words for where and which rule.
+    assert (problem["segment"], problem["position"], problem["rule"]) == ("EQD", 5, "CONTAINER_CHECK_DIGIT")
+    assert "CSQU3054384" in problem["reason"] and "EQD" in problem["detail"]
+    assert node.count() == 0
+
+
+def test_a_message_no_adapter_reads_is_refused_naming_its_type(node: Node) -> None:
+    text = gate_out().decode().replace("CODECO:D:95B:UN:ITG14", "IFTSAI:D:95B:UN")
+    status, problem = node.post("terminal", "terminal", {"content": text})
+    assert (status, problem["code"], problem["rule"]) == (422, "MESSAGE_UNREADABLE", "UNSUPPORTED_MESSAGE")
+    assert problem["segment"] == "UNH" and "IFTSAI" in problem["reason"]
+    assert node.count() == 0
+
+
+def test_a_good_codeco_is_accepted_and_its_status_shown(node: Node) -> None:
+    status, stored = node.post("terminal", "terminal", {"content": gate_out("EIRGOOD1").decode()})
+    assert (status, stored["status"], stored["duplicate"]) == (202, "queued", False)
+    assert node.count() == 1
+    shown_status, shown = node.message("terminal", "terminal", stored["id"])
+    assert shown_status == 200
+    assert (shown["id"], shown["status"], shown["reason"], shown["operations"]) == (
+        stored["id"],
+        "queued",
+        None,
+        [],
+    )
+
+
+def test_a_too_long_filename_names_the_limit(node: Node) -> None:
+    status, problem = node.post(
+        "terminal", "terminal", {"content": gate_out().decode(), "filename": "f" * 121}
+    )
+    assert (status, problem["code"]) == (422, "VALIDATION_FAILED")
+    (error,) = problem["errors"]
+    assert (error["path"], error["rule"], error["limit"]) == ("$.filename", "string_too_long", 120)
+    assert node.count() == 0
 
 
 def test_customs_posts_base64_content(node: Node) -> None:
