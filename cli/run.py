@@ -9,7 +9,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-app = typer.Typer(help="Run the embedded stack (anvil, contracts, API, oracle runner) in the foreground.")
+app = typer.Typer(
+    help="Run the embedded stack (anvil, PostgreSQL, contracts, API workers, chain worker, oracle runner) "
+    "in the foreground."
+)
 console = Console(highlight=False)
 
 
@@ -29,20 +32,30 @@ def run(
             "a clean stop always writes the state.",
         ),
     ] = None,
+    api_workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="API worker processes (default: one per core, or $PORTLEDGER_API_WORKERS). More than one "
+            "share PostgreSQL (the embedded server in <data dir>/pg unless PORTLEDGER_DATABASE_URL is set) "
+            "beside one chain worker; 1 is the single process on SQLite.",
+        ),
+    ] = None,
     oracles: Annotated[bool, typer.Option(help="Start the customs oracle runner.")] = True,
 ) -> None:
     """Start everything, seed the demo port consortium on first use, print the URLs, wait for Ctrl-C."""
     from cli.stack import DEMO_KEYS_WARNING, Stack, StackError, StackOptions
 
-    options = StackOptions.from_env(
-        data_dir=data_dir,
-        api_port=api_port,
-        chain_port=chain_port,
-        state_interval=state_interval,
-        oracles=oracles,
-    )
-    stack = Stack(options, say=lambda line: console.print(f"[dim]•[/dim] {line}"))
     try:
+        options = StackOptions.from_env(
+            data_dir=data_dir,
+            api_port=api_port,
+            chain_port=chain_port,
+            state_interval=state_interval,
+            api_workers=api_workers,
+            oracles=oracles,
+        )
+        stack = Stack(options, say=lambda line: console.print(f"[dim]•[/dim] {line}"))
         stack.up()
     except StackError as exc:
         console.print(f"[bold red]cannot start:[/bold red] {exc}")
@@ -56,6 +69,8 @@ def run(
     console.print(f"[bold green]PortLedger is up[/bold green] ({how})")
     console.print(f"  API        {options.api_url}/v1   docs {options.api_url}/docs")
     console.print(f"  chain      {options.rpc_url} (chain id 31337)")
+    console.print(f"  processes  {stack.describe_processes()}")
+    console.print(f"  database   {stack.describe_database()}")
     console.print(f"  data       {layout.root}")
     console.print(f"  API keys   {layout.demo_keys}  ({', '.join(json.loads(layout.demo_keys.read_text()))})")
     console.print(f"  customs    drop customs messages into {layout.inbox('customs')}")

@@ -1,9 +1,11 @@
 """The embedded stack behind ``make run``: one supervisor bringing a whole PortLedger node up on one machine.
 
 Split by job: ``layout`` (options, the data dir, :class:`StackError`), ``process`` (children, PIDs,
-ports and tools), ``chain`` (anvil, funding, the deployment), ``keys`` (wallets, published document
-keys, demo API keys), ``oracles`` (runner configuration, signer processes, runner) and ``supervisor``
-(the start order and the shutdown). ``portledger run`` (:mod:`cli.run`) uses what is exported here.
+ports and tools), ``chain`` (anvil, funding, the deployment), ``database`` (which database a start
+uses, the embedded PostgreSQL, the migrations), ``keys`` (wallets, published document keys, demo API
+keys), ``workers`` (the API's worker processes and the chain worker, or the single API process),
+``oracles`` (runner configuration, signer processes, runner) and ``supervisor`` (the start order and
+the shutdown). ``portledger run`` (:mod:`cli.run`) uses what is exported here.
 """
 
 from cli.stack.layout import (

@@ -94,8 +94,9 @@ def publish_encryption_keys(
             consortium.transact("setEncryptionKey", org, public, sender=signers[str(wallet.primary_address)])
 
 
-def ensure_demo_keys(options: StackOptions, layout: DataLayout) -> dict[str, dict[str, Any]]:
-    """``demo-keys.json``: one API key per demo organisation, created on first use, read after."""
+def ensure_demo_keys(layout: DataLayout, database_url: str) -> dict[str, dict[str, Any]]:
+    """``demo-keys.json``: one API key per demo organisation, created on first use (in the node's
+    database, already migrated), read after."""
     if layout.demo_keys.exists():
         keys: dict[str, dict[str, Any]] = read_json(layout.demo_keys, "the demo API keys")
         return keys
@@ -103,13 +104,10 @@ def ensure_demo_keys(options: StackOptions, layout: DataLayout) -> dict[str, dic
     from ledger.chain.deployment import load_deployment
     from ledger.db import Database
     from ledger.services.keys import ApiKeys
-    from ledger.settings import Settings
 
-    settings = Settings(data_dir=layout.root, rpc_url=options.rpc_url)
     record = load_deployment(layout.root, CHAIN_ID)
-    db = Database(settings.resolved_database_url)
+    db = Database(database_url)
     try:
-        db.migrate()
         ensure_service_tables(db)
         api_keys = ApiKeys(db)
         out: dict[str, dict[str, Any]] = {}

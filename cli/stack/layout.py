@@ -67,6 +67,8 @@ class StackOptions:
     """Seconds between anvil's state dumps: what an unclean stop can lose (the outbox re-sends it)."""
     config: Path = DEFAULT_CONFIG
     oracles: bool = True
+    api_workers: int | None = None
+    """API worker processes; None: one per core (:func:`cli.stack.database.choose_database` decides)."""
     start_timeout: float = 120.0
 
     @classmethod
@@ -77,6 +79,7 @@ class StackOptions:
             "api_port": int(env.get("PORTLEDGER_API_PORT") or 8000),
             "chain_port": int(env.get("PORTLEDGER_CHAIN_PORT") or 8545),
             "state_interval": int(env.get("PORTLEDGER_STATE_INTERVAL") or 1),
+            "api_workers": _count(env, "PORTLEDGER_API_WORKERS"),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
@@ -94,6 +97,16 @@ class StackOptions:
         from ledger.consortium_config import ConsortiumConfig
 
         return ConsortiumConfig.load(self.config)
+
+
+def _count(env: Mapping[str, str], name: str) -> int | None:
+    """A positive whole number from the environment, None when unset."""
+    raw = env.get(name)
+    if not raw:
+        return None
+    if not raw.strip().isdigit() or int(raw) < 1:
+        raise StackError(f"{name}={raw!r} is not a positive whole number: set it to 1 or more, or unset it")
+    return int(raw)
 
 
 @dataclass(frozen=True)
@@ -117,6 +130,16 @@ class DataLayout:
     @property
     def pids(self) -> Path:
         return self.root / "run" / "pids.json"
+
+    @property
+    def pg(self) -> Path:
+        """The embedded PostgreSQL server's cluster (its own ``log`` file and Unix socket inside)."""
+        return self.root / "pg"
+
+    @property
+    def sqlite_file(self) -> Path:
+        """The single-process node's SQLite database (``ledger.settings``' default)."""
+        return self.root / "portledger.db"
 
     @property
     def wallets(self) -> Path:

@@ -74,10 +74,12 @@ def start_oracles(
         adopt(spawn(f"oracle-{agency}", command, layout.log(f"oracle-{agency}"), env))
 
 
-def node_database_url(options: StackOptions, layout: DataLayout) -> str:
+def node_database_url(options: StackOptions, layout: DataLayout, env: Mapping[str, str]) -> str:
+    """The node's database as its children see it (``env``: the embedded PostgreSQL's URL, if so)."""
     from ledger.settings import Settings
 
-    return Settings(data_dir=layout.root, rpc_url=options.rpc_url).resolved_database_url
+    url = env.get("PORTLEDGER_DATABASE_URL") or None
+    return Settings(data_dir=layout.root, rpc_url=options.rpc_url, database_url=url).resolved_database_url
 
 
 def oracle_keystores(layout: DataLayout, agency: str, env: Mapping[str, str]) -> list[tuple[str, Path]]:
@@ -196,7 +198,7 @@ def write_oracle_config(
         "parties": {},
         "databaseUrl": f"sqlite:///{layout.root / 'oracles' / (agency + '.db')}",
         # The node database, where the API stores the messages the organisation posts.
-        "messagesDatabaseUrl": node_database_url(options, layout),
+        "messagesDatabaseUrl": node_database_url(options, layout, env),
     }
     path = layout.oracle_config(agency)
     write_private(path, json.dumps(config, indent=2) + "\n")

@@ -70,14 +70,20 @@ def spawn(name: str, command: list[str], log: Path, env: Mapping[str, str], cwd:
 
 
 def record_pids(
-    layout: DataLayout, options: StackOptions, anvil: Anvil | None, children: Iterable[Child]
+    layout: DataLayout,
+    options: StackOptions,
+    anvil: Anvil | None,
+    children: Iterable[Child],
+    extra: Mapping[str, object] | None = None,
 ) -> None:
-    """Write ``pids.json``: the supervisor's PID, anvil's, each child's by name, and the two URLs."""
+    """Write ``pids.json``: the supervisor's PID, anvil's, each child's by name, what ``extra`` adds (the
+    embedded PostgreSQL's postmaster, the API's worker processes) and the two URLs."""
     pids: dict[str, object] = {"supervisor": os.getpid()}
     if anvil is not None and anvil.pid is not None:
         pids["anvil"] = anvil.pid
     for child in children:
         pids[child.name] = child.pid
+    pids.update(extra or {})
     pids["apiUrl"] = options.api_url
     pids["rpcUrl"] = options.rpc_url
     layout.pids.parent.mkdir(parents=True, exist_ok=True)

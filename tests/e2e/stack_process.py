@@ -52,6 +52,8 @@ class StackProcess:
     chain_port: int = field(default_factory=free_port)
     env: dict[str, str] = field(default_factory=dict)
     """Set for this run on top of the test environment (e.g. ``PORTLEDGER_STATE_INTERVAL``)."""
+    api_workers: int | None = None
+    """``--api-workers``; None: the default (one per core)."""
     process: subprocess.Popen[str] | None = None
     output_path: Path | None = None
 
@@ -68,6 +70,7 @@ class StackProcess:
             str(self.api_port),
             "--chain-port",
             str(self.chain_port),
+            *(["--api-workers", str(self.api_workers)] if self.api_workers is not None else []),
         ]
 
     def start(self, timeout: float = 180) -> str:
@@ -112,19 +115,29 @@ class StackProcess:
         self.process.send_signal(signal.SIGINT)
         return self.process.wait(timeout)
 
-    def kill_all(self) -> None:
-        """SIGKILL the supervisor and every child it recorded, by PID (an unclean stop of everything)."""
+    def recorded_pids(self) -> list[int]:
+        """Every PID ``pids.json`` records but the supervisor's (the API's workers and PostgreSQL's
+        postmaster included); none when there is no record."""
         pids: dict[str, Any] = {}
         with contextlib.suppress(OSError, ValueError):
             pids = self.pids()
-        for name, pid in pids.items():
-            if isinstance(pid, int) and name != "supervisor":
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
+        found: list[int] = []
+        for name, value in pids.items():
+            if name == "supervisor":
+                continue
+            found += [p for p in (value if isinstance(value, list) else [value]) if isinstance(p, int)]
+        return found
+
+    def kill_all(self) -> None:
+        """SIGKILL the supervisor and every process it recorded, by PID (an unclean stop of everything)."""
+        pids = self.recorded_pids()
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(30)
-        for pid in (p for n, p in pids.items() if isinstance(p, int) and n != "supervisor"):
+        for pid in pids:
             wait_gone(pid)
 
     def rpc(self, method: str, *params: Any) -> Any:

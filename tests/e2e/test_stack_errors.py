@@ -71,3 +71,19 @@ def test_demo_without_a_running_stack_says_to_start_it(tmp_path: Path) -> None:
     out = result.stdout + result.stderr
     assert result.returncode == 2, out
     assert "make run" in out and "Traceback" not in out
+
+
+def test_run_with_several_api_workers_on_a_sqlite_data_dir_says_to_run_one(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "portledger.db").write_bytes(b"")  # a data dir first started as the single process
+    args = [*run_args(data, free_port(), free_port()), "--api-workers", "2"]
+    result = portledger(*args, env={"PORTLEDGER_DATABASE_URL": ""}, timeout=60)
+    assert_one_clear_message(result, "portledger.db", "--api-workers 1", "move the data dir aside")
+    assert not (data / "pg").exists()
+
+
+def test_run_with_an_api_worker_count_that_is_no_number_says_so(tmp_path: Path) -> None:
+    args = run_args(tmp_path / "data", free_port(), free_port())
+    result = portledger(*args, env={"PORTLEDGER_API_WORKERS": "many"}, timeout=60)
+    assert_one_clear_message(result, "PORTLEDGER_API_WORKERS='many'", "positive whole number")

@@ -7,7 +7,9 @@ as mined, and every process is SIGKILLed: the chain is certain to come back with
 mined them. The next start must resume below the block number seen before the kill; the outbox must
 find the lost blocks and send its stored transactions again (the very same hashes are mined on the
 restarted chain); and each title must be back, ISSUED, with exactly one issue in its history and the
-carrier's nonce where it was before the kill.
+carrier's nonce where it was before the kill. It runs twice: as the single process on SQLite
+(``--api-workers 1``), whose API process runs the transaction manager, and as two API workers beside the
+chain worker on the embedded PostgreSQL, killed with the rest.
 """
 
 from __future__ import annotations
@@ -53,11 +55,17 @@ def wait_for(what: str, check: Any, timeout: float = 90) -> Any:
     raise AssertionError(f"{what}: not within {timeout:.0f}s")
 
 
-def test_sigkill_loses_blocks_and_the_outbox_resends_every_acknowledged_issue_once(tmp_path: Path) -> None:
+@pytest.mark.parametrize("api_workers", [1, 2], ids=["one-process-sqlite", "two-workers-postgresql"])
+def test_sigkill_loses_blocks_and_the_outbox_resends_every_acknowledged_issue_once(
+    tmp_path: Path, api_workers: int
+) -> None:
     data = tmp_path / "data"
     state_file = data / "chain" / "anvil-state.json"
-    api_log = data / "logs" / "api.log"
-    seed, before, after = (StackProcess(data, env=dict(NO_PERIODIC_DUMP)) for _ in range(3))
+    # The transaction manager's log: the one API process's, or the chain worker's beside several.
+    manager_log = data / "logs" / ("api.log" if api_workers == 1 else "chain-worker.log")
+    seed, before, after = (
+        StackProcess(data, env=dict(NO_PERIODIC_DUMP), api_workers=api_workers) for _ in range(3)
+    )
     try:
         seed.start()
         assert seed.interrupt() == 0  # Ctrl-C: anvil writes its state, the deployment included
@@ -85,14 +93,13 @@ def test_sigkill_loses_blocks_and_the_outbox_resends_every_acknowledged_issue_on
         assert dumped_head(state_file) == seeded_head
         assert seeded_head < min(op["blockNumber"] for op in operations) <= head_before_kill
 
-        pids = before.pids()
+        pids = before.recorded_pids()
+        assert ("postgres" in before.pids()) == (api_workers > 1)
         before.kill_all()
-        assert not any(
-            alive(pid) for name, pid in pids.items() if isinstance(pid, int) and name != "supervisor"
-        )
+        assert not any(alive(pid) for pid in pids)
         assert dumped_head(state_file) == seeded_head, "anvil wrote its state although it was SIGKILLed"
 
-        log_offset = api_log.stat().st_size
+        log_offset = manager_log.stat().st_size
         out = after.start()
         assert "resumed" in out
         restart_heads = [int(n) for n in AT_BLOCK.findall(out)]
@@ -100,9 +107,9 @@ def test_sigkill_loses_blocks_and_the_outbox_resends_every_acknowledged_issue_on
         assert restart_heads[0] < head_before_kill, "the restarted chain still has the blocks of the kill"
 
         def recovery() -> re.Match[str] | None:
-            return RECOVERED.search(api_log.read_text(errors="replace")[log_offset:])
+            return RECOVERED.search(manager_log.read_text(errors="replace")[log_offset:])
 
-        found = wait_for("the outbox's start-up recovery warning in api.log", recovery)
+        found = wait_for(f"the outbox's start-up recovery warning in {manager_log.name}", recovery)
         blocks_gone, to_resend = int(found.group(1)), int(found.group(2))
         assert blocks_gone >= 1
         assert to_resend == len(operations)

@@ -72,7 +72,7 @@ def test_run_seeds_the_demo_runs_it_twice_stops_on_ctrl_c_and_resumes(tmp_path: 
         assert len(issued) == 4
 
         pids = first.pids()
-        children = [pid for name, pid in pids.items() if name not in ("supervisor", "apiUrl", "rpcUrl")]
+        children = first.recorded_pids()
         assert {"anvil", "api", "oracle-customs"} <= set(pids)
         # Two of the three customs signers are processes of their own, on 0600 sockets; the demo's
         # customs release was signed by them.
