@@ -1,5 +1,8 @@
 """``portledger bills``: issue from a DCSA JSON file, act on a title, read it, import a folder in bulk.
 
+``bills history`` lists every action on a title; ``bills statement --verify`` fetches the signed
+collateral statement and checks it offline against the node's published key (:mod:`cli.statements`).
+
 Every command is one API request (``Prefer: wait`` for the final operation); a refusal prints the
 contract's error code. ``bills import DIR`` issues every ``*.json`` file of a folder with a progress
 bar, each with an idempotency key derived from the file's bytes, so an interrupted import can simply
@@ -16,11 +19,13 @@ from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
 
 from cli.http import ApiClient, ApiProblem, ApiUnavailable
 from cli.options import (
     ApiKey,
     ApiUrl,
+    AsJson,
     DataDir,
     Role,
     connect,
@@ -30,6 +35,7 @@ from cli.options import (
     show,
     show_operation,
 )
+from cli.statements import check_statement
 
 app = typer.Typer(help="Electronic bills of lading: issue, act, read, import.", no_args_is_help=True)
 
@@ -257,6 +263,86 @@ def timeline(
         return
     for item in answer["items"]:
         console.print(f"{item['time']}  block {item['blockNumber']:<8} {item['kind']:<12} {item['summary']}")
+
+
+@app.command("history")
+def history(
+    bill: BillRef,
+    carrier: Carrier = None,
+    as_json: AsJson = False,
+    api_url: ApiUrl = None,
+    api_key: ApiKey = None,
+    role: Role = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Every action on the title (the endorsement chain), oldest first."""
+    client = connect(api_url, api_key, role, data_dir)
+    items: list[dict[str, Any]] = []
+    try:
+        bill = _bill_id(client, bill, carrier)
+        cursor: str | None = None
+        while True:
+            page = client.get(f"/v1/bills/{bill}/history", cursor=cursor)
+            items.extend(page["items"])
+            cursor = page.get("nextCursor")
+            if not cursor:
+                break
+    except (ApiProblem, ApiUnavailable) as exc:
+        raise fail(exc) from None
+    if as_json:
+        show({"items": items})
+        return
+    table = Table("time", "block", "action", "actor", "recipient", "reason", title=f"history of {bill}")
+    for item in items:
+        table.add_row(
+            str(item["time"]),
+            str(item["blockNumber"]),
+            item["action"],
+            item["actor"],
+            item.get("recipient") or "",
+            item.get("reasonCode") or "",
+        )
+    console.print(table)
+
+
+@app.command("statement")
+def statement(
+    bill: BillRef,
+    carrier: Carrier = None,
+    verify: Annotated[
+        bool, typer.Option("--verify", help="Check the signature offline with GET /v1/statement-key.")
+    ] = False,
+    as_json: AsJson = False,
+    api_url: ApiUrl = None,
+    api_key: ApiKey = None,
+    role: Role = None,
+    data_dir: DataDir = None,
+) -> None:
+    """The signed collateral statement for banks; with --verify, exit 1 unless its signature holds."""
+    client = connect(api_url, api_key, role, data_dir)
+    try:
+        bill = _bill_id(client, bill, carrier)
+        signed = client.get(f"/v1/bills/{bill}/collateral-statement")
+        key = client.get("/v1/statement-key") if verify else None
+    except (ApiProblem, ApiUnavailable) as exc:
+        raise fail(exc) from None
+    if as_json:
+        show(signed)
+    else:
+        body = signed.get("statement", {})
+        table = Table("field", "value", title=f"collateral statement of {bill}")
+        for name, value in body.items():
+            shown = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+            table.add_row(name, shown)
+        table.add_row("keyId", str(signed.get("keyId")))
+        console.print(table)
+    if key is None:
+        return
+    check = check_statement(signed, key)
+    if not check.valid:
+        err.print(f"[red]signature invalid[/red] (key {check.key_id or '-'}): {check.reason}")
+        raise typer.Exit(1)
+    err.print(f"[green]signature valid[/green]: Ed25519 key {check.key_id} from /v1/statement-key")
 
 
 @app.command("list")

@@ -1,8 +1,9 @@
 """The HTTP client every ``portledger`` client command and the demo use: base URL, API key, problems.
 
 Owns how a command talks to the API (``Authorization: Bearer``, ``Prefer: wait=N``, RFC 9457 problems
-turned into :class:`ApiProblem`), and where the defaults come from: ``--api-url`` / ``PORTLEDGER_API_URL``
-(default ``http://127.0.0.1:8000``) and ``--api-key`` / ``PORTLEDGER_API_KEY``, or a role of the demo's
+turned into :class:`ApiProblem`), and where the defaults come from: ``--api-url`` / ``PORTLEDGER_API_URL``,
+else the ``apiUrl`` that ``portledger run`` records in ``<data dir>/run/pids.json`` while the stack runs,
+else ``http://127.0.0.1:8000``; and ``--api-key`` / ``PORTLEDGER_API_KEY``, or a role of the demo's
 ``demo-keys.json`` (``--as carrier``). It never opens the database or the chain.
 """
 
@@ -96,7 +97,11 @@ class ApiClient:
     def write(self, path: str, body: Any, *, wait: float = 30.0, idempotency_key: str | None = None) -> Any:
         """POST a write and wait for its operation; a ``failed`` operation raises :class:`ApiProblem`."""
         operation = self.request("POST", path, body=body, wait=wait, idempotency_key=idempotency_key)
-        if isinstance(operation, dict) and "operation" in operation and "status" not in operation:
+        if (
+            isinstance(operation, dict)
+            and isinstance(operation.get("operation"), dict)
+            and "status" not in operation
+        ):
             operation = operation["operation"] | {k: v for k, v in operation.items() if k != "operation"}
         if isinstance(operation, dict) and operation.get("status") == "failed":
             error = operation.get("error") or {}
@@ -114,14 +119,32 @@ def load_demo_keys(path: Path) -> dict[str, dict[str, Any]]:
     return keys
 
 
+def data_dir_of(data_dir: Path | None) -> Path:
+    """``--data-dir``, else ``PORTLEDGER_DATA_DIR``, else ``./data`` (where ``portledger run`` keeps it)."""
+    return data_dir or Path(os.environ.get("PORTLEDGER_DATA_DIR") or "data")
+
+
+def running_api_url(data_dir: Path) -> str | None:
+    """The API URL the running stack recorded in ``<data dir>/run/pids.json`` (``apiUrl``), if any.
+
+    ``portledger run`` writes the file once the stack is up and removes it on a clean stop; an unreadable
+    or foreign file counts as no record (the default URL then applies)."""
+    try:
+        record = json.loads((data_dir / "run" / "pids.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    url = record.get("apiUrl") if isinstance(record, dict) else None
+    return url if isinstance(url, str) and url.startswith(("http://", "https://")) else None
+
+
 def client_from(
     api_url: str | None, api_key: str | None, role: str | None, data_dir: Path | None = None
 ) -> ApiClient:
     """The client the options and environment describe (``--as ROLE`` reads the demo keys)."""
-    url = api_url or os.environ.get("PORTLEDGER_API_URL") or DEFAULT_API_URL
+    root = data_dir_of(data_dir)
+    url = api_url or os.environ.get("PORTLEDGER_API_URL") or running_api_url(root) or DEFAULT_API_URL
     key = api_key or os.environ.get("PORTLEDGER_API_KEY")
     if role:
-        root = data_dir or Path(os.environ.get("PORTLEDGER_DATA_DIR") or "data")
         keys = load_demo_keys(root / "demo-keys.json")
         if role not in keys:
             raise KeyError(f"no demo key for {role!r}; roles: {', '.join(keys)}")

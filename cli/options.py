@@ -1,4 +1,5 @@
-"""The connection options every client command takes: ``--api-url``, ``--api-key``, ``--as ROLE``."""
+"""The connection options every client command takes (``--api-url``, ``--api-key``, ``--as ROLE``,
+``--data-dir``), ``--json`` for scripts, and how a command prints answers and refusals."""
 
 from __future__ import annotations
 
@@ -15,7 +16,12 @@ console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 ApiUrl = Annotated[
-    str | None, typer.Option("--api-url", envvar="PORTLEDGER_API_URL", help="API base URL (default :8000).")
+    str | None,
+    typer.Option(
+        "--api-url",
+        envvar="PORTLEDGER_API_URL",
+        help="API base URL (default: the running stack's, from <data dir>/run/pids.json, else :8000).",
+    ),
 ]
 ApiKey = Annotated[
     str | None,
@@ -28,8 +34,15 @@ Role = Annotated[
     typer.Option("--as", help="Act as a demo organisation from <data dir>/demo-keys.json (e.g. carrier)."),
 ]
 DataDir = Annotated[
-    Path | None, typer.Option("--data-dir", envvar="PORTLEDGER_DATA_DIR", help="Where demo-keys.json is.")
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        envvar="PORTLEDGER_DATA_DIR",
+        help="The stack's data dir: demo-keys.json, run/pids.json.",
+    ),
 ]
+
+AsJson = Annotated[bool, typer.Option("--json", help="Print the API's JSON (for scripts).")]
 
 
 def connect(api_url: str | None, api_key: str | None, role: str | None, data_dir: Path | None) -> ApiClient:
