@@ -371,7 +371,7 @@ class Bills:
         idempotency_key: str | None = None,
     ) -> Operation:
         """One DCSA action on a title by the calling organisation."""
-        self._row_for(bill_id, actor.org)
+        self._check_writer(bill_id, actor.org)
         function, needs = ACTIONS[request.action]
         problems = self._check_action(request, needs)
         if problems:
@@ -715,6 +715,20 @@ class Bills:
         if row is None or not self._may_know(row, org):
             raise NotFound(f"no bill {bill_id_hex(bill_id)}")
         return row
+
+    def _check_writer(self, bill_id: int, org: int) -> None:
+        """:class:`NotFound` unless ``org`` may know the title it acts on. The read models answer when
+        they show it as a party; otherwise the chain's record does (a title the index has not
+        projected yet, or a node that runs no indexer): the registry decides what a writer may do
+        anyway, and the write is pre-checked against it next."""
+        row = self._row(bill_id)
+        if row is not None and self._may_know(row, org):
+            return
+        state = self._state(bill_id)
+        if state.status == "NONE" or not (
+            org in state.parties() or index_queries.may_know_bill(self.db, bill_id_hex(bill_id), org)
+        ):
+            raise NotFound(f"no bill {bill_id_hex(bill_id)}")
 
     def _may_know(self, row: index_models.Bill, org: int) -> bool:
         return org in _row_parties(row) or index_queries.may_know_bill(self.db, row.id, org)
