@@ -19,7 +19,7 @@ The configuration is a JSON file (``--config``, or ``PORTLEDGER_ORACLE_CONFIG``)
       "carriers": {"MAEU": 1},             // carrier codes / B/L prefixes -> org id
       "parties": {"DEMOHAUL": 5},          // haulier codes, credit codes -> org id
       "defaultCarrier": null,
-      "timeZone": "Asia/Shanghai",         // zone of EDIFACT times
+      "timeZone": "Asia/Shanghai",         // zone of message times without an offset (default UTC)
       "deadlineWindow": 600,
       "databaseUrl": null,                 // outbox database; default: SQLite in DIR/.state
       "messagesDatabaseUrl": null          // the node database holding the organisation's messages
@@ -179,6 +179,12 @@ class AgencyView:
     domain: ReportDomain
 
 
+def adapter_registry(config: RunnerConfig) -> AdapterRegistry:
+    """Every adapter, reading a message time that carries no offset in the configured ``timeZone``
+    (UTC when the configuration names none)."""
+    return default_registry(time_zone=ZoneInfo(config.time_zone or "UTC"))
+
+
 def agency_view(config: RunnerConfig) -> AgencyView:
     chain = ChainClient(config.rpc_url)
     deployment: Deployment = load_deployment(config.deployment, chain.chain_id)
@@ -195,7 +201,7 @@ def agency_view(config: RunnerConfig) -> AgencyView:
         default_carrier=config.default_carrier,
         agency_org=agency_org,
     )
-    registry = default_registry(time_zone=ZoneInfo(config.time_zone or "UTC"))
+    registry = adapter_registry(config)
     domain = ReportDomain(chain.chain_id, contracts.attestations.address)
     return AgencyView(chain, deployment, contracts, agency_org, directory, registry, domain)
 

@@ -1,6 +1,7 @@
 """The embedded chain: anvil with its state under the data dir, ether for the wallets, the deployment.
 
-Owns starting anvil (``--state`` and ``--state-interval``), funding every wallet account on it (a dev
+Owns starting anvil (``--state`` and ``--state-interval``; it dies with the supervisor), stopping the
+anvil a crashed supervisor left on this data dir, funding every wallet account on it (a dev
 chain's ``anvil_setBalance``) and the deployment: the deploy plan on first start, the start-up code
 check of the recorded deployment on every later one. The deploy plan itself lives in
 ``ledger.chain.deploy_plan``; the keys it deploys with come from ``cli.stack.keys``.
@@ -9,25 +10,69 @@ check of the recorded deployment on every later one. The deploy plan itself live
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
+import time
 from collections.abc import Mapping
+from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
 import requests
 
 from cli.stack.keys import publish_encryption_keys, wallet_resolver
 from cli.stack.layout import CHAIN_ID, DEPLOYER_INDEX, DataLayout, Say, StackError, StackOptions
+from cli.stack.process import command_line, die_with_parent, recorded_pid
 from ledger.chain.anvil import Anvil, AnvilError
+
+STALE_ANVIL_TIMEOUT = 60.0
+"""Seconds a recorded anvil left by a crashed supervisor gets to write its state and exit."""
 
 
 def anvil_for(options: StackOptions, layout: DataLayout) -> Anvil:
-    """The stack's anvil, not yet started: its port, chain id, state file and log."""
+    """The stack's anvil, not yet started: its port, chain id, state file and log; it gets SIGTERM (and
+    writes its state) should the supervisor die, although it runs in a session of its own."""
     return Anvil(
         port=options.chain_port,
         chain_id=CHAIN_ID,
         state_file=layout.state_file,
         state_interval=options.state_interval,
         log_file=layout.log("anvil"),
+        before_exec=die_with_parent,
     )
+
+
+def stop_stale_anvil(layout: DataLayout, say: Say) -> None:
+    """Before the port check: stop the anvil ``pids.json`` records if it still runs on this data dir's
+    state file (a supervisor killed without its clean stop): SIGTERM, then wait while it writes its state.
+
+    While the recorded supervisor still runs (another ``make run`` on this data dir) its anvil is left
+    alone, as is a recorded PID now running anything else: the port check then refuses the start.
+    """
+    supervisor = recorded_pid(layout, "supervisor")
+    if supervisor is not None and supervisor != os.getpid() and command_line(supervisor) is not None:
+        return
+    pid = recorded_pid(layout, "anvil")
+    if pid is None or not _is_our_anvil(pid, layout):
+        return
+    say(f"chain: stopping the anvil (PID {pid}) a previous run left on {layout.state_file}")
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STALE_ANVIL_TIMEOUT
+    while _is_our_anvil(pid, layout):
+        if time.monotonic() > deadline:
+            raise StackError(
+                f"the anvil (PID {pid}) a previous run left did not stop within {STALE_ANVIL_TIMEOUT:.0f}s "
+                f"of SIGTERM: stop it (kill {pid}) and run `make run` again"
+            )
+        time.sleep(0.2)
+
+
+def _is_our_anvil(pid: int, layout: DataLayout) -> bool:
+    args = command_line(pid)
+    if not args or Path(args[0]).name != "anvil":
+        return False
+    return any(a == "--state" and b == str(layout.state_file) for a, b in pairwise(args))
 
 
 def start_chain(anvil: Anvil, options: StackOptions, layout: DataLayout, say: Say) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from cli.stack.layout import (
     CHAIN_ID,
+    MEMBER_SENDERS,
     ORACLE_AGENCIES,
     RELAYER_LABEL,
     ROLE_NAMES,
@@ -92,6 +93,29 @@ def publish_encryption_keys(
         on_chain = current["encryptionKey"] if isinstance(current, Mapping) else current[6]
         if bytes(on_chain) != public:
             consortium.transact("setEncryptionKey", org, public, sender=signers[str(wallet.primary_address)])
+
+
+def admit_member_senders(rpc_url: str, layout: DataLayout, env: Mapping[str, str], say: Say) -> None:
+    """Make the relayer key of each agency that writes as a member (the terminal's gate moves) a member
+    account of its organisation, added by the organisation's admin; once per data dir, checked each start."""
+    from ledger.chain import ChainClient
+    from ledger.chain.deployment import bind, load_deployment
+    from wallets import WalletDirectory, passphrase_from_env
+
+    chain = ChainClient(rpc_url)
+    record = load_deployment(layout.root, chain.chain_id)
+    consortium = bind(chain, record).consortium
+    directory = WalletDirectory.from_env(layout.wallets, env)
+    for agency in MEMBER_SENDERS:
+        if agency not in directory.organisations():
+            continue
+        wallet = directory.organisation(agency)
+        relayer = next((a.address for a in wallet.accounts() if a.label == RELAYER_LABEL), None)
+        if relayer is None or int(consortium.call("orgOf", relayer)) != 0:
+            continue
+        admin = wallet.signer(passphrase_from_env(env))
+        consortium.transact("addAccount", record.org_id(agency), relayer, sender=admin)
+        say(f"wallets: {agency}'s oracle runner sends from {relayer}, now a member account of {agency}")
 
 
 def ensure_demo_keys(layout: DataLayout, database_url: str) -> dict[str, dict[str, Any]]:

@@ -38,10 +38,16 @@ ROLE_NAMES: tuple[str, ...] = (
 )
 """Keys of ``demo-keys.json``; each is the demo config's organisation name with ``_`` for ``-``."""
 
-ORACLE_AGENCIES: tuple[str, ...] = ("customs",)
-"""The agencies whose oracle runner the stack starts (each with its signer processes)."""
+ORACLE_AGENCIES: tuple[str, ...] = ("customs", "terminal", "maritime")
+"""The agencies whose oracle runner the stack starts (each with its signer processes, where the
+deployment gave it report signers): every agency organisation of the demo consortium."""
+MEMBER_SENDERS: tuple[str, ...] = ("terminal",)
+"""The agencies whose runner writes as a member of its organisation (the terminal's gate moves), not
+only relays signed reports: the stack makes their relayer key a member account on chain."""
 RELAYER_LABEL = "oracle-relayer"
 """The label of the key an oracle runner relays its reports from, in its agency's wallet."""
+DEFAULT_TIME_ZONE = "Asia/Shanghai"
+"""The zone of the times in the demo port's messages that carry no offset (EDIFACT DTM format 203)."""
 
 DEMO_KEYS_WARNING = (
     "{path} holds API keys of every demo organisation: it is for the demo only. "
@@ -70,6 +76,8 @@ class StackOptions:
     api_workers: int | None = None
     """API worker processes; None: one per core (:func:`cli.stack.database.choose_database` decides)."""
     start_timeout: float = 120.0
+    time_zone: str = DEFAULT_TIME_ZONE
+    """Each oracle runner's zone for message times without an offset (``PORTLEDGER_TIME_ZONE``)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> StackOptions:
@@ -80,6 +88,7 @@ class StackOptions:
             "chain_port": int(env.get("PORTLEDGER_CHAIN_PORT") or 8545),
             "state_interval": int(env.get("PORTLEDGER_STATE_INTERVAL") or 1),
             "api_workers": _count(env, "PORTLEDGER_API_WORKERS"),
+            "time_zone": _zone(env, "PORTLEDGER_TIME_ZONE") or DEFAULT_TIME_ZONE,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
@@ -97,6 +106,22 @@ class StackOptions:
         from ledger.consortium_config import ConsortiumConfig
 
         return ConsortiumConfig.load(self.config)
+
+
+def _zone(env: Mapping[str, str], name: str) -> str | None:
+    """An IANA time zone name from the environment, None when unset."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    raw = env.get(name)
+    if not raw:
+        return None
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise StackError(
+            f"{name}={raw!r} is not a time zone: set it to an IANA name such as Asia/Shanghai, or unset it"
+        ) from None
+    return raw
 
 
 def _count(env: Mapping[str, str], name: str) -> int | None:

@@ -1,5 +1,9 @@
 """The embedded stack's oracles: each agency's runner configuration, its signer processes, its runner.
 
+Every agency organisation of the demo consortium gets a runner (customs, terminal, maritime), configured
+from the deployment record: its organisation id, its report signers where it has any, its sender key,
+the parties' codes and the time zone of message times that carry no offset.
+
 Owns which of an agency's signer keys run as ``portledger oracle signer`` processes of their own (Unix
 sockets under ``<data dir>/run/signers``; at least one key always signs inside the runner), the runner's
 configuration file (``<data dir>/oracles/<agency>.json``, 0600) and the start of the runner over the
@@ -185,7 +189,12 @@ def write_oracle_config(
     served = {s.keystore for s in separate}
     signers: list[str | dict[str, str]] = [{"socket": str(s.socket), "address": s.address} for s in separate]
     signers += [str(path) for _, path in oracle_keystores(layout, agency, env) if path not in served]
-    carrier_code = options.consortium_config().organisation("carrier").legal_id
+    consortium = options.consortium_config()
+    carrier_code = consortium.organisation("carrier").legal_id
+    # The codes a message names a party by (a CODECO's haulier): each organisation's legal id.
+    parties = {org.legal_id: record.org_id(org.name) for org in consortium.organisations if org.legal_id}
+    # The relayer key; for the terminal also a member account of its organisation (cli.stack.keys),
+    # which sends the gate moves.
     relayer = next((a.address for a in accounts if a.label == RELAYER_LABEL), wallet.primary_address)
     config = {
         "rpcUrl": options.rpc_url,
@@ -195,7 +204,9 @@ def write_oracle_config(
         "signers": signers,
         "sender": str(wallet.keystore_path(relayer)),
         "carriers": {carrier_code: record.org_id("carrier")},
-        "parties": {},
+        "parties": parties,
+        # The zone of a message time without an offset (an EDIFACT DTM of format 203).
+        "timeZone": options.time_zone,
         "databaseUrl": f"sqlite:///{layout.root / 'oracles' / (agency + '.db')}",
         # The node database, where the API stores the messages the organisation posts.
         "messagesDatabaseUrl": node_database_url(options, layout, env),

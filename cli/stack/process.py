@@ -1,8 +1,8 @@
 """Process control of the embedded stack: the children it starts, their PIDs, the ports and tools they need.
 
 Owns how a child is started (its own session, its log, SIGTERM should the supervisor die), how it is
-stopped (by its PID: SIGTERM, then SIGKILL if it does not exit) and the ``<data dir>/run/pids.json``
-record of every PID. Knows nothing of what a child does.
+stopped (by its PID: SIGTERM, then SIGKILL if it does not exit), the ``<data dir>/run/pids.json``
+record of every PID and what a recorded PID runs now (``/proc``). Knows nothing of what a child does.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class Child:
             self.process.wait(10)
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """In the child, before exec: get SIGTERM when the supervisor dies (Linux prctl PR_SET_PDEATHSIG)."""
     with contextlib.suppress(Exception):
         libc = ctypes.CDLL(None, use_errno=True)
@@ -64,7 +64,7 @@ def spawn(name: str, command: list[str], log: Path, env: Mapping[str, str], cwd:
             env=dict(env),
             cwd=cwd,
             start_new_session=True,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
     return Child(name, process)
 
@@ -90,6 +90,27 @@ def record_pids(
     tmp = layout.pids.with_suffix(".tmp")
     tmp.write_text(json.dumps(pids, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, layout.pids)
+
+
+def recorded_pid(layout: DataLayout, name: str) -> int | None:
+    """The PID ``pids.json`` records for ``name``, if there is a readable record naming one."""
+    try:
+        value = json.loads(layout.pids.read_text(encoding="utf-8")).get(name)
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, int) and value > 0 else None
+
+
+def command_line(pid: int) -> list[str] | None:
+    """The arguments of a running process (Linux ``/proc``); None when it is gone or a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").rpartition(")")[2].split()
+        if not state or state[0] in ("Z", "X"):
+            return None
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+    return [part.decode(errors="replace") for part in raw.split(b"\0") if part]
 
 
 def check_tools() -> None:

@@ -5,11 +5,14 @@
 embedded PostgreSQL, its cluster in ``<data dir>/pg``, unless ``PORTLEDGER_DATABASE_URL`` names one;
 SQLite for a single process) and its migrations, once; the demo port consortium's wallets, funded on
 the chain (``cli.stack.keys``); the contracts deployed once, a restart binding the recorded deployment
-after the start-up code check; the demo API keys; the chain worker and the API's worker
-processes, or the one API process that runs everything (``cli.stack.workers``); and the customs oracle
-runner with its signer processes (``cli.stack.oracles``). ``down()`` stops the children in reverse
-order by their PIDs (``cli.stack.process``): the oracles, the API, the chain worker; then the embedded
-PostgreSQL once nothing uses it; anvil last with SIGTERM so that it writes its state.
+after the start-up code check; the terminal runner's sender made a member account; the demo API keys;
+the chain worker and the API's worker processes, or the one API process that runs everything
+(``cli.stack.workers``); and an oracle runner for every agency (customs, terminal, maritime) with its
+signer processes (``cli.stack.oracles``). ``down()`` stops the children in reverse order by their PIDs
+(``cli.stack.process``): the oracles, the API, the chain worker; then the embedded PostgreSQL once
+nothing uses it; anvil last with SIGTERM so that it writes its state. Every child, anvil included, gets
+SIGTERM should the supervisor die; an anvil a killed supervisor left running on this data dir is
+stopped (its state written) before the next start checks its ports.
 
 Rules do not live here: the deploy plan, the wallets, the outbox (which re-sends acknowledged
 transactions that an unclean stop of anvil lost) and the API do their own jobs. Everything the operator
@@ -75,6 +78,7 @@ class Stack:
     def up(self) -> None:
         check_tools()
         check_data_dir(self.layout)
+        chain.stop_stale_anvil(self.layout, self.say)
         check_ports(self.options)
         layout = self.layout
         self.database = database.choose_database(self.options, layout)
@@ -90,6 +94,7 @@ class Stack:
             keys.ensure_wallets(self.options, layout, env, self.say)
             chain.fund_wallets(self.anvil, layout, env)
             chain.ensure_deployment(self.anvil, self.options, layout, env, self.say)
+            keys.admit_member_senders(self.anvil.url, layout, env, self.say)
             self.demo_keys = keys.ensure_demo_keys(layout, self.database_url)
             self._start_node(env)
             if self.options.oracles:

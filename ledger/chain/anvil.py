@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,6 +72,8 @@ class Anvil:
     no_mining: bool = False
     log_file: Path | None = None
     extra_args: list[str] = field(default_factory=list)
+    before_exec: Callable[[], None] | None = field(default=None, repr=False)
+    """Run in the child before anvil is exec'd (the stack's: die with the supervisor)."""
     process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     @property
@@ -132,6 +135,7 @@ class Anvil:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=self.before_exec,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
