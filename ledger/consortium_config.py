@@ -21,19 +21,10 @@ from typing import Any
 import yaml
 from eth_utils.address import is_address, to_checksum_address
 
+from ledger.domain import codes
 from ledger.domain.schemas import WELL_KNOWN_SCHEMAS
 
-ROLE_BITS: dict[str, int] = {
-    "CARRIER": 0,
-    "TRADER": 1,
-    "BANK": 2,
-    "TERMINAL": 3,
-    "HAULIER": 4,
-    "CUSTOMS": 5,
-    "MARITIME": 6,
-    "BORDER": 7,
-    "PORT_AUTHORITY": 8,
-}
+ROLE_BITS: dict[str, int] = {name: bit for bit, name in enumerate(codes.ROLE)}
 """Bit positions of ``contracts/types/Roles.sol``."""
 
 GENERATE_LATER = "generate later"

@@ -38,7 +38,7 @@ from sqlmodel import Session, col, or_, select
 
 from ledger.chain.deployment import BILL_REGISTRY
 from ledger.db import Database
-from ledger.domain import ids
+from ledger.domain import codes, ids
 from ledger.index.models import Attestation, Bill, BillHistory, Eir, Organisation, Pledge, ReleaseRight
 from ledger.services.documents import SealedDocument
 
@@ -46,7 +46,6 @@ EVERY_MEMBER = None
 """An audience of every member organisation."""
 
 AGENCY_ROLES = ("CUSTOMS", "MARITIME", "BORDER")
-_ROLE_BITS = {"CUSTOMS": 5, "MARITIME": 6, "BORDER": 7, "BANK": 2}
 
 MEMBERSHIP_EVENTS = frozenset(
     {
@@ -117,7 +116,7 @@ class Audiences:
     # -- organisations ------------------------------------------------------------------------------
     def agencies(self, session: Session) -> frozenset[int]:
         rows = session.exec(select(Organisation.id, Organisation.roles)).all()
-        mask = sum(1 << _ROLE_BITS[r] for r in AGENCY_ROLES)
+        mask = sum(1 << codes.ROLE.index(r) for r in AGENCY_ROLES)
         return frozenset(int(org) for org, roles in rows if int(roles) & mask)
 
     def governors(self) -> frozenset[int]:

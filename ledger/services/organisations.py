@@ -17,19 +17,11 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from ledger.chain import Contract
 from ledger.chain.client import TransactionSigner
+from ledger.domain import codes
 from ledger.services.errors import SignerUnavailable, UnknownOrganisation
 
-ROLES = (
-    "CARRIER",
-    "TRADER",
-    "BANK",
-    "TERMINAL",
-    "HAULIER",
-    "CUSTOMS",
-    "MARITIME",
-    "BORDER",
-    "PORT_AUTHORITY",
-)
+ROLES = codes.ROLE
+"""Role names in bit order (``ledger.domain.codes.ROLE``)."""
 _CACHE_SECONDS = 2.0
 
 
