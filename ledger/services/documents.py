@@ -4,8 +4,9 @@ Owns the ``document_key_wrap`` table: one row per (document CID, organisation) h
 key wrapped for that organisation's X25519 public key (public data: only the recipient's private key
 unwraps it). Storing a document encrypts it once (AES-256-GCM, associated data = title id and
 version, so an envelope cannot be passed off as another title's), puts the envelope in the
-:class:`~ledger.documents.DocumentStore` and records the wraps. Entitling a new organisation adds a
-wrap made from an entitled organisation's unwrapped key: no re-encryption, the CID never changes.
+:class:`~ledger.documents.DocumentStore` and records the wraps. Entitling a new organisation
+(:meth:`Documents.add_wrap`, when the indexer projects what made it a reader) adds a wrap made from an
+entitled organisation's unwrapped key: no re-encryption, the CID never changes.
 """
 
 from __future__ import annotations
@@ -151,14 +152,6 @@ class Documents:
             rows = session.scalars(select(DocumentKeyWrap).where(DocumentKeyWrap.cid == cid)).all()  # type: ignore[arg-type]
         return {row.org: KeyWrap.from_bytes(row.wrap) for row in rows}
 
-    def orgs_for_bill(self, bill_id: str) -> set[int]:
-        """Every organisation holding a key wrap of any version of the title's document."""
-        with self.db.transaction() as session:
-            rows = session.scalars(
-                select(DocumentKeyWrap).where(DocumentKeyWrap.bill_id == bill_id.lower())  # type: ignore[arg-type]
-            ).all()
-        return {row.org for row in rows}
-
     def entitled(self, cid: str) -> set[int]:
         return set(self.wraps_of(cid))
 
@@ -206,19 +199,6 @@ class Documents:
         )
         session.flush()
         return True
-
-    def entitle(
-        self,
-        cid: str,
-        bill_id: str,
-        new_org: int,
-        new_public_key: bytes,
-        via_org: int,
-        via_key: X25519PrivateKey,
-    ) -> bool:
-        """:meth:`add_wrap` in a transaction of its own."""
-        with self.db.transaction(lock=True) as session:
-            return self.add_wrap(session, cid, bill_id, new_org, new_public_key, via_org, via_key)
 
     def db_row(self, cid: str, org: int) -> DocumentKeyWrap:
         with self.db.transaction() as session:
