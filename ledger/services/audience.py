@@ -32,6 +32,7 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from sqlmodel import Session, col, or_, select
@@ -98,7 +99,10 @@ class _Subjects:
     containers: dict[str, str] = field(default_factory=dict)  # subject → container number
     bill_containers: dict[str, tuple[str, str]] = field(default_factory=dict)  # subject → (bill, number)
     pledges: dict[str, str] = field(default_factory=dict)  # subject → bill
+    bills_of: dict[str, set[str]] = field(default_factory=dict)  # container number → bills
     seen: set[tuple[str, ...]] = field(default_factory=set)
+    sealed_through: datetime | None = None
+    """The newest sealed document read so far: later reads take only what was sealed since."""
 
 
 class Audiences:
@@ -182,15 +186,9 @@ class Audiences:
         """Facts about one container: the audiences of the bills it is carried under and of its rights."""
         key = ("container", number)
         if key not in memo:
-            bills = {
-                b
-                for b in session.exec(
-                    select(ReleaseRight.bill_id).where(ReleaseRight.container_number == number)
-                )
-            }
-            for sealed in session.exec(select(SealedDocument)).all():
-                if number in sealed.container_numbers:
-                    bills.add(sealed.bill_id)
+            with self._lock:
+                self._learn(session)
+                bills = set(self._subjects.bills_of.get(number, ()))
             out: set[int] = set(self._rights(session, container=number)) | self.agencies(session)
             for bill in bills:
                 out |= self.bill_parties(session, bill)
@@ -264,12 +262,17 @@ class Audiences:
         pairs: set[tuple[str, str]] = set(
             session.exec(select(ReleaseRight.bill_id, ReleaseRight.container_number)).all()
         )
-        for sealed in session.exec(select(SealedDocument)).all():
+        sealed_query = select(SealedDocument).order_by(col(SealedDocument.created_at))
+        if s.sealed_through is not None:
+            sealed_query = sealed_query.where(col(SealedDocument.created_at) >= s.sealed_through)
+        for sealed in session.exec(sealed_query).all():
             pairs |= {(sealed.bill_id, number) for number in sealed.container_numbers}
+            s.sealed_through = sealed.created_at
         for bill_id, number in pairs:
             if ("c", bill_id, number) in s.seen:
                 continue
             s.seen.add(("c", bill_id, number))
+            s.bills_of.setdefault(number, set()).add(bill_id)
             s.containers["0x" + ids.container_subject(number).hex()] = number
             s.bill_containers["0x" + ids.bill_container_subject(int(bill_id, 16), number).hex()] = (
                 bill_id,
