@@ -115,6 +115,7 @@ def test_everyone_else_gets_the_public_state_and_container_numbers_only(api: Api
     title = issue(api, document)
     stranger = "terminal"
     refused(api.get(f"/v1/bills/{title}/document", stranger), 404, "NOT_FOUND")
+    refused(api.get(f"/v1/bills/{title}/document", stranger, version=1), 404, "NOT_FOUND")
     refused(api.get(f"/v1/bills/{title}", stranger), 404, "NOT_FOUND")
     refused(api.get(f"/v1/bills/{title}/history", stranger), 404, "NOT_FOUND")
     public = api.get(f"/v1/bills/{title}/public", stranger)
