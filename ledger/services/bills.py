@@ -733,7 +733,7 @@ class Bills:
     def _may_know(self, row: index_models.Bill, org: int) -> bool:
         return org in _row_parties(row) or index_queries.may_know_bill(self.db, row.id, org)
 
-    def _catch_up(self, timeout: float = 2.0) -> bool:
+    def _catch_up(self, timeout: float = 5.0) -> bool:
         """Wait briefly until the index has projected the chain's head; whether it had to move."""
         head = self.chain.block_number()
         through = projected_through(self.db)
